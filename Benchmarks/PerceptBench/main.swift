@@ -1,0 +1,1 @@
+print("percept-bench: see Benchmarks/README")

@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Percept: image classification from pixels to reports.
+// Targets follow the data: decode (PerceptImage) → dataset (PerceptData) → models → evaluation → reports → CLI.
+
+/// System libraries, found with pkg-config on Linux (see scripts/bootstrap for the Debian packages).
+let systemLibraries: [Target] = [
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas",
+                   providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                   providers: [.apt(["libturbojpeg0-dev"]), .brew(["jpeg-turbo"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng",
+                   providers: [.apt(["libpng-dev"]), .brew(["libpng"])]),
+    .systemLibrary(name: "CArchive", pkgConfig: "libarchive",
+                   providers: [.apt(["libarchive-dev"]), .brew(["libarchive"])]),
+    .systemLibrary(name: "CExif", pkgConfig: "libexif",
+                   providers: [.apt(["libexif-dev"]), .brew(["libexif"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib",
+                   providers: [.apt(["zlib1g-dev"])]),
+]
+
+/// The library, one module per stage of the data's journey.
+let libraries: [Target] = [
+    .target(name: "PerceptCore",
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+    .target(name: "PerceptImage",
+            dependencies: ["PerceptCore", "CTurboJPEG", "CPNG", "CExif"]),
+    .target(name: "PerceptData",
+            dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
+                           .product(name: "CSV", package: "CSV.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData"]),
+    .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
+    .target(name: "PerceptReports",
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
+]
+
+let executables: [Target] = [
+    .executableTarget(name: "percept",
+                      dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                                     "PerceptEvaluation", "PerceptReports",
+                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData"],
+                      path: "Benchmarks/PerceptBench"),
+]
+
+let tests: [Target] = [
+    .target(name: "TestSupport", dependencies: ["PerceptCore"], path: "Tests/TestSupport"),
+    .testTarget(name: "PerceptCoreTests", dependencies: ["PerceptCore", "TestSupport"]),
+    .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
+    .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
+    .testTarget(name: "PerceptModelsTests",
+                dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "TestSupport"]),
+]
+
+let package = Package(
+    name: "Percept",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "percept", targets: ["percept"]),
+        .library(name: "Percept", targets: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                                            "PerceptEvaluation", "PerceptReports"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+    ],
+    targets: systemLibraries + libraries + executables + tests
+)

@@ -1,0 +1,127 @@
+import PerceptCore
+import PerceptImage
+
+/// Which part of the data an item belongs to.
+public enum Split: UInt8, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    case train = 0, validation = 1, test = 2
+    /// Not yet assigned (AutoML's UNASSIGNED): `Dataset.split` decides.
+    case unassigned = 3
+
+    public var description: String {
+        switch self {
+        case .train: "train"
+        case .validation: "validation"
+        case .test: "test"
+        case .unassigned: "unassigned"
+        }
+    }
+}
+
+/// A labelled image dataset: N images of one size H×W×C (C = 3, RGB), stored as bytes.
+///
+/// This is what every loader produces and every model consumes. Pixels are UInt8 in
+/// N×H×W×C order (item-major, then rows, columns, channels), the layout of decoded images,
+/// and stay bytes until a model turns them into features.
+public struct Dataset: Sendable {
+    /// Height, width and channels of every image.
+    public let height: Int
+    public let width: Int
+    public let channels: Int
+    /// N×H×W×C bytes; item `i` starts at `i * imageByteCount`.
+    public let pixels: PixelStorage
+    /// Class index per item, `0..<classNames.count`.
+    public var labels: [Int32]
+    public var classNames: [String]
+    /// Where each item came from (file path, archive entry, or `batch.bin#record`).
+    public var sources: [String]
+    /// The split each item was assigned to by its source (folders named train/val/test,
+    /// a manifest's split column), or `.unassigned`.
+    public var splits: [Split]
+
+    public init(height: Int, width: Int, channels: Int = 3, pixels: PixelStorage,
+                labels: [Int32], classNames: [String], sources: [String]? = nil, splits: [Split]? = nil) throws {
+        let count = labels.count
+        guard height > 0, width > 0, channels > 0 else {
+            throw PerceptError.invalidData("image size \(width)x\(height)x\(channels) is empty")
+        }
+        guard pixels.count == count * height * width * channels else {
+            throw PerceptError.invalidData(
+                "pixel buffer holds \(pixels.count) bytes; \(count) images of \(width)x\(height)x\(channels) need \(count * height * width * channels)")
+        }
+        if let bad = labels.first(where: { $0 < 0 || Int($0) >= classNames.count }) {
+            throw PerceptError.invalidData("label \(bad) is outside the \(classNames.count) classes")
+        }
+        let sources = sources ?? (0..<count).map { "#\($0)" }
+        let splits = splits ?? Array(repeating: .unassigned, count: count)
+        guard sources.count == count, splits.count == count else {
+            throw PerceptError.invalidData("\(count) labels but \(sources.count) sources and \(splits.count) split marks")
+        }
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.pixels = pixels
+        self.labels = labels
+        self.classNames = classNames
+        self.sources = sources
+        self.splits = splits
+    }
+
+    public var count: Int { labels.count }
+    public var isEmpty: Bool { labels.isEmpty }
+    public var classCount: Int { classNames.count }
+    public var imageSize: ImageSize { ImageSize(width: width, height: height) }
+    /// H×W×C: the bytes per image, and the feature dimension of raw pixels.
+    public var imageByteCount: Int { height * width * channels }
+
+    /// The bytes of item `index`.
+    public func pixels(at index: Int) -> UnsafeRawBufferPointer {
+        let start = index * imageByteCount
+        return UnsafeRawBufferPointer(rebasing: pixels.bytes[start..<(start + imageByteCount)])
+    }
+
+    /// Item `index` as an `Image` (RGB datasets only).
+    public func image(at index: Int) -> Image {
+        Image(width: width, height: height, pixels: Array(pixels(at: index)))
+    }
+
+    /// How many items each class has, indexed by class.
+    public var classCounts: [Int] {
+        var counts = [Int](repeating: 0, count: classCount)
+        for label in labels { counts[Int(label)] += 1 }
+        return counts
+    }
+
+    /// A new dataset holding the given items, in the given order (pixels are copied).
+    public func subset(_ indices: [Int]) -> Dataset {
+        let stride = imageByteCount
+        let storage = PixelStorage(count: indices.count * stride) { destination in
+            guard let base = destination.baseAddress, let source = pixels.bytes.baseAddress else { return }
+            Parallel.forEachChunk(count: indices.count, minimumChunk: 4096) { range in
+                for (offset, index) in zip(range, indices[range]) {
+                    precondition(index >= 0 && index < count, "subset index \(index) out of 0..<\(count)")
+                    (base + offset * stride).copyMemory(from: source + index * stride, byteCount: stride)
+                }
+            }
+        }
+        // Safe: shapes and labels are taken from a dataset that was already validated.
+        return Dataset(unchecked: height, width, channels, storage,
+                       indices.map { labels[$0] }, classNames, indices.map { sources[$0] }, indices.map { splits[$0] })
+    }
+
+    /// The items whose source assigned them to `split`.
+    public func items(in split: Split) -> Dataset {
+        subset(splits.indices.filter { splits[$0] == split })
+    }
+
+    private init(unchecked height: Int, _ width: Int, _ channels: Int, _ pixels: PixelStorage,
+                 _ labels: [Int32], _ classNames: [String], _ sources: [String], _ splits: [Split]) {
+        self.height = height
+        self.width = width
+        self.channels = channels
+        self.pixels = pixels
+        self.labels = labels
+        self.classNames = classNames
+        self.sources = sources
+        self.splits = splits
+    }
+}
