@@ -125,3 +125,17 @@ public struct Dataset: Sendable {
         self.splits = splits
     }
 }
+
+extension Dataset {
+    /// The same items without the classes that have none, labels renumbered in order.
+    public func droppingEmptyClasses() throws -> Dataset {
+        let counts = classCounts
+        let keptClasses = classNames.indices.filter { counts[$0] > 0 }
+        guard keptClasses.count != classCount else { return self }
+        var newIndex = [Int32](repeating: -1, count: classCount)
+        for (new, old) in keptClasses.enumerated() { newIndex[old] = Int32(new) }
+        return try Dataset(height: height, width: width, channels: channels, pixels: pixels,
+                           labels: labels.map { newIndex[Int($0)] }, classNames: keptClasses.map { classNames[$0] },
+                           sources: sources, splits: splits)
+    }
+}

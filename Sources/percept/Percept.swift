@@ -1,10 +1,41 @@
 import ArgumentParser
+import Foundation
+import PerceptCore
 
 @main
 struct Percept: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "percept",
         abstract: "Image classification on your own machine: import, train, evaluate, predict, report.",
+        discussion: """
+            Examples:
+              percept demo                                  # the whole pipeline on built-in data
+              percept dataset inspect ~/photos              # label statistics and problems
+              percept dataset import ~/photos -o photos.pack --size 64x64
+            """,
         version: "0.1.0",
-        subcommands: [])
+        subcommands: [DatasetCommand.self, Demo.self])
+
+    /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as PerceptError {
+            Terminal.error(error.description)
+            Foundation.exit(error.kind == .invalidArgument ? 1 : 2)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                Percept.exit(withError: error)
+            }
+            // ArgumentParser's own messages (usage, help) are printed by it; map its codes to ours.
+            let message = fullMessage(for: error)
+            if !message.isEmpty { Terminal.error(message) }
+            if code == .validationFailure {
+                Foundation.exit(1)
+            }
+            Foundation.exit(code == .failure ? 3 : code.rawValue)
+        }
+    }
 }

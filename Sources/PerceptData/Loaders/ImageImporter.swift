@@ -1,0 +1,153 @@
+import Crypto
+import Foundation
+import PerceptCore
+import PerceptImage
+
+/// One image file to import: where it is, its class and the split its source gave it.
+public struct ImportItem: Sendable {
+    public var file: FileTree.File
+    public var label: Int32
+    public var split: Split
+
+    public init(file: FileTree.File, label: Int32, split: Split) {
+        self.file = file
+        self.label = label
+        self.split = split
+    }
+}
+
+/// What Percept learnt about one file while importing it (for `dataset inspect`).
+public struct ImageFileRecord: Sendable {
+    public var path: String
+    public var label: Int32
+    public var split: Split
+    public var byteCount: Int
+    /// Header facts; nil when the file could not be decoded.
+    public var info: ImageInfo?
+    /// SHA-256 of the file's bytes (exact duplicate files) and of the fitted pixels
+    /// (the same picture saved twice, e.g. once in train and once in test).
+    public var fileDigest: String?
+    public var pixelDigest: String?
+    /// Why the file was not imported, if it was not.
+    public var failure: String?
+}
+
+/// How images become dataset rows.
+public struct ImportOptions: Sendable {
+    /// The size every image is fitted to; nil takes the size of the first readable image.
+    public var imageSize: ImageSize?
+    public var resizeMode: ResizeMode
+    /// Stop at the first bad file instead of reporting it and going on.
+    public var strict: Bool
+    /// Worker threads for decoding; nil uses every core.
+    public var threads: Int?
+    /// Keep a record per file (header info and digests) for inspection; costs a hash per file.
+    public var collectRecords: Bool
+
+    public init(imageSize: ImageSize? = nil, resizeMode: ResizeMode = .squash, strict: Bool = false,
+                threads: Int? = nil, collectRecords: Bool = false) {
+        self.imageSize = imageSize
+        self.resizeMode = resizeMode
+        self.strict = strict
+        self.threads = threads
+        self.collectRecords = collectRecords
+    }
+}
+
+/// Decodes a list of image files into a `Dataset` on every core.
+///
+/// Each worker owns a decoder and a read buffer and writes its images straight into their
+/// final place in one pixel buffer, so the only copy is decode → resize → destination.
+/// Files that fail are recorded and skipped; the survivors are compacted in order.
+enum ImageImporter {
+    static func importImages(_ items: [ImportItem], from tree: FileTree, classNames: [String],
+                             options: ImportOptions) throws -> (dataset: Dataset, problems: [LoadProblem],
+                                                                records: [ImageFileRecord]) {
+        guard !items.isEmpty else {
+            throw PerceptError.invalidData("no image files found", path: tree.rootDescription)
+        }
+        let size = try options.imageSize ?? firstReadableSize(items, tree: tree, strict: options.strict)
+        let stride = size.pixelCount * Image.channels
+        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(items.count * stride, 1), alignment: 64)
+        var records = items.map {
+            ImageFileRecord(path: tree.displayPath($0.file), label: $0.label, split: $0.split, byteCount: 0)
+        }
+        records.withUnsafeMutableBufferPointer { recordBuffer in
+            nonisolated(unsafe) let records = recordBuffer
+            nonisolated(unsafe) let memory = memory
+            Parallel.forEachChunk(count: items.count, threads: options.threads, chunksPerThread: 16) { range in
+                let decoder = ImageDecoder()
+                var scratch: [UInt8] = []
+                for index in range {
+                    do {
+                        try tree.withBytes(of: items[index].file, scratch: &scratch) { bytes in
+                            let (image, info) = try decoder.decode(bytes, path: records[index].path)
+                            let fitted = image.resized(to: size, mode: options.resizeMode)
+                            fitted.pixels.withUnsafeBytes { source in
+                                (memory.baseAddress! + index * stride).copyMemory(from: source.baseAddress!,
+                                                                                  byteCount: stride)
+                            }
+                            records[index].byteCount = bytes.count
+                            if options.collectRecords {
+                                records[index].info = info
+                                records[index].fileDigest = digest(bytes)
+                                records[index].pixelDigest = fitted.pixels.withUnsafeBytes { digest($0) }
+                            }
+                        }
+                    } catch let error as PerceptError {
+                        records[index].failure = error.reason
+                    } catch {
+                        records[index].failure = "\(error)"
+                    }
+                }
+            }
+        }
+
+        let problems = records.compactMap { record in record.failure.map { LoadProblem(path: record.path, reason: $0) } }
+        if options.strict, let first = problems.first {
+            memory.deallocate()
+            throw PerceptError.corrupt(first.path, first.reason + " (stopped: --strict)")
+        }
+        // Compact the survivors to the front, keeping their order.
+        var kept: [Int] = []
+        kept.reserveCapacity(items.count)
+        for index in items.indices where records[index].failure == nil {
+            if kept.count != index, let base = memory.baseAddress {
+                (base + kept.count * stride).copyMemory(from: base + index * stride, byteCount: stride)
+            }
+            kept.append(index)
+        }
+        nonisolated(unsafe) let allocation = memory
+        let storage = PixelStorage(bytes: UnsafeRawBufferPointer(rebasing: memory[0..<(kept.count * stride)])) { _ in
+            allocation.deallocate()
+        }
+        let dataset = try Dataset(height: size.height, width: size.width, channels: Image.channels, pixels: storage,
+                                  labels: kept.map { items[$0].label }, classNames: classNames,
+                                  sources: kept.map { records[$0].path }, splits: kept.map { items[$0].split })
+        return (dataset, problems, options.collectRecords ? records : [])
+    }
+
+    /// The size of the first image that decodes: the default model input size.
+    private static func firstReadableSize(_ items: [ImportItem], tree: FileTree, strict: Bool) throws -> ImageSize {
+        let decoder = ImageDecoder()
+        var scratch: [UInt8] = []
+        for item in items {
+            do {
+                return try tree.withBytes(of: item.file, scratch: &scratch) { bytes in
+                    let info = try decoder.probe(bytes, path: tree.displayPath(item.file))
+                    // EXIF orientations 5–8 swap width and height.
+                    return info.orientation >= 5 ? ImageSize(width: info.height, height: info.width)
+                                                 : ImageSize(width: info.width, height: info.height)
+                }
+            } catch {
+                if strict { throw error }
+            }
+        }
+        throw PerceptError.invalidData("none of the \(items.count) image files could be decoded",
+                                       path: tree.rootDescription)
+    }
+
+    static func digest(_ bytes: UnsafeRawBufferPointer) -> String {
+        SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,59 @@
+import ArgumentParser
+import PerceptCore
+import PerceptData
+import PerceptImage
+
+struct DatasetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dataset",
+        abstract: "Import, inspect and download image datasets.",
+        subcommands: [DatasetImport.self, DatasetInspect.self, DatasetDownloadCommand.self, DatasetSynthesize.self])
+}
+
+/// How loaded images are fitted and how strictly bad files are treated; shared by every
+/// command that reads a dataset.
+struct LoadingOptions: ParsableArguments {
+    @Option(help: "Model input size WIDTHxHEIGHT every image is fitted to (default: the first image's size).")
+    var size: String?
+
+    @Option(help: "How to fit other aspect ratios: squash or center-crop.")
+    var resize: ResizeMode = .squash
+
+    @Flag(help: "Stop at the first unreadable file instead of reporting it and going on.")
+    var strict = false
+
+    @Option(help: "Decoding threads (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        if let size { _ = try parsedSize(size) }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    var imageSize: ImageSize? { get throws { try size.map(parsedSize) } }
+
+    func importOptions(collectRecords: Bool = false) throws -> ImportOptions {
+        ImportOptions(imageSize: try imageSize, resizeMode: resize, strict: strict, threads: threads,
+                      collectRecords: collectRecords)
+    }
+
+    private func parsedSize(_ text: String) throws -> ImageSize {
+        do { return try ImageSize(parsing: text) } catch let error as PerceptError {
+            throw ValidationError(error.reason)
+        }
+    }
+}
+
+extension ResizeMode: ExpressibleByArgument {}
+
+/// Prints a load's problems (each names its file) and notes, briefly unless asked for all.
+func reportProblems(_ problems: [LoadProblem], notes: [String], limit: Int = 20) {
+    for note in notes { Terminal.info("note: \(note)") }
+    for problem in problems.prefix(limit) { Terminal.warning("\(problem.path): \(problem.reason)") }
+    if problems.count > limit {
+        Terminal.warning("… and \(problems.count - limit) more problems (use --json to list them all)")
+    }
+    if !problems.isEmpty {
+        Terminal.info("\(problems.count) item\(problems.count == 1 ? "" : "s") skipped; --strict makes any of them fatal")
+    }
+}
