@@ -15,7 +15,10 @@ extension ImageDecoder {
             throw PerceptError.unsupported(path, "empty file")
         }
         var width: Int32 = 0, height: Int32 = 0, subsampling: Int32 = 0, colorspace: Int32 = 0
-        if tjDecompressHeader3(handle, base, UInt(bytes.count), &width, &height, &subsampling, &colorspace) != 0 {
+        // A warning here (e.g. stray bytes between segments) still yields a header; decoding
+        // decides later whether the warnings matter (see checkDecompression).
+        let status = tjDecompressHeader3(handle, base, UInt(bytes.count), &width, &height, &subsampling, &colorspace)
+        if status != 0 && (tjGetErrorCode(handle) == Int32(TJERR_FATAL.rawValue) || width <= 0 || height <= 0) {
             throw PerceptError.corrupt(path, "bad JPEG header: \(Self.message(handle))")
         }
         let markers = JPEGMarkers(bytes)
@@ -58,7 +61,9 @@ extension ImageDecoder {
             pixels = [UInt8](unsafeUninitializedCapacity: pixelCount * 3) { buffer, count in
                 status = tjDecompress2(handle, base, UInt(bytes.count), buffer.baseAddress, Int32(width), 0,
                                        Int32(height), Int32(TJPF_RGB.rawValue), 0)
-                if status != 0 { buffer.initialize(repeating: 0) }
+                // After a fatal error the buffer may be partly written; it is thrown away, but
+                // must still be initialised. After a mere warning it holds the picture.
+                if status != 0 && tjGetErrorCode(handle) == Int32(TJERR_FATAL.rawValue) { buffer.initialize(repeating: 0) }
                 count = pixelCount * 3
             }
             try checkDecompression(status, handle: handle, bytes: bytes, path: path)

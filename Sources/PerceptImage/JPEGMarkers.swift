@@ -51,8 +51,9 @@ private struct SegmentWalker {
     var offset = 2  // after SOI
 
     mutating func next() -> (marker: UInt8, payload: Range<Int>)? {
-        // Markers may be preceded by any number of 0xFF fill bytes.
-        guard offset < bytes.count, bytes[offset] == 0xFF else { return nil }
+        // Skip stray bytes before a marker as libjpeg does (it only warns about them), then
+        // any number of 0xFF fill bytes.
+        while offset < bytes.count, bytes[offset] != 0xFF { offset += 1 }
         while offset < bytes.count, bytes[offset] == 0xFF { offset += 1 }
         guard offset < bytes.count else { return nil }
         let marker = bytes[offset]

@@ -77,3 +77,22 @@ final class BadInputTests: XCTestCase {
         Fixtures.assertThrows(.io, path: missing, containing: "no such file") { _ = try Image(contentsOfFile: missing) }
     }
 }
+
+/// libjpeg warns about some harmless defects that real cameras write; those files still decode.
+final class JPEGWarningTests: XCTestCase {
+    func testExtraneousBytesBeforeAMarkerAreTolerated() throws {
+        let decoder = ImageDecoder()
+        for progressive in [false, true] {
+            let jpeg = try Fixtures.gradient().jpegData(quality: 95, progressive: progressive)
+            // SOI (2 bytes) + APP0 JFIF (18 bytes); the next marker starts at 20.
+            XCTAssertEqual(Array(jpeg[2..<4]), [0xFF, 0xE0])
+            XCTAssertEqual(jpeg[20], 0xFF)
+            let damaged = Array(jpeg[0..<20]) + [0x12, 0x34, 0x56] + Array(jpeg[20...])
+            let clean = try decoder.decode(jpeg, path: "clean.jpg")
+            let tolerated = try decoder.decode(damaged, path: "extraneous.jpg")
+            XCTAssertEqual(tolerated.image, clean.image)
+            XCTAssertEqual(tolerated.info, clean.info)
+            XCTAssertEqual(tolerated.info.progressive, progressive)
+        }
+    }
+}
