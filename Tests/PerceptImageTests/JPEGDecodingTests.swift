@@ -64,6 +64,18 @@ final class JPEGDecodingTests: XCTestCase {
                        [163, 122, 204, 255, 255, 255])
     }
 
+    func testProbeReadsHeaderOnly() throws {
+        let jpeg = try JPEGEncoder.encode(width: 48, height: 20, samples: Fixtures.noise(width: 48, height: 20).pixels,
+                                          layout: .rgb, quality: 80, subsampling: .quarter420, progressive: true)
+        let expected = ImageInfo(format: .jpeg, width: 48, height: 20, colorMode: "rgb", bitDepth: 8, progressive: true,
+                                 orientation: 1)
+        // Half the file: the header is intact, the image data is not. Probe succeeds, decode refuses.
+        let half = Array(jpeg.prefix(jpeg.count / 2))
+        XCTAssertEqual(try half.withUnsafeBytes { try decoder.probe($0, path: "half.jpg") }, expected)
+        XCTAssertThrowsError(try decoder.decode(half, path: "half.jpg"))
+        XCTAssertEqual(try decoder.decode(jpeg, path: "whole.jpg").info, expected)
+    }
+
     func testEncoderRejectsBadArguments() {
         XCTAssertThrowsError(try JPEGEncoder.encode(width: 2, height: 2, samples: [0, 0, 0], layout: .rgb))
         XCTAssertThrowsError(try JPEGEncoder.encode(width: 1, height: 1, samples: [0, 0, 0], layout: .rgb, quality: 0))
