@@ -20,12 +20,18 @@ let systemLibraries: [Target] = [
                    providers: [.apt(["zlib1g-dev"])]),
 ]
 
+/// Small C helpers around system libraries whose error handling Swift cannot call directly
+/// (libpng reports errors by longjmp).
+let cHelpers: [Target] = [
+    .target(name: "CPNGCodec", dependencies: ["CPNG"]),
+]
+
 /// The library, one module per stage of the data's journey.
 let libraries: [Target] = [
     .target(name: "PerceptCore",
             dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
     .target(name: "PerceptImage",
-            dependencies: ["PerceptCore", "CTurboJPEG", "CPNG", "CExif"]),
+            dependencies: ["PerceptCore", "CTurboJPEG", "CPNGCodec", "CExif"]),
     .target(name: "PerceptData",
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
@@ -67,5 +73,5 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
-    targets: systemLibraries + libraries + executables + tests
+    targets: systemLibraries + cHelpers + libraries + executables + tests
 )
