@@ -48,7 +48,7 @@ public enum CIFARBinary {
     static let releaseFolders = ["cifar-10-batches-bin", "cifar-100-binary"]
 
     /// The bytes of one batch file, with the split its records belong to.
-    public struct Batch {
+    public struct Batch: Sendable {
         /// The file name, used in sources (`name#record`) and problems.
         public var name: String
         public var split: Split
