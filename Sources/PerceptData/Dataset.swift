@@ -139,3 +139,57 @@ extension Dataset {
                            sources: sources, splits: splits)
     }
 }
+
+extension Dataset {
+    /// Calls `body` with all pixel bytes, keeping the storage (perhaps a memory map) alive
+    /// for the duration: the pointer must not escape.
+    public func withPixelBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        try withExtendedLifetime(pixels) { try body(pixels.bytes) }
+    }
+
+    /// Every image fitted to `size` (RGB datasets), on every core.
+    public func resized(to size: ImageSize, mode: ResizeMode, threads: Int? = nil) throws -> Dataset {
+        guard channels == Image.channels else {
+            throw PerceptError.invalidData("only RGB datasets can be resized; this one has \(channels) channels")
+        }
+        let stride = size.pixelCount * channels
+        let storage = PixelStorage(count: count * stride) { destination in
+            nonisolated(unsafe) let destination = destination
+            Parallel.forEachChunk(count: count, threads: threads, chunksPerThread: 4) { range in
+                for index in range {
+                    let fitted = image(at: index).resized(to: size, mode: mode)
+                    fitted.pixels.withUnsafeBytes { source in
+                        UnsafeMutableRawBufferPointer(rebasing: destination[(index * stride)..<((index + 1) * stride)])
+                            .copyMemory(from: source)
+                    }
+                }
+            }
+        }
+        return try Dataset(height: size.height, width: size.width, channels: channels, pixels: storage,
+                           labels: labels, classNames: classNames, sources: sources, splits: splits)
+    }
+}
+
+extension Dataset {
+    /// A dataset of same-sized images without known labels (for prediction): every label is 0.
+    public init(images: [Image], classNames: [String], sources: [String]? = nil) throws {
+        guard let first = images.first else {
+            throw PerceptError.invalidData("no images given")
+        }
+        guard images.allSatisfy({ $0.size == first.size }) else {
+            throw PerceptError.invalidData("images differ in size; resize them to one size first")
+        }
+        let stride = first.pixels.count
+        let storage = PixelStorage(count: images.count * stride) { destination in
+            for (index, image) in images.enumerated() {
+                image.pixels.withUnsafeBytes {
+                    UnsafeMutableRawBufferPointer(rebasing: destination[(index * stride)..<((index + 1) * stride)])
+                        .copyMemory(from: $0)
+                }
+            }
+        }
+        try self.init(height: first.height, width: first.width, channels: Image.channels, pixels: storage,
+                      labels: Array(repeating: 0, count: images.count), classNames: classNames.isEmpty ? ["?"] : classNames,
+                      sources: sources)
+    }
+}

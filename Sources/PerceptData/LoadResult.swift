@@ -26,6 +26,10 @@ public struct LoadResult: Sendable {
     public var dataset: Dataset
     public var problems: [LoadProblem]
     public var notes: [String]
+    /// How the source was laid out, when a layout-detecting loader read it.
+    public var layout: DatasetLayout?
+    /// One record per image file met (for `dataset inspect`), when asked for.
+    public var files: [ImageFileRecord] = []
 
     public init(dataset: Dataset, problems: [LoadProblem] = [], notes: [String] = []) {
         self.dataset = dataset

@@ -39,7 +39,7 @@ public enum DatasetLoader {
         }
         let lowered = path.lowercased()
         if archiveSuffixes.contains(where: { lowered.hasSuffix($0) }) {
-            let (entries, problems) = try ArchiveReader.readEntries(path)
+            let (entries, problems) = try ArchiveReader.readAll(path)
             return try load(tree: FileTree(archivePath: path, entries: entries, problems: problems), options: options)
         }
         if lowered.hasSuffix(".csv") {
@@ -48,12 +48,12 @@ public enum DatasetLoader {
             return try ManifestLoader.load(manifest: FileTree.diskFile(path, components: [(path as NSString).lastPathComponent]),
                                            in: tree, options: options)
         }
-        if try PackFile.isPack(path) {
-            var result = LoadResult(dataset: try PackFile.load(path), problems: [], notes: [])
+        let head = try FileTree.bytes(ofDiskFile: path, limit: 16)
+        if head.starts(with: PackFile.magic) {
+            var result = LoadResult(dataset: try fitted(try PackFile.load(path), options), problems: [], notes: [])
             result.layout = .pack
             return result
         }
-        let head = try FileTree.bytes(ofDiskFile: path, limit: 16)
         if ImageFormat.sniff(head) != .unknown {
             throw PerceptError.invalidArgument(
                 "\(path) is a single image; point Percept at a folder with one subfolder per label (or a CSV manifest)")
@@ -65,7 +65,7 @@ public enum DatasetLoader {
     /// Recognises the layout of a listed tree and loads it.
     public static func load(tree original: FileTree, options: ImportOptions) throws -> LoadResult {
         let tree = unwrapSingleFolder(original)
-        if let cifar = try CIFARLayout.load(tree: tree, options: options) {
+        if let cifar = try loadCIFAR(tree, options: options) {
             return withListingProblems(cifar, original)
         }
         let folders = tree.topLevelFolders
@@ -203,6 +203,36 @@ public enum DatasetLoader {
             file.components.count == 2 && ImageFormat.imageExtensions.contains(
                 (file.components[1] as NSString).pathExtension.lowercased())
         }
+    }
+
+    /// The CIFAR-10/100 binary release, recognised by its batch file names anywhere in the tree.
+    static func loadCIFAR(_ tree: FileTree, options: ImportOptions) throws -> LoadResult? {
+        let batchNames: Set<String> = ["data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin",
+                                       "data_batch_5.bin", "test_batch.bin", "train.bin", "test.bin"]
+        let batches = tree.files.filter { batchNames.contains($0.components.last ?? "") }
+        guard let first = batches.first else { return nil }
+        let folder = Array(first.components.dropLast())
+        var result: LoadResult
+        if tree.isOnDisk {
+            result = try CIFARBinary.load(directory: tree.displayPath(folder: folder), labels: options.cifar100Labels,
+                                          strict: options.strict)
+        } else {
+            let entries = try tree.files.filter { Array($0.components.dropLast()) == folder }.map {
+                ArchiveEntry(path: $0.relativePath, data: try tree.bytes(of: $0))
+            }
+            result = try CIFARBinary.load(entries: entries, labels: options.cifar100Labels, strict: options.strict,
+                                          archiveName: tree.displayPath(folder: folder))
+        }
+        let isCIFAR10 = batches.contains { ($0.components.last ?? "").hasPrefix("data_batch") || $0.components.last == "test_batch.bin" }
+        result.dataset = try fitted(result.dataset, options)
+        result.layout = isCIFAR10 ? .cifar10 : .cifar100
+        return result
+    }
+
+    /// Decoded datasets (packs, CIFAR) are resized only when a different size was asked for.
+    static func fitted(_ dataset: Dataset, _ options: ImportOptions) throws -> Dataset {
+        guard let size = options.imageSize, size != dataset.imageSize else { return dataset }
+        return try dataset.resized(to: size, mode: options.resizeMode, threads: options.threads)
     }
 
     private static func withListingProblems(_ result: LoadResult, _ tree: FileTree) -> LoadResult {

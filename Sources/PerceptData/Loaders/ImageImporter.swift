@@ -43,9 +43,12 @@ public struct ImportOptions: Sendable {
     public var threads: Int?
     /// Keep a record per file (header info and digests) for inspection; costs a hash per file.
     public var collectRecords: Bool
+    /// For CIFAR-100: the 100 fine or the 20 coarse classes.
+    public var cifar100Labels: CIFARBinary.CIFAR100Labels
 
     public init(imageSize: ImageSize? = nil, resizeMode: ResizeMode = .squash, strict: Bool = false,
-                threads: Int? = nil, collectRecords: Bool = false) {
+                threads: Int? = nil, collectRecords: Bool = false, cifar100Labels: CIFARBinary.CIFAR100Labels = .fine) {
+        self.cifar100Labels = cifar100Labels
         self.imageSize = imageSize
         self.resizeMode = resizeMode
         self.strict = strict

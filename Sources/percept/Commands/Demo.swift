@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import PerceptCore
+import PerceptData
+import PerceptEvaluation
+import PerceptImage
+import PerceptModels
+import PerceptReports
+
+/// The whole pipeline on data that needs no download: import → train → evaluate → predict → report.
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run import → train → evaluate → predict → report end to end on the built-in dataset (or yours).",
+        discussion: """
+            Draws Percept's synthetic dataset (ten classes of shapes and textures) as PNG folders, imports
+            them, splits 80/10/10, chooses k-NN's k and metric on the validation split, compares with the
+            nearest-class-mean baseline, evaluates once on the test split, predicts a few image files and
+            writes a report.
+
+            Examples:
+              percept demo
+              percept demo --data ~/photos --size 32x32 --output photos-demo
+            """)
+
+    @Option(help: "Folder for the dataset, pack, pictures and report.")
+    var output = "demo-output"
+
+    @Option(help: "Run on this dataset instead of the built-in one (any form `dataset import` reads).")
+    var data: String?
+
+    @Option(name: .customLong("per-class"), help: "Built-in dataset: images per class.")
+    var perClass = 300
+
+    @Option(help: "Image size WIDTHxHEIGHT (built-in data is drawn at it; other data is fitted to it).")
+    var size = "32x32"
+
+    @Option(help: "Seed for the data, the split and everything random.")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard perClass >= 10 else { throw ValidationError("--per-class must be at least 10 so every split has images") }
+        _ = try ImageSize(parsing: size)
+    }
+
+    func run() throws {
+        let imageSize = try ImageSize(parsing: size)
+        try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+        var report = DemoReport()
+        let total = DispatchTime.now()
+
+        // 1. Import: real files through the real decoders, then a pack.
+        var step = DispatchTime.now()
+        let source: String
+        if let data {
+            source = data
+        } else {
+            source = "\(output)/data"
+            try? FileManager.default.removeItem(atPath: source)
+            let drawn = try SyntheticShapes(imageSize: imageSize, seed: seed).makeDataset(perClass: perClass)
+            try writeImageFolders(drawn, to: source)
+            Terminal.info("drew \(drawn.count) images of \(drawn.classCount) classes into \(source)/<class>/*.png")
+        }
+        let loaded = try DatasetLoader.load(source, options: ImportOptions(imageSize: imageSize))
+        reportProblems(loaded.problems, notes: loaded.notes)
+        let packPath = "\(output)/dataset.pack"
+        try PackFile.write(loaded.dataset, to: packPath)
+        let dataset = try PackFile.load(packPath)
+        report.add("Import", seconds: step, """
+            \(dataset.count) images from `\(source)` (\(loaded.layout?.rawValue ?? "?")), \(dataset.classCount) labels, \
+            \(dataset.width)x\(dataset.height); \(loaded.problems.count) files skipped; packed to `dataset.pack`.
+            """)
+        report.classCounts = zip(dataset.classNames, dataset.classCounts).map { ($0, $1) }
+
+        // 2. Split: stratified 80/10/10 (items a source already assigned keep their split).
+        let splits = try dataset.split(train: 0.8, validation: 0.1, test: 0.1, seed: seed)
+        guard splits.train.count > 0, splits.validation.count > 0, splits.test.count > 0 else {
+            throw PerceptError.invalidData("too few images to split 80/10/10 into non-empty parts", path: source)
+        }
+        report.add("Split", """
+            train \(splits.train.count), validation \(splits.validation.count), test \(splits.test.count) \
+            (stratified, seed \(seed)); the test split is used once, at the end.
+            """)
+
+        // 3. Train: nearest class mean as the baseline; k-NN with k and metric chosen on validation.
+        step = DispatchTime.now()
+        var baseline = NearestClassMean()
+        try baseline.fit(splits.train)
+        let baselineValidation = try accuracy(predicted: baseline.predict(splits.validation), truth: splits.validation.labels)
+        var tuning: [(k: Int, metric: DistanceMetric, accuracy: Double)] = []
+        for metric in [DistanceMetric.l1, .l2] {
+            for k in [1, 3, 5, 7, 10, 20] where k <= splits.train.count {
+                var model = KNearestNeighbors(k: k, metric: metric)
+                try model.fit(splits.train)
+                tuning.append((k, metric, try accuracy(predicted: model.predict(splits.validation),
+                                                       truth: splits.validation.labels)))
+            }
+        }
+        guard let best = tuning.max(by: { $0.accuracy < $1.accuracy || ($0.accuracy == $1.accuracy && $0.k > $1.k) }) else {
+            throw PerceptError.invalidData("training set too small for k-NN")
+        }
+        Terminal.info("validation accuracy: nearest class mean \(percent(baselineValidation)); best k-NN k=\(best.k) \(best.metric) \(percent(best.accuracy))")
+        var knn = KNearestNeighbors(k: best.k, metric: best.metric)
+        try knn.fit(splits.train)
+        report.tuning = tuning.map { ("k=\($0.k) \($0.metric)", $0.accuracy) }
+        report.add("Train", seconds: step, """
+            Nearest class mean (baseline): validation accuracy \(percent(baselineValidation)). \
+            k-NN on raw pixels, tuned on validation over k ∈ {1, 3, 5, 7, 10, 20} × {L1, L2}: \
+            best k = \(best.k), \(best.metric), validation accuracy \(percent(best.accuracy)).
+            """)
+
+        // 4. Evaluate once on the test split.
+        step = DispatchTime.now()
+        let scores = try knn.scores(for: splits.test)
+        let predicted = try knn.predict(splits.test)
+        let confusion = try ConfusionMatrix(truth: splits.test.labels, predicted: predicted,
+                                            classNames: splits.test.classNames)
+        let classification = ClassificationReport(confusion)
+        let baselineTest = try accuracy(predicted: baseline.predict(splits.test), truth: splits.test.labels)
+        let top3 = try topKAccuracy(scores: scores, truth: splits.test.labels, k: min(3, dataset.classCount))
+        report.add("Evaluate", seconds: step, """
+            Test accuracy: k-NN \(percent(confusion.accuracy)) (top-3 \(percent(top3))), \
+            nearest class mean \(percent(baselineTest)), chance \(percent(1 / Double(dataset.classCount))).
+            """)
+        report.classification = classification.rendered()
+        report.confusion = confusion.rendered()
+        let grid = ImageGrid(columns: 10, scale: 2).render((0..<min(40, splits.test.count)).map { index in
+            ImageGrid.Cell(image: splits.test.image(at: index),
+                           border: predicted[index] == splits.test.labels[index] ? ImageGrid.right : ImageGrid.wrong)
+        })
+        try AtomicFile.write(Data(try grid.pngData()), to: "\(output)/test-predictions.png")
+
+        // 5. Predict: image files, decoded and fitted as at import, as a user would hand them over.
+        step = DispatchTime.now()
+        let files = Array(splits.test.sources.prefix(5))
+        let images = try files.map { try Image(contentsOfFile: $0).resized(to: imageSize, mode: .squash) }
+        let unlabeled = try Dataset(images: images, classNames: dataset.classNames, sources: files)
+        let ranked = try knn.topK(unlabeled, k: min(3, dataset.classCount))
+        let fileScores = try knn.scores(for: unlabeled)
+        var lines: [String] = []
+        for (row, file) in files.enumerated() {
+            let guesses = ranked[row].map { "\(dataset.classNames[$0]) \(percent(Double(fileScores[row, $0])))" }
+            lines.append("- `\(file)`: " + guesses.joined(separator: ", "))
+        }
+        report.add("Predict", seconds: step, lines.joined(separator: "\n"))
+        for line in lines { print(line.dropFirst(2)) }
+
+        // 6. Report.
+        let markdown = report.markdown(totalSeconds: Terminal.seconds(since: total))
+        try AtomicFile.write(markdown, to: "\(output)/report.md")
+        try AtomicFile.write(try DemoReport.json([
+            "validationAccuracy": best.accuracy, "testAccuracy": confusion.accuracy, "testTop3Accuracy": top3,
+            "baselineTestAccuracy": baselineTest, "k": Double(best.k),
+        ], metric: best.metric.rawValue, classification: classification), to: "\(output)/metrics.json")
+        print("")
+        print(classification.rendered())
+        print("test accuracy \(percent(confusion.accuracy)) (k-NN, k=\(best.k), \(best.metric)); report: \(output)/report.md, \(output)/test-predictions.png")
+    }
+}
+
+func percent(_ value: Double) -> String { String(format: "%.1f%%", value * 100) }
