@@ -33,8 +33,11 @@ public struct SyntheticShapes: Sendable {
     /// shape and up to half as many in front).
     public let clutter: Int
 
+    /// How far the shape's centre strays from the image centre, as a fraction of the image size.
+    let shift: Float = 1.0 / 6
+
     public init(imageSize: ImageSize = .init(width: 32, height: 32), seed: UInt64 = 0,
-                noise: Float = 0.06, clutter: Int = 4) {
+                noise: Float = 0.06, clutter: Int = 3) {
         self.imageSize = imageSize
         self.seed = seed
         self.noise = max(0, noise)
@@ -49,8 +52,10 @@ public struct SyntheticShapes: Sendable {
         let width = imageSize.width, height = imageSize.height
         let size = Float(min(width, height))
 
-        let background = randomColour(&random)
-        let foreground = contrastingColour(to: background, &random)
+        // Hue is free, but the shape is always lighter than its background, as ink is darker
+        // than paper: polarity is the one colour cue that pixel distances can use.
+        let background = randomColour(&random, brightness: 0...0.45)
+        let foreground = randomColour(&random, brightness: 0.55...1)
         var canvas = Canvas(width: width, height: height, background: background)
         canvas.addGradient(direction: random.nextUnitFloat() * 2 * .pi, strength: random.nextUnitFloat() * 0.5)
 
@@ -110,19 +115,11 @@ public struct SyntheticShapes: Sendable {
 
     // MARK: - Drawing
 
-    private func randomColour(_ random: inout SeededRandom) -> SIMD3<Float> {
-        SIMD3(random.nextUnitFloat(), random.nextUnitFloat(), random.nextUnitFloat())
-    }
-
-    /// A colour at least a fixed distance from `background`, so the shape is always visible.
-    private func contrastingColour(to background: SIMD3<Float>, _ random: inout SeededRandom) -> SIMD3<Float> {
-        var best = randomColour(&random)
-        for _ in 0..<16 {
-            let difference = best - background
-            if (difference * difference).sum() >= 0.3 * 0.3 * 3 { break }
-            best = randomColour(&random)
-        }
-        return best
+    /// A random colour whose channels lie in `brightness`.
+    private func randomColour(_ random: inout SeededRandom, brightness: ClosedRange<Float> = 0...1) -> SIMD3<Float> {
+        let span = brightness.upperBound - brightness.lowerBound
+        return SIMD3(random.nextUnitFloat(), random.nextUnitFloat(), random.nextUnitFloat()) * span
+            + SIMD3(repeating: brightness.lowerBound)
     }
 
     private func drawClutter(on canvas: inout Canvas, count: Int, size: Float, _ random: inout SeededRandom) {
@@ -149,12 +146,13 @@ public struct SyntheticShapes: Sendable {
     private func drawClass(_ label: Int, on canvas: inout Canvas, colour: SIMD3<Float>, size: Float,
                            _ random: inout SeededRandom) {
         let width = Float(canvas.width), height = Float(canvas.height)
-        let radius = size * (0.2 + 0.18 * random.nextUnitFloat())
-        // Keep most of the shape inside the frame; a little clipping is realistic.
-        let margin = radius * 0.8
+        let radius = size * (0.24 + 0.14 * random.nextUnitFloat())
+        // Centred give or take a sixth of the image: far enough to defeat pixel matching, near
+        // enough that the shape stays mostly in frame.
+        let jitter = size * shift
         let place = Geometry.Placement(
-            centreX: margin + random.nextUnitFloat() * max(width - 2 * margin, 0),
-            centreY: margin + random.nextUnitFloat() * max(height - 2 * margin, 0),
+            centreX: width / 2 + (random.nextUnitFloat() * 2 - 1) * jitter,
+            centreY: height / 2 + (random.nextUnitFloat() * 2 - 1) * jitter,
             radius: radius, rotation: random.nextUnitFloat() * 2 * .pi)
         let name = SyntheticShapes.classNames[label]
         switch name {
