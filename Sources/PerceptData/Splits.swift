@@ -89,8 +89,8 @@ extension Dataset {
     ///
     /// The total limit is shared out in proportion to the classes' sizes after capping
     /// (largest remainders get the leftover items, ties to the lower class index), so the
-    /// subset is stratified. Which items survive is chosen by a seeded shuffle per class, and a
-    /// smaller limit with the same seed keeps a subset of a larger one's items. Original order is kept.
+    /// subset is stratified. Which items survive is chosen by a seeded shuffle per class; the
+    /// original order is kept.
     public func limited(perClass cap: Int?, total limit: Int?, seed: UInt64) -> Dataset {
         if cap == nil && limit == nil { return self }
         let byClass = itemsByClass()
@@ -98,12 +98,12 @@ extension Dataset {
         let available = quotas.reduce(0, +)
         if let limit, limit < available {
             let limit = max(0, limit)
-            let exact = quotas.map { Double($0) * Double(limit) / Double(available) }
-            var shares = exact.map { Int($0.rounded(.down)) }
+            // Largest remainders, in integers so equal remainders compare equal.
+            var shares = quotas.map { $0 * limit / available }
+            let remainders = quotas.map { $0 * limit % available }
             let leftover = limit - shares.reduce(0, +)
             let byRemainder = shares.indices.sorted {
-                let a = exact[$0] - Double(shares[$0]), b = exact[$1] - Double(shares[$1])
-                return a != b ? a > b : $0 < $1
+                remainders[$0] != remainders[$1] ? remainders[$0] > remainders[$1] : $0 < $1
             }
             for position in byRemainder.prefix(leftover) { shares[position] += 1 }
             quotas = shares
