@@ -65,9 +65,11 @@ public struct KNearestNeighbors: Classifier {
         var scores = Tensor(zeros: [neighbors.queryCount, c])
         for query in 0..<neighbors.queryCount {
             for neighbor in neighbors.neighbors(of: query) {
-                scores.scalars[query * c + Int(trainingLabels[Int(neighbor)])] += 1 / Float(k)
+                scores.scalars[query * c + Int(trainingLabels[Int(neighbor)])] += 1
             }
         }
+        // Count first, divide once: 2/3 comes out as the nearest Float, not as 1/3 + 1/3.
+        for i in scores.scalars.indices { scores.scalars[i] /= Float(k) }
         return scores
     }
 
