@@ -21,8 +21,7 @@ demo: release
 	$(SWIFT) run -c release --skip-build percept demo --output $(DEMO_OUT)
 
 test: bootstrap
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	scripts/test
 
 bench: release
 	Benchmarks/run.sh

@@ -27,6 +27,16 @@ extension Dataset {
     ///   not sum to 1 (within 1e-6).
     public func split(train: Double = 0.8, validation: Double = 0.1, test: Double = 0.1,
                       seed: UInt64) throws -> DatasetSplits {
+        let assigned = try assigningSplits(train: train, validation: validation, test: test, seed: seed).splits
+        func items(_ split: Split) -> [Int] { assigned.indices.filter { assigned[$0] == split } }
+        return DatasetSplits(train: subset(items(.train)), validation: subset(items(.validation)),
+                             test: subset(items(.test)))
+    }
+
+    /// The same items with every `.unassigned` one marked train, validation or test, exactly as
+    /// `split` would divide them (so a pack can carry the split for later commands).
+    public func assigningSplits(train: Double = 0.8, validation: Double = 0.1, test: Double = 0.1,
+                                seed: UInt64) throws -> Dataset {
         let fractions = [train, validation, test]
         guard fractions.allSatisfy({ $0.isFinite && $0 >= 0 }), abs(fractions.reduce(0, +) - 1) <= 1e-6 else {
             throw PerceptError.invalidArgument(
@@ -46,9 +56,9 @@ extension Dataset {
                 assigned[item] = position < firstCut ? .train : position < secondCut ? .validation : .test
             }
         }
-        func items(_ split: Split) -> [Int] { assigned.indices.filter { assigned[$0] == split } }
-        return DatasetSplits(train: subset(items(.train)), validation: subset(items(.validation)),
-                             test: subset(items(.test)))
+        var copy = self
+        copy.splits = assigned
+        return copy
     }
 
     /// Index sets for k-fold cross-validation, stratified by class.

@@ -36,9 +36,9 @@ final class TemporaryFolder {
 }
 
 /// A flat-colour image whose colour encodes (label, index), so tests can tell which file an
-/// item came from after decoding: red = 40·label + 10, green = 20·index + 5, blue = 200.
+/// item came from after decoding: red = 40·label + 10, green = 20·index + 5 (mod 256), blue = 200.
 func fixtureImage(label: Int, index: Int, width: Int = 8, height: Int = 8) -> Image {
-    Image(width: width, height: height, fill: (UInt8(40 * label + 10), UInt8(20 * index + 5), 200))
+    Image(width: width, height: height, fill: (UInt8((40 * label + 10) % 256), UInt8((20 * index + 5) % 256), 200))
 }
 
 func fixturePNG(label: Int, index: Int, width: Int = 8, height: Int = 8) throws -> [UInt8] {

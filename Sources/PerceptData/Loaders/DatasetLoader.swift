@@ -70,8 +70,10 @@ public enum DatasetLoader {
         }
         let folders = tree.topLevelFolders
         let csvFiles = tree.topLevelFiles.filter { $0.relativePath.lowercased().hasSuffix(".csv") }
-        if folders.isEmpty || (csvFiles.count == 1 && !folders.contains(where: { splitFolderNames[$0.lowercased()] != nil })
-                               && !looksLikeLabelFolders(tree, folders)) {
+        // A CSV beside at most one folder (the images it lists) is a manifest; several label
+        // folders win over a stray CSV.
+        let hasSplitFolders = folders.contains { splitFolderNames[$0.lowercased()] != nil }
+        if folders.isEmpty || (csvFiles.count == 1 && folders.count <= 1 && !hasSplitFolders) {
             guard let manifest = csvFiles.first else {
                 throw PerceptError.invalidData(
                     "no label folders found: put each class's images in a subfolder named after the label (e.g. cat/, dog/)",
@@ -195,14 +197,6 @@ public enum DatasetLoader {
     static func isMetadataFile(_ file: FileTree.File) -> Bool {
         let name = file.relativePath.lowercased()
         return name.hasSuffix(".csv") || name.hasSuffix(".bin") || name.hasSuffix(".txt")
-    }
-
-    /// Label folders hold images (by extension); a CSV beside folders of other things is a manifest.
-    static func looksLikeLabelFolders(_ tree: FileTree, _ folders: [String]) -> Bool {
-        tree.files.contains { file in
-            file.components.count == 2 && ImageFormat.imageExtensions.contains(
-                (file.components[1] as NSString).pathExtension.lowercased())
-        }
     }
 
     /// The CIFAR-10/100 binary release, recognised by its batch file names anywhere in the tree.

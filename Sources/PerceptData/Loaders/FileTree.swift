@@ -26,6 +26,8 @@ public struct FileTree: Sendable {
     /// What the user pointed at (a folder or an archive), for messages.
     public let rootDescription: String
     public private(set) var files: [File]
+    /// Every folder on disk, files or not, so that an empty label folder can be reported.
+    private var folders: [[String]] = []
     /// Files that could not be listed (unreadable folders, names that are not UTF-8, unsafe
     /// archive paths): reported, never silently dropped.
     public private(set) var problems: [LoadProblem]
@@ -42,8 +44,10 @@ public struct FileTree: Sendable {
         entries = []
         var files: [File] = []
         var problems: [LoadProblem] = []
-        FileTree.walk(directory, components: [], into: &files, problems: &problems)
+        var folders: [[String]] = []
+        FileTree.walk(directory, components: [], into: &files, folders: &folders, problems: &problems)
         self.files = files
+        self.folders = folders
         self.problems = problems
     }
 
@@ -89,6 +93,9 @@ public struct FileTree: Sendable {
             moved.components = Array(file.components.dropFirst(folder.count))
             return moved
         }
+        copy.folders = folders.compactMap { path in
+            path.count > folder.count && Array(path.prefix(folder.count)) == folder ? Array(path.dropFirst(folder.count)) : nil
+        }
         copy.problems = []
         copy.prefix = prefix + folder
         return copy
@@ -104,7 +111,8 @@ public struct FileTree: Sendable {
 
     /// Names of the folders directly under the root, sorted.
     public var topLevelFolders: [String] {
-        Array(Set(files.compactMap { $0.components.count > 1 ? $0.components[0] : nil })).sorted()
+        Array(Set(files.compactMap { $0.components.count > 1 ? $0.components[0] : nil }
+                  + folders.compactMap { $0.first })).sorted()
     }
 
     /// Files directly under the root.
@@ -169,8 +177,8 @@ public struct FileTree: Sendable {
 
     /// Recursive listing with `opendir`/`readdir`, which hand back a name's raw bytes:
     /// Foundation would silently mangle a name that is not UTF-8 into one that cannot be opened.
-    private static func walk(_ directory: String, components: [String],
-                             into files: inout [File], problems: inout [LoadProblem]) {
+    private static func walk(_ directory: String, components: [String], into files: inout [File],
+                             folders: inout [[String]], problems: inout [LoadProblem]) {
         guard let handle = opendir(directory) else {
             problems.append(LoadProblem(path: directory, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
             return
@@ -200,7 +208,8 @@ public struct FileTree: Sendable {
         for child in children.sorted(by: { $0.name < $1.name }) {
             let path = "\(directory)/\(child.name)"
             if child.isDirectory {
-                walk(path, components: components + [child.name], into: &files, problems: &problems)
+                folders.append(components + [child.name])
+                walk(path, components: components + [child.name], into: &files, folders: &folders, problems: &problems)
             } else {
                 files.append(File(components: components + [child.name], location: .disk(path)))
             }
