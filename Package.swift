@@ -56,6 +56,8 @@ let tests: [Target] = [
     .testTarget(name: "PerceptCoreTests", dependencies: ["PerceptCore", "TestSupport"]),
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
+    // Runs the built `percept` executable end to end (exit codes, files, JSON).
+    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptData", "PerceptImage"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "TestSupport"]),
 ]

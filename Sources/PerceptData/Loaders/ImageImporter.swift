@@ -87,8 +87,8 @@ enum ImageImporter {
                             let (image, info) = try decoder.decode(bytes, path: records[index].path)
                             let fitted = image.resized(to: size, mode: options.resizeMode)
                             fitted.pixels.withUnsafeBytes { source in
-                                (memory.baseAddress! + index * stride).copyMemory(from: source.baseAddress!,
-                                                                                  byteCount: stride)
+                                UnsafeMutableRawBufferPointer(rebasing: memory[(index * stride)..<((index + 1) * stride)])
+                                    .copyMemory(from: source)
                             }
                             records[index].byteCount = bytes.count
                             if options.collectRecords {

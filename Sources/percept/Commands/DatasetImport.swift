@@ -24,6 +24,9 @@ struct DatasetImport: ParsableCommand {
     @Option(help: "Assign unassigned items to train,validation,test by these percentages (stratified), e.g. 80,10,10.")
     var split: String?
 
+    @Flag(help: "With --split: redistribute every item, ignoring the splits its source gave (e.g. carve validation from CIFAR's training batches).")
+    var resplit = false
+
     @Option(help: "Seed for --split and --limit.")
     var seed: UInt64 = 0
 
@@ -41,6 +44,7 @@ struct DatasetImport: ParsableCommand {
 
     func validate() throws {
         if let split { _ = try Self.splitFractions(split) }
+        if resplit && split == nil { throw ValidationError("--resplit needs --split, e.g. --split 80,10,10 --resplit") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1") }
         if let perClass, perClass < 1 { throw ValidationError("--per-class must be at least 1") }
     }
@@ -66,6 +70,11 @@ struct DatasetImport: ParsableCommand {
             dataset = dataset.limited(perClass: perClass, total: limit, seed: seed)
         }
         if let split {
+            if resplit {
+                dataset.splits = Array(repeating: .unassigned, count: dataset.count)
+            } else if !dataset.splits.contains(.unassigned) {
+                Terminal.warning("every item already has a split from its source, so --split changes nothing; add --resplit to redistribute them")
+            }
             let fractions = try Self.splitFractions(split)
             dataset = try dataset.assigningSplits(train: fractions[0], validation: fractions[1], test: fractions[2],
                                                   seed: seed)

@@ -124,7 +124,9 @@ struct Demo: ParsableCommand {
             """)
         report.classification = classification.rendered()
         report.confusion = confusion.rendered()
-        let grid = ImageGrid(columns: 10, scale: 2).render((0..<min(40, splits.test.count)).map { index in
+        // A spread of test images (the split keeps class order), framed green when right, red when wrong.
+        let shown = Array(Swift.stride(from: 0, to: splits.test.count, by: max(1, splits.test.count / 40)).prefix(40))
+        let grid = ImageGrid(columns: 10, scale: 2).render(shown.map { index in
             ImageGrid.Cell(image: splits.test.image(at: index),
                            border: predicted[index] == splits.test.labels[index] ? ImageGrid.right : ImageGrid.wrong)
         })
@@ -132,7 +134,8 @@ struct Demo: ParsableCommand {
 
         // 5. Predict: image files, decoded and fitted as at import, as a user would hand them over.
         step = DispatchTime.now()
-        let files = Array(splits.test.sources.prefix(5))
+        let picks = Array(Swift.stride(from: 0, to: splits.test.count, by: max(1, splits.test.count / 5)).prefix(5))
+        let files = picks.map { splits.test.sources[$0] }
         let images = try files.map { try Image(contentsOfFile: $0).resized(to: imageSize, mode: .squash) }
         let unlabeled = try Dataset(images: images, classNames: dataset.classNames, sources: files)
         let ranked = try knn.topK(unlabeled, k: min(3, dataset.classCount))
@@ -140,7 +143,8 @@ struct Demo: ParsableCommand {
         var lines: [String] = []
         for (row, file) in files.enumerated() {
             let guesses = ranked[row].map { "\(dataset.classNames[$0]) \(percent(Double(fileScores[row, $0])))" }
-            lines.append("- `\(file)`: " + guesses.joined(separator: ", "))
+            let truth = dataset.classNames[Int(splits.test.labels[picks[row]])]
+            lines.append("- `\(file)` (true: \(truth)): " + guesses.joined(separator: ", "))
         }
         report.add("Predict", seconds: step, lines.joined(separator: "\n"))
         for line in lines { print(line.dropFirst(2)) }

@@ -1,0 +1,90 @@
+import Foundation
+import XCTest
+import PerceptData
+import PerceptImage
+
+/// Runs the built `percept` executable as a user would and checks output, files and exit codes
+/// (0 ok, 1 usage, 2 bad input).
+final class CLITests: XCTestCase {
+    private var folder = ""
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("percept-cli-\(UUID().uuidString)").path
+        for (label, name) in ["cat", "dog"].enumerated() {
+            try FileManager.default.createDirectory(atPath: "\(folder)/data/\(name)", withIntermediateDirectories: true)
+            for index in 0..<10 {
+                let image = Image(width: 8, height: 8, fill: (UInt8(100 * label), UInt8(10 * index), 50))
+                try Data(try image.pngData()).write(to: URL(fileURLWithPath: "\(folder)/data/\(name)/\(index).png"))
+            }
+        }
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
+
+    private func percept(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let binary = [".build/debug/percept", ".build/release/percept"].map { root.appendingPathComponent($0).path }
+            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let binary else { throw XCTSkip("percept is not built (run swift build first)") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    func testImportWritesAPackWithStratifiedSplits() throws {
+        let run = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/d.pack", "--split", "80,10,10", "--seed", "3")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("20 images"), run.stdout)
+        let dataset = try PackFile.load("\(folder)/d.pack")
+        XCTAssertEqual(dataset.count, 20)
+        for label in [Int32(0), 1] {
+            let marks = zip(dataset.labels, dataset.splits).filter { $0.0 == label }.map(\.1)
+            XCTAssertEqual(marks.filter { $0 == .train }.count, 8)
+            XCTAssertEqual(marks.filter { $0 == .validation }.count, 1)
+            XCTAssertEqual(marks.filter { $0 == .test }.count, 1)
+        }
+    }
+
+    func testInspectJSON() throws {
+        let run = try percept("dataset", "inspect", "\(folder)/data", "--json")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["imageCount"] as? Int, 20)
+        XCTAssertEqual((object?["classes"] as? [[String: Any]])?.count, 2)
+        let warnings = (object?["warnings"] as? [[String: Any]])?.compactMap { $0["kind"] as? String } ?? []
+        XCTAssertEqual(Set(warnings), ["few-images"])
+    }
+
+    func testBadFileIsReportedThenStrictMakesItFatal() throws {
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: "\(folder)/data/dog/readme.jpg"))
+        let lenient = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/d.pack")
+        XCTAssertEqual(lenient.status, 0, lenient.stderr)
+        XCTAssertTrue(lenient.stderr.contains("readme.jpg"), lenient.stderr)
+        let strict = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/s.pack", "--strict")
+        XCTAssertEqual(strict.status, 2)
+        XCTAssertTrue(strict.stderr.contains("readme.jpg"), strict.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/s.pack"))
+    }
+
+    func testUsageErrorsExitOneAndInputErrorsExitTwo() throws {
+        let badSize = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/x.pack", "--size", "0x3")
+        XCTAssertEqual(badSize.status, 1)
+        XCTAssertTrue(badSize.stderr.contains("WIDTHxHEIGHT"), badSize.stderr)
+        let badSplit = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/x.pack", "--split", "50,10,10")
+        XCTAssertEqual(badSplit.status, 1)
+        XCTAssertTrue(badSplit.stderr.contains("sum"), badSplit.stderr)
+        let missing = try percept("dataset", "inspect", "\(folder)/nothing-here")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("nothing-here"), missing.stderr)
+        let unknown = try percept("dataset", "frobnicate")
+        XCTAssertEqual(unknown.status, 1)
+    }
+}
