@@ -73,7 +73,8 @@ public struct Dataset: Sendable {
     /// H×W×C: the bytes per image, and the feature dimension of raw pixels.
     public var imageByteCount: Int { height * width * channels }
 
-    /// The bytes of item `index`.
+    /// The bytes of item `index`. The pointer is valid only while this dataset (its storage, which
+    /// may be a memory map) is alive: use it at once, or go through `withPixelBytes`.
     public func pixels(at index: Int) -> UnsafeRawBufferPointer {
         let start = index * imageByteCount
         return UnsafeRawBufferPointer(rebasing: pixels.bytes[start..<(start + imageByteCount)])
