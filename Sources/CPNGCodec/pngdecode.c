@@ -5,27 +5,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "pngerror.h"
+
 typedef struct {
     const uint8_t *data;
     size_t size;
     size_t offset;
-    char *err;
-    size_t err_len;
+    pngcodec_error_sink error;
 } reader_state;
-
-static void on_error(png_structp png, png_const_charp message) {
-    reader_state *state = (reader_state *)png_get_error_ptr(png);
-    if (state && state->err && state->err_len > 0) {
-        snprintf(state->err, state->err_len, "%s", message);
-    }
-    png_longjmp(png, 1);
-}
-
-// Warnings (e.g. a bad CRC in an ancillary chunk, which libpng skips) do not stop decoding.
-static void on_warning(png_structp png, png_const_charp message) {
-    (void)png;
-    (void)message;
-}
 
 static void read_from_memory(png_structp png, png_bytep dest, size_t length) {
     reader_state *state = (reader_state *)png_get_io_ptr(png);
@@ -49,9 +36,9 @@ static void fill_info(png_structp png, png_infop info, pngcodec_info *out) {
 // Shared by both entry points: `out == NULL` means header only.
 static int run(const void *data, size_t size, uint8_t *out, size_t out_size,
                pngcodec_info *result, char *err, size_t err_len) {
-    reader_state state = { (const uint8_t *)data, size, 0, err, err_len };
+    reader_state state = { (const uint8_t *)data, size, 0, { err, err_len } };
     if (err && err_len > 0) err[0] = 0;
-    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state, on_error, on_warning);
+    png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &state.error, pngcodec_on_error, pngcodec_on_warning);
     if (!png) {
         snprintf(err, err_len, "out of memory");
         return -1;

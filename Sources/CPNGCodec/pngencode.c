@@ -6,27 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pngerror.h"
+
 typedef struct {
     uint8_t *data;
     size_t size;
     size_t capacity;
     int failed;
-    char *err;
-    size_t err_len;
+    pngcodec_error_sink error;
 } writer_state;
-
-static void on_error(png_structp png, png_const_charp message) {
-    writer_state *state = (writer_state *)png_get_error_ptr(png);
-    if (state && state->err && state->err_len > 0) {
-        snprintf(state->err, state->err_len, "%s", message);
-    }
-    png_longjmp(png, 1);
-}
-
-static void on_warning(png_structp png, png_const_charp message) {
-    (void)png;
-    (void)message;
-}
 
 static void write_to_memory(png_structp png, png_bytep source, size_t length) {
     writer_state *state = (writer_state *)png_get_io_ptr(png);
@@ -49,11 +37,11 @@ int pngcodec_encode(uint32_t width, uint32_t height, int color_type, int bit_dep
                     const uint8_t *palette, int palette_count,
                     const uint16_t *trns, int trns_count, int interlaced,
                     uint8_t **out, size_t *out_size, char *err, size_t err_len) {
-    writer_state state = { NULL, 0, 0, 0, err, err_len };
+    writer_state state = { NULL, 0, 0, 0, { err, err_len } };
     if (err && err_len > 0) err[0] = 0;
     *out = NULL;
     *out_size = 0;
-    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state, on_error, on_warning);
+    png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &state.error, pngcodec_on_error, pngcodec_on_warning);
     if (!png) {
         snprintf(err, err_len, "out of memory");
         return -1;
