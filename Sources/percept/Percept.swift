@@ -12,9 +12,10 @@ struct Percept: ParsableCommand {
               percept demo                                  # the whole pipeline on built-in data
               percept dataset inspect ~/photos              # label statistics and problems
               percept dataset import ~/photos -o photos.pack --size 64x64
+              percept tune knn photos.pack                  # choose k and the metric by cross-validation
             """,
         version: "0.1.0",
-        subcommands: [DatasetCommand.self, Demo.self])
+        subcommands: [DatasetCommand.self, TuneCommand.self, Demo.self])
 
     /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.
     static func main() {

@@ -87,4 +87,16 @@ final class CLITests: XCTestCase {
         let unknown = try percept("dataset", "frobnicate")
         XCTAssertEqual(unknown.status, 1)
     }
+
+    func testTuneKNNWritesTheChartAndRejectsOneFold() throws {
+        let run = try percept("tune", "knn", "\(folder)/data", "--k", "1,3,5", "--metric", "l1,l2", "--folds", "5",
+                              "--output", "\(folder)/cv")
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertTrue(run.stdout.contains("best: k ="), run.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/cv/knn-cv.svg"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/cv/knn-cv.png"))
+        let one = try percept("tune", "knn", "\(folder)/data", "--folds", "1", "--output", "\(folder)/cv1")
+        XCTAssertEqual(one.status, 1)
+        XCTAssertTrue(one.stderr.contains("--folds"), one.stderr)
+    }
 }
