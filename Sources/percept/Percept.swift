@@ -32,7 +32,8 @@ struct Percept: ParsableCommand {
             }
             // ArgumentParser's own messages (usage, help) are printed by it; map its codes to ours.
             let message = fullMessage(for: error)
-            if !message.isEmpty { Terminal.error(message) }
+            // ArgumentParser's messages already start with "Error:" (or are help text).
+            if !message.isEmpty { FileHandle.standardError.write(Data((message + "\n").utf8)) }
             if code == .validationFailure {
                 Foundation.exit(1)
             }

@@ -14,7 +14,7 @@ struct Demo: ParsableCommand {
         abstract: "Run import → train → evaluate → predict → report end to end on the built-in dataset (or yours).",
         discussion: """
             Draws Percept's synthetic dataset (ten classes of shapes and textures) as PNG folders, imports
-            them, splits 80/10/10, chooses k-NN's k and metric on the validation split, compares with the
+            them, splits 80/10/10, chooses k-NN's k and metric by 5-fold cross-validation, compares with the
             nearest-class-mean baseline, evaluates once on the test split, predicts a few image files and
             writes a report.
 
@@ -87,26 +87,26 @@ struct Demo: ParsableCommand {
         var baseline = NearestClassMean()
         try baseline.fit(splits.train)
         let baselineValidation = try accuracy(predicted: baseline.predict(splits.validation), truth: splits.validation.labels)
-        var tuning: [(k: Int, metric: DistanceMetric, accuracy: Double)] = []
-        for metric in [DistanceMetric.l1, .l2] {
-            for k in [1, 3, 5, 7, 10, 20] where k <= splits.train.count {
-                var model = KNearestNeighbors(k: k, metric: metric)
-                try model.fit(splits.train)
-                tuning.append((k, metric, try accuracy(predicted: model.predict(splits.validation),
-                                                       truth: splits.validation.labels)))
-            }
-        }
-        guard let best = tuning.max(by: { $0.accuracy < $1.accuracy || ($0.accuracy == $1.accuracy && $0.k > $1.k) }) else {
-            throw PerceptError.invalidData("training set too small for k-NN")
-        }
-        Terminal.info("validation accuracy: nearest class mean \(percent(baselineValidation)); best k-NN k=\(best.k) \(best.metric) \(percent(best.accuracy))")
+        // 5-fold cross-validation on the training split, the lecture's way of choosing k and the metric.
+        let kValues = [1, 3, 5, 7, 10, 20].filter { $0 <= splits.train.count * 4 / 5 }
+        let crossValidation = try CrossValidation(folds: 5, seed: seed)
+            .evaluateNearestNeighbors(splits.train, k: kValues, metrics: [.l1, .l2])
+        let best = crossValidation.best
         var knn = KNearestNeighbors(k: best.k, metric: best.metric)
         try knn.fit(splits.train)
-        report.tuning = tuning.map { ("k=\($0.k) \($0.metric)", $0.accuracy) }
+        let knnValidation = try accuracy(predicted: knn.predict(splits.validation), truth: splits.validation.labels)
+        let chart = LineChart(crossValidation: crossValidation)
+        try AtomicFile.write(chart.svg(), to: "\(output)/knn-cv.svg")
+        try AtomicFile.write(Data(try chart.pngData()), to: "\(output)/knn-cv.png")
+        Terminal.info("validation accuracy: nearest class mean \(percent(baselineValidation)); k-NN k=\(best.k) \(best.metric) \(percent(knnValidation))")
+        report.tuning = crossValidation.settings.map {
+            ("k=\($0.k) \($0.metric)", "\(percent($0.mean)) ± \(percent($0.standardDeviation))")
+        }
         report.add("Train", seconds: step, """
             Nearest class mean (baseline): validation accuracy \(percent(baselineValidation)). \
-            k-NN on raw pixels, tuned on validation over k ∈ {1, 3, 5, 7, 10, 20} × {L1, L2}: \
-            best k = \(best.k), \(best.metric), validation accuracy \(percent(best.accuracy)).
+            k-NN on raw pixels, k ∈ {\(kValues.map(String.init).joined(separator: ", "))} × {L1, L2} chosen by 5-fold \
+            cross-validation on the training split: best k = \(best.k), \(best.metric) \
+            (\(percent(best.mean)) ± \(percent(best.standardDeviation))); validation accuracy \(percent(knnValidation)).
             """)
 
         // 4. Evaluate once on the test split.
@@ -142,7 +142,8 @@ struct Demo: ParsableCommand {
         let fileScores = try knn.scores(for: unlabeled)
         var lines: [String] = []
         for (row, file) in files.enumerated() {
-            let guesses = ranked[row].map { "\(dataset.classNames[$0]) \(percent(Double(fileScores[row, $0])))" }
+            // Vote fractions: classes without a single neighbour's vote are not guesses.
+            let guesses = ranked[row].filter { fileScores[row, $0] > 0 }.map { "\(dataset.classNames[$0]) \(percent(Double(fileScores[row, $0])))" }
             let truth = dataset.classNames[Int(splits.test.labels[picks[row]])]
             lines.append("- `\(file)` (true: \(truth)): " + guesses.joined(separator: ", "))
         }
@@ -153,7 +154,7 @@ struct Demo: ParsableCommand {
         let markdown = report.markdown(totalSeconds: Terminal.seconds(since: total))
         try AtomicFile.write(markdown, to: "\(output)/report.md")
         try AtomicFile.write(try DemoReport.json([
-            "validationAccuracy": best.accuracy, "testAccuracy": confusion.accuracy, "testTop3Accuracy": top3,
+            "validationAccuracy": knnValidation, "crossValidationMean": best.mean, "testAccuracy": confusion.accuracy, "testTop3Accuracy": top3,
             "baselineTestAccuracy": baselineTest, "k": Double(best.k),
         ], metric: best.metric.rawValue, classification: classification), to: "\(output)/metrics.json")
         print("")

@@ -5,7 +5,7 @@ import PerceptEvaluation
 struct DemoReport {
     private var sections: [(title: String, seconds: Double?, body: String)] = []
     var classCounts: [(String, Int)] = []
-    var tuning: [(String, Double)] = []
+    var tuning: [(String, String)] = []
     var classification = ""
     var confusion = ""
 
@@ -23,8 +23,9 @@ struct DemoReport {
                 text += "| label | images |\n|---|---:|\n" + classCounts.map { "| \($0.0) | \($0.1) |" }.joined(separator: "\n") + "\n\n"
             }
             if section.title == "Train", !tuning.isEmpty {
-                text += "| setting | validation accuracy |\n|---|---:|\n"
-                    + tuning.map { "| \($0.0) | \(percent($0.1)) |" }.joined(separator: "\n") + "\n\n"
+                text += "| setting | cross-validation accuracy (mean ± std over 5 folds) |\n|---|---:|\n"
+                    + tuning.map { "| \($0.0) | \($0.1) |" }.joined(separator: "\n") + "\n\n"
+                text += "![accuracy vs k: one dot per fold, mean line, ±1 std error bars](knn-cv.png)\n\n"
             }
             if section.title == "Evaluate" {
                 text += "```\n\(classification)\n```\n\nConfusion matrix (rows: true label, columns: predicted):\n\n```\n\(confusion)\n```\n\n"
