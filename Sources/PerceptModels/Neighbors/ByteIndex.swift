@@ -119,10 +119,11 @@ extension ByteIndex {
     /// L1: queries a tile (96 KB at D = 3072) × stored rows a kernel call (192 KB): both in a
     /// core's 512 KB L2; stored rows a block (6 MB, shared by the workers in L3).
     static let l1QueryTile = 32, l1BaseTile = 64, baseBlock = 2048
-    /// L2: stored rows converted to Float a block (48 MB at D = 3072), queries a GEMM per
-    /// threading mode. Measured on CIFAR-10 (2 shared cores): 512 × 4096 per worker ran
-    /// 135–160 GFLOP/s, 256 × 2048 130–145, one threaded 4096 × 1024 GEMM 115.
-    static let l2BaseBlock = 4096
+    /// L2: stored rows converted to Float a block (24 MB at D = 3072, shared in L3), queries a
+    /// GEMM per threading mode. Measured on CIFAR-10, 10,000 queries (2 shared cores, ±15%
+    /// run to run): 512 × 2048 per worker 144 GFLOP/s, 256 × 2048 139, 512 × 4096 122 (the
+    /// Float block outgrows L3); one threaded GEMM at a time (BLAS on both cores) was slower.
+    static let l2BaseBlock = 2048
     static let l2QueryBlockPerWorker = 512, l2QueryBlockThreaded = 2048
 
     private func searchL1(queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int,
@@ -183,10 +184,13 @@ extension ByteIndex {
                                 percept_u8_to_float(queries + q0 * d, nq * d, queryFloats)
                                 BLAS.gemm(transposeB: true, m: nq, n: nb, k: d, alpha: -2,
                                           a: queryFloats, b: vectors, beta: 0, c: products)
-                                for i in 0..<nq {
-                                    let row = products + i * nb, queryNorm = queryNorms[q0 + i]
-                                    for j in 0..<nb { row[j] += queryNorm + norms[blockStart + j] }
-                                    table.offer(row: q0 + i, distances: row, count: nb, firstIndex: blockStart)
+                                // Threaded BLAS left the cores idle for this pass: share it out.
+                                Parallel.forEachChunk(count: nq, threads: threaded ? threads : 1) { rows in
+                                    for i in rows {
+                                        let row = products + i * nb, queryNorm = queryNorms[q0 + i]
+                                        for j in 0..<nb { row[j] += queryNorm + norms[blockStart + j] }
+                                        table.offer(row: q0 + i, distances: row, count: nb, firstIndex: blockStart)
+                                    }
                                 }
                             }
                         }
