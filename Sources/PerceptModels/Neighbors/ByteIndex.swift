@@ -15,8 +15,10 @@ import PerceptData
 ///   result is exact unless more than `rerankSlack` stored rows fall within Float rounding
 ///   (about 1e-6·(‖q‖² + ‖v‖²)) of the K-th distance.
 ///
-/// Measured here (2 shared cores, 10,000 CIFAR-10 queries × 50,000 images, k = 20): L1 9.3 s
-/// (faiss: 43 s per 1,000 queries); L2 ≈ 21 s, 140–160 GFLOP/s (faiss IndexFlatL2 20.6 s).
+/// Measured here (AMD EPYC, 2 cores shared with other jobs; 10,000 CIFAR-10 queries × 50,000
+/// images, k = 20): L1 9.3–9.6 s (faiss IndexFlat METRIC_L1: 19.5–43 s per 1,000 queries);
+/// L2 18.1–19.0 s, 162–169 GFLOP/s, in quiet spells (faiss IndexFlatL2 17.9–18.4 s, not counting
+/// its 2.1 s conversion to Float); 21–25 s when neighbours were busy.
 ///
 /// Stored rows are walked in blocks that stay in the last-level cache; each block is shared by
 /// all workers, who take disjoint tiles of queries. Each query's result depends only on its
