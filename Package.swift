@@ -24,6 +24,8 @@ let systemLibraries: [Target] = [
 /// (libpng reports errors by longjmp).
 let cHelpers: [Target] = [
     .target(name: "CPNGCodec", dependencies: ["CPNG"]),
+    // Hot loops Swift cannot express (AVX2 sum of absolute differences), with scalar fallbacks.
+    .target(name: "CKernels"),
 ]
 
 /// The library, one module per stage of the data's journey.
@@ -36,7 +38,7 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData"]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
@@ -47,7 +49,7 @@ let executables: [Target] = [
                       dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                      "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData"],
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "CKernels"],
                       path: "Benchmarks/PerceptBench"),
 ]
 
@@ -59,7 +61,8 @@ let tests: [Target] = [
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptData", "PerceptImage"]),
     .testTarget(name: "PerceptModelsTests",
-                dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "TestSupport"]),
+                dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
+                                "TestSupport"]),
 ]
 
 let package = Package(

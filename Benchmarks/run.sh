@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks, one run on this machine. Usage: Benchmarks/run.sh [import]
-# Needs ../shared/datasets (CIFAR-10 training JPEGs) and Python with numpy + Pillow (installed here if missing).
+# Side-by-side benchmarks, one run on this machine. Usage: Benchmarks/run.sh [import|knn]  (no argument: all)
+# Needs ../shared/datasets (CIFAR-10 training JPEGs) and Python with numpy + Pillow, and faiss-cpu
+# for knn (installed here if missing).
+#   knn: exact k-NN, 10,000 queries (the last images of the pack) against all 50,000 (--index-all),
+#        k = 20; faiss L1 takes minutes for 10,000 queries, so the L1 comparison runs
+#        KNN_L1_QUERIES (default 1,000) queries on both sides — scale by 10 for 10,000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -11,16 +15,30 @@ if [ ! -d "$data/train" ]; then
   [ -f "$archive" ] || { echo "run.sh: $archive not found" >&2; exit 1; }
   mkdir -p "$data" && tar -xzf "$archive" -C "$data"
 fi
+mode=${1:-all}
+case "$mode" in import|knn|all) ;; *) echo "usage: Benchmarks/run.sh [import|knn]" >&2; exit 1 ;; esac
 python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
 swift build -c release --product percept-bench >/dev/null
 bench=.build/release/percept-bench
-pack=$(mktemp -d)/cifar10-train.pack
+work=$(mktemp -d)
+pack=$work/cifar10-train.pack
 
 echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "# python $(python3 -c 'import sys, PIL, numpy; print(sys.version.split()[0], "Pillow", PIL.__version__, "numpy", numpy.__version__)')"
 # Warm the page cache so every tool reads the same in-memory files.
 find "$data/train" -type f -exec cat {} + > /dev/null
-$bench import "$data/train" "$pack"
-python3 Benchmarks/peers/pillow_decode.py "$data/train"
-python3 Benchmarks/peers/pillow_decode.py "$data/train" --processes "$(nproc)"
-rm -f "$pack"
+$bench import "$data/train" "$pack" | { if [ "$mode" = knn ]; then cat >/dev/null; else cat; fi; }
+if [ "$mode" != knn ]; then
+  python3 Benchmarks/peers/pillow_decode.py "$data/train"
+  python3 Benchmarks/peers/pillow_decode.py "$data/train" --processes "$(nproc)"
+fi
+if [ "$mode" != import ]; then
+  python3 -c "import faiss" 2>/dev/null || python3 -m pip install -q faiss-cpu numpy
+  l1q=${KNN_L1_QUERIES:-1000}
+  $bench knn "$pack" --queries 10000 --k 20 --index-all --write "$work/percept"
+  $bench knn "$pack" --queries 10000 --k 20 --index-all --metrics l2 --l2-threading blas
+  python3 Benchmarks/peers/faiss_knn.py "$pack" --queries 10000 --k 20 --index-all --l1-queries "$l1q" --write "$work/faiss"
+  python3 Benchmarks/peers/compare_knn.py "$work/percept-l2.i32" "$work/faiss-l2.i32" --k 20 --tool agreement-l2
+  python3 Benchmarks/peers/compare_knn.py "$work/percept-l1.i32" "$work/faiss-l1.i32" --k 20 --tool agreement-l1
+fi
+rm -rf "$work"

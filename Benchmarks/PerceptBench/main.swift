@@ -1,11 +1,18 @@
 // percept-bench: the Swift side of the side-by-side benchmarks in Benchmarks/run.sh.
 //
 //   percept-bench import ROOT PACK   decode a folder-per-label tree into a pack, then reload it
+//   percept-bench knn PACK [--queries 10000] [--k 20] [--metrics l1,l2] [--l1-queries N]
+//                 [--index-all] [--l2-threading workers|blas] [--write PREFIX]
+//       exact k-NN: the last `queries` images of the pack search the others (or, with
+//       --index-all, all of them); L1 on the first `l1-queries` of those (default: all).
+//       --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32 (int32, N×k).
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
 import PerceptCore
 import PerceptData
+import CKernels
+import PerceptModels
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now()
@@ -41,13 +48,61 @@ func benchImport(root: String, pack: String) throws {
           "all": reloads])
 }
 
+func benchKNN(pack: String, options: [String]) throws {
+    func value(_ name: String) -> String? {
+        options.firstIndex(of: name).flatMap { $0 + 1 < options.count ? options[$0 + 1] : nil }
+    }
+    let dataset = try PackFile.load(pack)
+    let queryCount = Int(value("--queries") ?? "") ?? 10_000, k = Int(value("--k") ?? "") ?? 20
+    guard queryCount > 0, queryCount < dataset.count else {
+        throw PerceptError.invalidArgument("--queries must be 1…\(dataset.count - 1)")
+    }
+    let indexAll = options.contains("--index-all")
+    let train = indexAll ? dataset : dataset.subset(Array(0..<(dataset.count - queryCount)))
+    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    let threading = value("--l2-threading").flatMap(ByteIndex.L2Threading.init(rawValue:)) ?? .blasSingleThreadedPerWorker
+    let metrics = (value("--metrics") ?? "l1,l2").split(separator: ",").compactMap { DistanceMetric(rawValue: String($0)) }
+    for metric in metrics {
+        let n = metric == .l1 ? min(queryCount, Int(value("--l1-queries") ?? "") ?? queryCount) : queryCount
+        let searched = n == queryCount ? queries : queries.subset(Array(0..<n))
+        var index: ByteIndex?
+        let build = try seconds {
+            index = try ByteIndex(dataset: train, metric: metric)
+            index?.l2Threading = threading
+        }
+        var found: NeighborList?
+        let search = try seconds { found = try index?.search(searched, k: k) }
+        guard let found else { continue }
+        let d = train.imageByteCount, pairs = Double(n) * Double(train.count)
+        var fields: [String: Any] = [
+            "tool": "percept-knn-\(metric)", "queries": n, "index": train.count, "dim": d, "k": k,
+            "seconds": search, "build_seconds": build, "threads": Parallel.defaultThreadCount,
+            "avx2": percept_has_avx2() == 1, "queries_per_second": Double(n) / search,
+        ]
+        if metric == .l2 {
+            // 2·N·M·D flops in the GEMM (the rest is O(N·M)).
+            fields["gflops"] = 2 * pairs * Double(d) / search / 1e9
+            fields["l2_threading"] = threading.rawValue
+        } else {
+            fields["gbytes_compared_per_second"] = pairs * Double(d) / search / 1e9
+        }
+        emit(fields)
+        if let prefix = value("--write") {
+            let data = found.indices.withUnsafeBufferPointer { Data(buffer: $0) }
+            try data.write(to: URL(fileURLWithPath: "\(prefix)-\(metric).i32"))
+        }
+    }
+}
+
 let arguments = CommandLine.arguments
 do {
     switch arguments.dropFirst().first {
     case "import" where arguments.count == 4:
         try benchImport(root: arguments[2], pack: arguments[3])
+    case "knn" where arguments.count >= 3:
+        try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     default:
-        FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK\n".utf8))
+        FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)
     }
 } catch {

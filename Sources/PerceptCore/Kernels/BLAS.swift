@@ -7,6 +7,32 @@ import CBLAS
 #endif
 
 public enum BLAS {
+    /// The threads one BLAS call may use (OpenBLAS; Accelerate decides for itself and reports 1).
+    /// Callers that already run one BLAS call per core set it to 1 around their loop, so the
+    /// two levels of threading do not fight over the same cores.
+    public static var threadCount: Int {
+        get {
+            #if canImport(Accelerate)
+            return 1
+            #else
+            return Int(openblas_get_num_threads())
+            #endif
+        }
+        set {
+            #if !canImport(Accelerate)
+            openblas_set_num_threads(Int32(max(1, newValue)))
+            #endif
+        }
+    }
+
+    /// Runs `body` with BLAS limited to `threads` threads, then restores the previous count.
+    public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        let previous = threadCount
+        threadCount = threads
+        defer { threadCount = previous }
+        return try body()
+    }
+
     /// C = alpha · op(A) · op(B) + beta · C, row-major.
     ///
     /// - A is M×K (or K×M when `transposeA`), B is K×N (or N×K when `transposeB`), C is M×N.

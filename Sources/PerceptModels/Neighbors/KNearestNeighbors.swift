@@ -6,10 +6,10 @@ import PerceptData
 ///
 /// Usage: `var model = KNearestNeighbors(k: 5, metric: .l1); try model.fit(train)`, then
 /// `scores`, `predict` or `topK`. "Fitting" only stores the training images; all the work is
-/// a brute-force search (`FlatIndex`) at prediction time.
+/// an exact brute-force search over the pixel bytes (`ByteIndex`) at prediction time.
 ///
-/// - Features are raw pixel values 0…255 as Float (so L1 sums are exact integers);
-///   `neighbors(of:)` reports distances in those units.
+/// - Features are raw pixel values 0…255 (L1 sums are exact integers; L2 candidates are
+///   re-ranked by exact integer squared distances); `neighbors(of:)` reports distances in those units.
 /// - Scores are vote fractions (votes / k). Equal vote counts are broken in favour of the class
 ///   whose first neighbour is nearest (so k-NN never does worse on a tie than 1-NN), and
 ///   equally distant training images in favour of the lower training index. `predict` and
@@ -22,7 +22,7 @@ public struct KNearestNeighbors: Classifier {
     /// Workers for the search (`nil`: every core). Results do not depend on it.
     public var threads: Int?
     public private(set) var classNames: [String] = []
-    private var index: FlatIndex?
+    private var index: ByteIndex?
     private var trainingLabels: [Int32] = []
     private var imageShape: [Int] = []
 
@@ -41,7 +41,7 @@ public struct KNearestNeighbors: Classifier {
         guard k <= dataset.count else {
             throw PerceptError.invalidArgument("k = \(k) exceeds the \(dataset.count) training images; use k ≤ \(dataset.count)")
         }
-        index = FlatIndex(vectors: dataset.pixelFeatures(scaling: .raw, threads: threads), metric: metric)
+        index = try ByteIndex(dataset: dataset, metric: metric)
         trainingLabels = dataset.labels
         classNames = dataset.classNames
         imageShape = [dataset.height, dataset.width, dataset.channels]
@@ -55,7 +55,7 @@ public struct KNearestNeighbors: Classifier {
                 "images are \(dataset.width)x\(dataset.height)x\(dataset.channels) but the model was fitted on "
                 + "\(imageShape[1])x\(imageShape[0])x\(imageShape[2])")
         }
-        return try index.search(dataset.pixelFeatures(scaling: .raw, threads: threads), k: k, threads: threads)
+        return try index.search(dataset, k: k, threads: threads)
     }
 
     /// N×C vote fractions: the share of each image's k neighbours in each class.

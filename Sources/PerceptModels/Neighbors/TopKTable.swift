@@ -1,0 +1,118 @@
+import PerceptCore
+
+/// The `width` smallest (distance, index) pairs of each of N queries, sorted ascending, kept
+/// while distances arrive tile by tile (the fused top-k of `ByteIndex`).
+///
+/// Stored indices must be offered in increasing order (tiles walk the index front to back), so
+/// a candidate equal to the current worst never displaces it and equals keep index order:
+/// ties resolve to the lower stored index without comparing indices.
+struct TopKTable<Distance: Comparable> {
+    let queries: Int
+    let width: Int
+    private var distances: [Distance]
+    private var indices: [Int32]
+    private var filled: [Int32]
+
+    init(queries: Int, width: Int, worst: Distance) {
+        self.queries = queries
+        self.width = width
+        distances = Array(repeating: worst, count: queries * width)
+        indices = Array(repeating: -1, count: queries * width)
+        filled = Array(repeating: 0, count: queries)
+    }
+
+    /// Raw access for the parallel loops: each worker must offer only to its own rows.
+    struct Pointers: @unchecked Sendable {
+        let width: Int
+        let distances: UnsafeMutablePointer<Distance>
+        let indices: UnsafeMutablePointer<Int32>
+        let filled: UnsafeMutablePointer<Int32>
+
+        /// Offers `count` distances for stored indices `firstIndex…` to query `row`.
+        @inline(__always)
+        func offer(row: Int, distances values: UnsafePointer<Distance>, count: Int, firstIndex: Int) {
+            let best = distances + row * width, bestIndices = indices + row * width
+            var size = Int(filled[row]), j = 0
+            while size < width && j < count {
+                insert(values[j], Int32(firstIndex + j), best, bestIndices, size)
+                size += 1
+                j += 1
+            }
+            if j < count {
+                var worst = best[width - 1]
+                while j < count {
+                    let value = values[j]
+                    if value < worst {
+                        insert(value, Int32(firstIndex + j), best, bestIndices, width - 1)
+                        worst = best[width - 1]
+                    }
+                    j += 1
+                }
+            }
+            filled[row] = Int32(size)
+        }
+
+        /// Puts (value, index) into the sorted prefix of length `size`, after every entry ≤ value.
+        @inline(__always)
+        private func insert(_ value: Distance, _ index: Int32, _ best: UnsafeMutablePointer<Distance>,
+                            _ bestIndices: UnsafeMutablePointer<Int32>, _ size: Int) {
+            var p = size
+            while p > 0 && best[p - 1] > value {
+                best[p] = best[p - 1]
+                bestIndices[p] = bestIndices[p - 1]
+                p -= 1
+            }
+            best[p] = value
+            bestIndices[p] = index
+        }
+    }
+
+    mutating func withPointers(_ body: (Pointers) -> Void) {
+        let width = width
+        distances.withUnsafeMutableBufferPointer { d in
+            indices.withUnsafeMutableBufferPointer { i in
+                filled.withUnsafeMutableBufferPointer { f in
+                    guard let dp = d.baseAddress, let ip = i.baseAddress, let fp = f.baseAddress else { return }
+                    body(Pointers(width: width, distances: dp, indices: ip, filled: fp))
+                }
+            }
+        }
+    }
+
+    /// The first `k` entries of each query, distances converted by `convert`.
+    func neighborList(k: Int, convert: (Distance) -> Float) -> NeighborList {
+        var outIndices = [Int32](), outDistances = [Float]()
+        outIndices.reserveCapacity(queries * k)
+        outDistances.reserveCapacity(queries * k)
+        for row in 0..<queries {
+            for r in 0..<k {
+                outIndices.append(indices[row * width + r])
+                outDistances.append(convert(distances[row * width + r]))
+            }
+        }
+        return NeighborList(k: k, indices: outIndices, distances: outDistances)
+    }
+
+    /// The `k` best of each query's candidates after recomputing their distances with `exact`,
+    /// ordered by (exact distance, index).
+    func neighborList<Exact: Comparable>(k: Int, rerank exact: (_ row: Int, _ index: Int32) -> Exact,
+                                         convert: (Exact) -> Float) -> NeighborList {
+        var outIndices = [Int32](), outDistances = [Float]()
+        outIndices.reserveCapacity(queries * k)
+        outDistances.reserveCapacity(queries * k)
+        for row in 0..<queries {
+            let size = Int(filled[row])
+            var candidates: [(distance: Exact, index: Int32)] = []
+            for r in 0..<size {
+                let index = indices[row * width + r]
+                candidates.append((exact(row, index), index))
+            }
+            candidates.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.index < b.index }
+            for (distance, index) in candidates.prefix(k) {
+                outIndices.append(index)
+                outDistances.append(convert(distance))
+            }
+        }
+        return NeighborList(k: k, indices: outIndices, distances: outDistances)
+    }
+}
