@@ -37,6 +37,13 @@ struct LoadingOptions: ParsableArguments {
                       collectRecords: collectRecords)
     }
 
+    /// Loads `path` with these options, with a progress line on a terminal.
+    func load(_ path: String) throws -> LoadResult {
+        Terminal.progress("decoding \(path) …")
+        defer { Terminal.endProgress() }
+        return try DatasetLoader.load(path, options: try importOptions())
+    }
+
     private func parsedSize(_ text: String) throws -> ImageSize {
         do { return try ImageSize(parsing: text) } catch let error as PerceptError {
             throw ValidationError(error.reason)

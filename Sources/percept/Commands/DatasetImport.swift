@@ -62,9 +62,7 @@ struct DatasetImport: ParsableCommand {
     func run() throws {
         Terminal.quiet = quiet
         let start = DispatchTime.now()
-        Terminal.progress("decoding \(path) …")
-        let result = try DatasetLoader.load(path, options: try loading.importOptions())
-        Terminal.endProgress()
+        let result = try loading.load(path)
         var dataset = result.dataset
         if limit != nil || perClass != nil {
             dataset = dataset.limited(perClass: perClass, total: limit, seed: seed)

@@ -93,9 +93,7 @@ struct TuneNearestNeighbors: ParsableCommand {
     func run() throws {
         Terminal.quiet = json
         let start = DispatchTime.now()
-        Terminal.progress("decoding \(path) …")
-        let loaded = try DatasetLoader.load(path, options: try loading.importOptions())
-        Terminal.endProgress()
+        let loaded = try loading.load(path)
         reportProblems(loaded.problems, notes: loaded.notes)
         let all = loaded.dataset
         var tuning = all.subset(all.splits.indices.filter { all.splits[$0] != .test })
