@@ -21,11 +21,8 @@ struct DatasetInspect: ParsableCommand {
     var json = false
 
     func run() throws {
-        if loading.strict {
-            // Strict inspection: the first bad file is the answer.
-            _ = try DatasetLoader.load(path, options: try loading.importOptions())
-        }
-        let inspection = try DatasetInspection.inspect(path, modelInput: try loading.imageSize, threads: loading.threads)
+        let inspection = try DatasetInspection.inspect(path, modelInput: try loading.imageSize, threads: loading.threads,
+                                                       strict: loading.strict)
         if json {
             try Terminal.printJSON(inspection)
             return
