@@ -21,3 +21,29 @@ final class ImageGridTests: XCTestCase {
         XCTAssertTrue(canvas[9, 9] == (9, 9, 9))                        // empty slot
     }
 }
+
+final class RetrievalGridTests: XCTestCase {
+    func testRowsFramesAndLabels() {
+        let red = Image(width: 2, height: 2, fill: (255, 0, 0))
+        let blue = Image(width: 2, height: 2, fill: (0, 0, 255))
+        var grid = RetrievalGrid(scale: 3)
+        grid.borderWidth = 1
+        grid.spacing = 2
+        grid.queryGap = 4
+        let row = RetrievalGrid.Row(query: .init(image: red, label: "a"),
+                                    neighbors: [.init(image: red, label: "a"), .init(image: blue, label: "b")])
+        let canvas = grid.render([row, row])
+        // Cells: 2·3 + 2·1 = 8 wide, 8 + 10 (label strip) tall; 3 columns, a query gap of 4, spacing 2.
+        XCTAssertEqual(canvas.width, 2 + 3 * (8 + 2) + 4)
+        XCTAssertEqual(canvas.height, 2 + 2 * (18 + 2))
+        XCTAssertTrue(canvas[2, 2] == (90, 90, 90))                 // query frame
+        XCTAssertTrue(canvas[3, 3] == (255, 0, 0))                  // query pixels, enlarged
+        let firstNeighbor = 2 + 4 + 10, secondNeighbor = firstNeighbor + 10
+        XCTAssertTrue(canvas[firstNeighbor, 2] == (40, 170, 70))    // same label: green
+        XCTAssertTrue(canvas[secondNeighbor, 2] == (210, 40, 40))   // other label: red
+        XCTAssertTrue(canvas[secondNeighbor + 1, 3] == (0, 0, 255))
+        // The label strip under the query holds dark text pixels ("A").
+        let strip = (12..<20).flatMap { y in (2..<8).map { x in canvas[x, y] } }
+        XCTAssertTrue(strip.contains { $0 == (40, 40, 40) })
+    }
+}

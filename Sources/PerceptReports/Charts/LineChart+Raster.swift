@@ -64,6 +64,11 @@ struct Raster {
         image = Image(width: width, height: height, fill: (background.r, background.g, background.b))
     }
 
+    /// Draws over an existing picture.
+    init(image: Image) {
+        self.image = image
+    }
+
     mutating func set(_ x: Int, _ y: Int, _ color: RGB) {
         guard x >= 0, y >= 0, x < image.width, y < image.height else { return }
         image[x, y] = (color.r, color.g, color.b)

@@ -132,6 +132,21 @@ struct Demo: ParsableCommand {
         })
         try AtomicFile.write(Data(try grid.pngData()), to: "\(output)/test-predictions.png")
 
+        // The lecture's retrieval picture: a few test images and their 10 nearest training images.
+        let queryIndices = Array(Swift.stride(from: 0, to: splits.test.count, by: max(1, splits.test.count / 8)).prefix(8))
+        let queries = splits.test.subset(queryIndices)
+        let found = try ByteIndex(dataset: splits.train, metric: best.metric)
+            .search(queries, k: min(10, splits.train.count))
+        let retrievals = RetrievalGrid(scale: 2).render(queryIndices.indices.map { row in
+            RetrievalGrid.Row(
+                query: .init(image: queries.image(at: row), label: queries.classNames[Int(queries.labels[row])]),
+                neighbors: found.neighbors(of: row).map { index in
+                    .init(image: splits.train.image(at: Int(index)),
+                          label: splits.train.classNames[Int(splits.train.labels[Int(index)])])
+                })
+        })
+        try AtomicFile.write(Data(try retrievals.pngData()), to: "\(output)/retrievals.png")
+
         // 5. Predict: image files, decoded and fitted as at import, as a user would hand them over.
         step = DispatchTime.now()
         let picks = Array(Swift.stride(from: 0, to: splits.test.count, by: max(1, splits.test.count / 5)).prefix(5))

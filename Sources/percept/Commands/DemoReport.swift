@@ -30,6 +30,8 @@ struct DemoReport {
             if section.title == "Evaluate" {
                 text += "```\n\(classification)\n```\n\nConfusion matrix (rows: true label, columns: predicted):\n\n```\n\(confusion)\n```\n\n"
                 text += "![test predictions: green right, red wrong](test-predictions.png)\n\n"
+                text += "Nearest training images of a few test images (by the chosen metric), nearest first; green: same label as the query:\n\n"
+                text += "![retrievals](retrievals.png)\n\n"
             }
         }
         return text + String(format: "Total: %.1f s.\n", totalSeconds)
