@@ -56,9 +56,10 @@ struct Demo: ParsableCommand {
             source = data
         } else {
             source = "\(output)/data"
-            try? FileManager.default.removeItem(atPath: source)
+            try Self.replaceDemoFolder(source)
             let drawn = try SyntheticShapes(imageSize: imageSize, seed: seed).makeDataset(perClass: perClass)
             try writeImageFolders(drawn, to: source)
+            try AtomicFile.write("made by percept demo; deleted and redrawn by the next run\n", to: "\(source)/\(Self.marker)")
             Terminal.info("drew \(drawn.count) images of \(drawn.classCount) classes into \(source)/<class>/*.png")
         }
         let loaded = try DatasetLoader.load(source, options: ImportOptions(imageSize: imageSize))
@@ -82,7 +83,7 @@ struct Demo: ParsableCommand {
             (stratified, seed \(seed)); the test split is used once, at the end.
             """)
 
-        // 3. Train: nearest class mean as the baseline; k-NN with k and metric chosen on validation.
+        // 3. Train: nearest class mean as the baseline; k-NN with k and metric chosen by cross-validation.
         step = DispatchTime.now()
         var baseline = NearestClassMean()
         try baseline.fit(splits.train)
@@ -175,6 +176,25 @@ struct Demo: ParsableCommand {
         print("")
         print(classification.rendered())
         print("test accuracy \(percent(confusion.accuracy)) (k-NN, k=\(best.k), \(best.metric)); report: \(output)/report.md, \(output)/test-predictions.png")
+    }
+}
+
+extension Demo {
+    /// Marks a data folder the demo drew, so a later run may delete it and nothing else.
+    static let marker = ".percept-demo"
+
+    /// Removes a previous run's drawn data; refuses to touch a folder the demo did not make.
+    static func replaceDemoFolder(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        guard FileManager.default.fileExists(atPath: "\(path)/\(marker)") else {
+            throw PerceptError.invalidArgument(
+                "\(path) exists and was not made by percept demo; choose another --output folder")
+        }
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            throw PerceptError.io(path, "cannot remove the previous demo data: \(error.localizedDescription)")
+        }
     }
 }
 
