@@ -150,7 +150,16 @@ enum ImageImporter {
                                        path: tree.rootDescription)
     }
 
+    /// The first 128 bits of SHA-256 as hex: plenty to tell files apart, and cheap to compare.
+    /// Hex digits are looked up, not formatted: this runs twice per file during inspection.
     static func digest(_ bytes: UnsafeRawBufferPointer) -> String {
-        SHA256.hash(data: bytes).prefix(16).map { String(format: "%02x", $0) }.joined()
+        let hex = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        text.reserveCapacity(32)
+        for byte in SHA256.hash(data: bytes).prefix(16) {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 0x0F)])
+        }
+        return String(decoding: text, as: UTF8.self)
     }
 }
