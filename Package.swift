@@ -39,6 +39,8 @@ let libraries: [Target] = [
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels"]),
+    // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
+    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
@@ -47,9 +49,10 @@ let libraries: [Target] = [
 let executables: [Target] = [
     .executableTarget(name: "percept",
                       dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                     "PerceptEvaluation", "PerceptReports",
+                                     "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "CKernels"],
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                                                            "PerceptNetwork", "CKernels"],
                       path: "Benchmarks/PerceptBench"),
 ]
 
@@ -60,6 +63,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptData", "PerceptImage"]),
+    .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
@@ -71,7 +75,7 @@ let package = Package(
     products: [
         .executable(name: "percept", targets: ["percept"]),
         .library(name: "Percept", targets: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                            "PerceptEvaluation", "PerceptReports"]),
+                                            "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
