@@ -122,4 +122,70 @@ final class ByteIndexTests: XCTestCase {
         assertPerceptError(try ByteIndex(rows: [1, 2, 3], dimension: 2, metric: .l1), "ragged stored rows")
         assertPerceptError(try ByteIndex(rows: [], dimension: 2, metric: .l1), "empty index")
     }
+
+    func testSquaredL2KernelMatchesScalarTwin() {
+        for d in [1, 31, 63, 64, 65, 200, 3072] {
+            let a = randomBytes(d, seed: UInt64(d)), b = randomBytes(d, seed: UInt64(d) + 1)
+            let twin = zip(a, b).reduce(UInt64(0)) { $0 + UInt64((Int($1.0) - Int($1.1)) * (Int($1.0) - Int($1.1))) }
+            XCTAssertEqual(percept_l2sq_u8(a, b, d), twin, "d \(d)")
+            XCTAssertEqual(percept_l2sq_u8_scalar(a, b, d), twin, "d \(d)")
+        }
+        let white = [UInt8](repeating: 255, count: 65_793), black = [UInt8](repeating: 0, count: 65_793)
+        XCTAssertEqual(percept_l2sq_u8(white, black, 65_793), 65_793 * 65_025, "largest exact row")
+    }
+
+    /// The pooled bound never exceeds the true distance (it is a projection) — checked on rows
+    /// with image layout and with runs of bytes.
+    func testPooledBoundIsALowerBound() {
+        for layout in [(8, 6, 3), (5, 7, 1)] as [(Int, Int, Int)] {
+            let d = layout.0 * layout.1 * layout.2
+            for bound in [PooledBound(dimension: d, layout: layout), PooledBound(dimension: d, layout: nil)] {
+                let rows = randomBytes(40 * d, seed: 31)
+                let (vectors, _) = rows.withUnsafeBufferPointer { bound.project($0.baseAddress!, count: 40, dimension: d) }
+                let g = bound.groups
+                for i in 0..<40 {
+                    for j in 0..<40 {
+                        let lower = (0..<g).reduce(Float(0)) { $0 + pow(vectors[i * g + $1] - vectors[j * g + $1], 2) }
+                        let exact = rows.withUnsafeBufferPointer { Float(percept_l2sq_u8($0.baseAddress! + i * d, $0.baseAddress! + j * d, d)) }
+                        XCTAssertLessThanOrEqual(lower, exact * (1 + 1e-5) + 1e-3)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Smooth, clustered images (where the bound prunes) at several sizes and k: the bounded and
+    /// the full-GEMM L2 searches both equal the reference, and the bound skipped most rows.
+    func testBoundedL2MatchesReferenceAndPrunes() throws {
+        let h = 8, w = 8, c = 3, d = h * w * c, m = 600, n = 30
+        var random = SeededRandom(seed: 41)
+        func smoothImage(cluster: Int) -> [UInt8] {
+            (0..<d).map { t in
+                let x = (t / c) % w, y = t / (c * w), channel = t % c
+                let base = 40 + 30 * ((cluster + channel) % 5) + 4 * (x + y) * (cluster % 3)
+                return UInt8(min(255, base + Int(random.next() % 12)))
+            }
+        }
+        let stored = (0..<m).flatMap { smoothImage(cluster: $0 % 7) }
+        let queries = (0..<n).flatMap { smoothImage(cluster: $0 % 7) }
+        let train = try Dataset(height: h, width: w, channels: c, pixels: PixelStorage(copying: stored),
+                                labels: Array(repeating: 0, count: m), classNames: ["a"])
+        let queryData = try Dataset(height: h, width: w, channels: c, pixels: PixelStorage(copying: queries),
+                                    labels: Array(repeating: 0, count: n), classNames: ["a"])
+        var index = try ByteIndex(dataset: train, metric: .l2)
+        let statistics = L2SearchStatistics()
+        index.statistics = statistics
+        let all = referenceNearestNeighbors(queries: tensor(queries, dimension: d), vectors: tensor(stored, dimension: d),
+                                            k: 10, metric: .l2)
+        for k in [1, 4, 10] {
+            let rows = (0..<n).map { ($0 * 10)..<($0 * 10 + k) }
+            let bounded = try index.search(queryData, k: k, threads: 2)
+            XCTAssertEqual(bounded.indices, rows.flatMap { all.indices[$0] }, "k \(k)")
+            var full = index
+            full.l2Search = .gemm
+            XCTAssertEqual(try full.search(queryData, k: k), bounded, "k \(k)")
+            XCTAssertEqual(try index.search(queryData, k: k, threads: 1), bounded, "threads changed k \(k)")
+        }
+        XCTAssertLessThan(statistics.exactFraction, 0.5, "the bound should rule out most rows here")
+    }
 }

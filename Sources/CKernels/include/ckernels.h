@@ -21,8 +21,11 @@ void percept_l1_u8_block(const uint8_t *queries, size_t nq, const uint8_t *base,
 void percept_l1_u8_block_scalar(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
                                 size_t dim, uint32_t *out);
 
-/// Exact squared L2 distance between two byte rows: Σ (a_t − b_t)².
+/// Exact squared L2 distance between two byte rows: Σ (a_t − b_t)² (AVX2 vpmaddwd when available).
 uint64_t percept_l2sq_u8(const uint8_t *a, const uint8_t *b, size_t dim);
+
+/// The same, always on the portable scalar path (the fallback, exposed for tests).
+uint64_t percept_l2sq_u8_scalar(const uint8_t *a, const uint8_t *b, size_t dim);
 
 /// Converts `count` bytes to floats (0…255).
 void percept_u8_to_float(const uint8_t *source, size_t count, float *destination);

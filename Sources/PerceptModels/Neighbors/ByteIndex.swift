@@ -35,6 +35,14 @@ public struct ByteIndex: Sendable {
     private let storage: PixelStorage
     /// ‖v‖² per stored row (L2 only), exact as integers and then rounded to Float.
     private let squaredNorms: [Float]
+    /// The pooled lower bound of the L2 search, and the stored rows projected by it (L2 only).
+    private let bound: PooledBound?
+    private let pooled: (vectors: [Float], norms: [Float])
+
+    /// How the L2 search finds candidates (`.bounded` unless a benchmark compares).
+    public var l2Search: L2Search = .bounded
+    /// When set, L2 searches add how many exact distances they computed (benchmarks).
+    public var statistics: L2SearchStatistics?
 
     /// Extra candidates kept per query for the exact L2 re-ranking.
     static let rerankSlack = 8
@@ -51,7 +59,8 @@ public struct ByteIndex: Sendable {
     /// An index over the images of `dataset` (D = H·W·C), sharing its pixel storage.
     public init(dataset: Dataset, metric: DistanceMetric) throws {
         guard !dataset.isEmpty else { throw PerceptError.invalidData("the index holds no vectors to search") }
-        try self.init(storage: dataset.pixels, count: dataset.count, dimension: dataset.imageByteCount, metric: metric)
+        try self.init(storage: dataset.pixels, count: dataset.count, dimension: dataset.imageByteCount, metric: metric,
+                      layout: (dataset.height, dataset.width, dataset.channels))
     }
 
     /// An index over `rows` (M×D bytes, row-major).
@@ -60,10 +69,11 @@ public struct ByteIndex: Sendable {
             throw PerceptError.invalidData("\(rows.count) bytes do not make rows of \(dimension) bytes")
         }
         try self.init(storage: PixelStorage(copying: rows), count: rows.count / dimension, dimension: dimension,
-                      metric: metric)
+                      metric: metric, layout: nil)
     }
 
-    private init(storage: PixelStorage, count: Int, dimension: Int, metric: DistanceMetric) throws {
+    private init(storage: PixelStorage, count: Int, dimension: Int, metric: DistanceMetric,
+                 layout: (height: Int, width: Int, channels: Int)?) throws {
         guard count > 0, dimension > 0, storage.count >= count * dimension else {
             throw PerceptError.invalidData("pixel storage of \(storage.count) bytes cannot hold \(count) rows of \(dimension)")
         }
@@ -78,6 +88,14 @@ public struct ByteIndex: Sendable {
         self.dimension = dimension
         self.storage = storage
         squaredNorms = metric == .l2 ? ByteIndex.squaredNorms(storage.bytes, count: count, dimension: dimension) : []
+        if metric == .l2, let start = storage.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) {
+            let bound = PooledBound(dimension: dimension, layout: layout)
+            self.bound = bound
+            pooled = withExtendedLifetime(storage) { bound.project(start, count: count, dimension: dimension) }
+        } else {
+            bound = nil
+            pooled = ([], [])
+        }
     }
 
     /// The `k` nearest stored rows of each image of `queries`, nearest first; equal distances go
@@ -115,6 +133,10 @@ public struct ByteIndex: Sendable {
             case .l1:
                 return searchL1(queries: queries, n: n, base: base, k: k, threads: threads)
             case .l2, .cosine:
+                if l2Search == .bounded, let bound {
+                    return searchL2Bounded(queries: queries, n: n, base: base, k: k, threads: threads, bound: bound,
+                                           stored: pooled, statistics: statistics)
+                }
                 return searchL2(queries: queries, n: n, base: base, k: k, threads: threads)
             }
         }

@@ -52,6 +52,23 @@ struct TopKTable<Distance: Comparable> {
             filled[row] = Int32(size)
         }
 
+        /// The current k-th (last kept) distance of query `row`: the sentinel `worst` until full.
+        @inline(__always)
+        func worst(row: Int) -> Distance { distances[row * width + width - 1] }
+
+        /// Offers one candidate to query `row`; its index must exceed every index offered before.
+        @inline(__always)
+        func offer(row: Int, distance: Distance, index: Int) {
+            let best = distances + row * width, bestIndices = indices + row * width
+            let size = Int(filled[row])
+            if size < width {
+                insert(distance, Int32(index), best, bestIndices, size)
+                filled[row] = Int32(size + 1)
+            } else if distance < best[width - 1] {
+                insert(distance, Int32(index), best, bestIndices, width - 1)
+            }
+        }
+
         /// Puts (value, index) into the sorted prefix of length `size`, after every entry ≤ value.
         @inline(__always)
         private func insert(_ value: Distance, _ index: Int32, _ best: UnsafeMutablePointer<Distance>,
