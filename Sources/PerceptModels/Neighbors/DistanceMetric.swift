@@ -106,3 +106,19 @@ public func referenceDistance(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>, _ 
         return Float(1 - dot / (aa.squareRoot() * bb.squareRoot()))
     }
 }
+
+extension NeighborList {
+    /// Recall@r of an approximate search against the exact one: the share of each query's exact
+    /// r nearest that the approximate r nearest contain, averaged over queries. At r = 1: the share
+    /// of queries whose nearest neighbour was found.
+    public func recall(against exact: NeighborList, at r: Int) -> Double {
+        let n = min(queryCount, exact.queryCount), r = min(r, k, exact.k)
+        guard n > 0, r > 0 else { return 0 }
+        var found = 0
+        for query in 0..<n {
+            let mine = Set(indices[(query * k)..<(query * k + r)])
+            found += exact.indices[(query * exact.k)..<(query * exact.k + r)].filter { mine.contains($0) }.count
+        }
+        return Double(found) / Double(n * r)
+    }
+}

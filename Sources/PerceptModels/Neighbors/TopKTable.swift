@@ -69,6 +69,29 @@ struct TopKTable<Distance: Comparable> {
             }
         }
 
+        /// Offers one candidate whose index may come in any order: kept sorted by (distance, index).
+        @inline(__always)
+        func offerUnordered(row: Int, distance: Distance, index: Int) {
+            let best = distances + row * width, bestIndices = indices + row * width
+            let size = Int(filled[row]), candidate = Int32(index)
+            var p: Int
+            if size < width {
+                p = size
+                filled[row] = Int32(size + 1)
+            } else {
+                let last = width - 1
+                guard distance < best[last] || (distance == best[last] && candidate < bestIndices[last]) else { return }
+                p = last
+            }
+            while p > 0 && (best[p - 1] > distance || (best[p - 1] == distance && bestIndices[p - 1] > candidate)) {
+                best[p] = best[p - 1]
+                bestIndices[p] = bestIndices[p - 1]
+                p -= 1
+            }
+            best[p] = distance
+            bestIndices[p] = candidate
+        }
+
         /// Puts (value, index) into the sorted prefix of length `size`, after every entry ≤ value.
         @inline(__always)
         private func insert(_ value: Distance, _ index: Int32, _ best: UnsafeMutablePointer<Distance>,

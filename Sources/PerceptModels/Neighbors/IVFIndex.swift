@@ -1,0 +1,184 @@
+import CKernels
+import PerceptCore
+import PerceptData
+
+/// Approximate nearest-neighbour search by an inverted file (IVF): k-means cuts the stored rows
+/// into `nlist` lists; a query scans only the `nprobe` lists whose centres are nearest to it.
+///
+/// Shape letters: N queries, M stored rows, D bytes a row, G pooled dimension, K neighbours.
+///
+/// - The coarse quantiser clusters the pooled images of `PooledBound` (4×4-cell sums, G = D/16),
+///   16× cheaper than clustering pixels, and sends each query to the lists of its nearest centres.
+/// - Stored rows are kept list by list, so a list is one contiguous block of bytes.
+/// - Queries are grouped by probed list (round r handles every query's r-th nearest list, so each
+///   query's k-th distance is already tight when the farther lists come): a list is scanned for
+///   all its queries at once — L2 by one bound GEMM on the pooled rows plus exact integer distances
+///   for the rows the bound cannot rule out (as `ByteIndex`), L1 by the AVX2 SAD tiles.
+/// - Within the probed lists the result is exact (integer distances, ties to the lower index);
+///   rows in lists not probed are missed — that is the approximation, measured by `recall`.
+///   With `nprobe == nlist` the search is exact. A query whose probed lists hold fewer than K rows
+///   gets index −1 and distance +∞ in the empty places.
+/// - Workers own disjoint query ranges, so results do not depend on the thread count.
+public struct IVFIndex: Sendable {
+    public let metric: DistanceMetric
+    /// M, the number of stored rows.
+    public let count: Int
+    /// D, the bytes in each row.
+    public let dimension: Int
+    /// Lists scanned per query when `search` is not told otherwise.
+    public var nprobe: Int
+    let quantizer: KMeans
+    let bound: PooledBound
+    /// List `l` holds stored positions `listStarts[l]..<listStarts[l + 1]`.
+    let listStarts: [Int]
+    /// The original index of each stored position.
+    let ids: [Int32]
+    /// The rows in list order, M×D.
+    let rows: PixelStorage
+    /// Pooled rows (M×G) and their squared norms, in list order.
+    let pooled: [Float]
+    let pooledNorms: [Float]
+
+    /// `nlist` lists over the images of `dataset`.
+    ///
+    /// - Parameters:
+    ///   - trainingSize: vectors the quantiser is trained on (a seeded sample; default 64·nlist).
+    ///   - seed: the sample and the initial centres.
+    public init(dataset: Dataset, metric: DistanceMetric, nlist: Int = 256, nprobe: Int = 8,
+                trainingSize: Int? = nil, iterations: Int = 20, seed: UInt64 = 1, threads: Int? = nil) throws {
+        guard !dataset.isEmpty else { throw PerceptError.invalidData("the index holds no vectors to search") }
+        try self.init(storage: dataset.pixels, count: dataset.count, dimension: dataset.imageByteCount,
+                      layout: (dataset.height, dataset.width, dataset.channels), metric: metric, nlist: nlist,
+                      nprobe: nprobe, trainingSize: trainingSize, iterations: iterations, seed: seed, threads: threads)
+    }
+
+    /// The same over M×D bytes, row-major.
+    public init(rows: [UInt8], dimension: Int, metric: DistanceMetric, nlist: Int = 256, nprobe: Int = 8,
+                trainingSize: Int? = nil, iterations: Int = 20, seed: UInt64 = 1, threads: Int? = nil) throws {
+        guard dimension > 0, !rows.isEmpty, rows.count % dimension == 0 else {
+            throw PerceptError.invalidData("\(rows.count) bytes do not make rows of \(dimension) bytes")
+        }
+        try self.init(storage: PixelStorage(copying: rows), count: rows.count / dimension, dimension: dimension,
+                      layout: nil, metric: metric, nlist: nlist, nprobe: nprobe, trainingSize: trainingSize,
+                      iterations: iterations, seed: seed, threads: threads)
+    }
+
+    private init(storage: PixelStorage, count m: Int, dimension d: Int, layout: (height: Int, width: Int, channels: Int)?,
+                 metric: DistanceMetric, nlist: Int, nprobe: Int, trainingSize: Int?, iterations: Int, seed: UInt64,
+                 threads: Int?) throws {
+        guard ByteIndex.supportedMetrics.contains(metric) else {
+            throw PerceptError.unsupported(nil, "IVFIndex searches L1 and L2, not \(metric)")
+        }
+        guard d <= 65_793 else { throw PerceptError.invalidArgument("rows of \(d) bytes are too long (at most 65,793)") }
+        guard nlist >= 1, nlist <= m else {
+            throw PerceptError.invalidArgument("nlist = \(nlist) lists for \(m) vectors; use 1…\(m)")
+        }
+        guard nprobe >= 1, nprobe <= nlist else {
+            throw PerceptError.invalidArgument("nprobe = \(nprobe); use 1…\(nlist) (nlist)")
+        }
+        guard let start = storage.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            throw PerceptError.invalidData("the index holds no vectors to search")
+        }
+        let bound = PooledBound(dimension: d, layout: layout)
+        let g = bound.groups
+        let projected = withExtendedLifetime(storage) { bound.project(start, count: m, dimension: d, threads: threads) }
+        // Train on a seeded sample, then assign every row.
+        let sampleSize = min(m, max(nlist, trainingSize ?? 64 * nlist))
+        var random = SeededRandom(seed: seed &+ 0x5EED)
+        var order = Array(0..<m)
+        for i in 0..<sampleSize { order.swapAt(i, i + Int(random.next() % UInt64(m - i))) }
+        let sample = order.prefix(sampleSize).sorted().flatMap { projected.vectors[($0 * g)..<(($0 + 1) * g)] }
+        let quantizer = try KMeans(vectors: sample, dimension: g, clusters: nlist, iterations: iterations, seed: seed,
+                                   threads: threads)
+        let lists = quantizer.assign(projected.vectors, threads: threads)
+        // Counting sort by list; within a list, original order.
+        var starts = [Int](repeating: 0, count: nlist + 1)
+        for list in lists { starts[Int(list) + 1] += 1 }
+        for l in 0..<nlist { starts[l + 1] += starts[l] }
+        var next = starts, ids = [Int32](repeating: 0, count: m)
+        for (i, list) in lists.enumerated() {
+            ids[next[Int(list)]] = Int32(i)
+            next[Int(list)] += 1
+        }
+        var pooled = [Float](repeating: 0, count: m * g), pooledNorms = [Float](repeating: 0, count: m)
+        for (position, id) in ids.enumerated() {
+            let source = Int(id)
+            pooled.replaceSubrange((position * g)..<((position + 1) * g), with: projected.vectors[(source * g)..<((source + 1) * g)])
+            pooledNorms[position] = projected.norms[source]
+        }
+        self.rows = withExtendedLifetime(storage) {
+            PixelStorage(count: m * d) { destination in
+                guard let out = destination.baseAddress else { return }
+                for (position, id) in ids.enumerated() {
+                    (out + position * d).copyMemory(from: start + Int(id) * d, byteCount: d)
+                }
+            }
+        }
+        self.metric = metric
+        self.count = m
+        self.dimension = d
+        self.nprobe = nprobe
+        self.quantizer = quantizer
+        self.bound = bound
+        self.listStarts = starts
+        self.ids = ids
+        self.pooled = pooled
+        self.pooledNorms = pooledNorms
+    }
+
+    /// The number of lists.
+    public var nlist: Int { quantizer.clusters }
+    /// Rows per list.
+    public var listSizes: [Int] { (0..<nlist).map { listStarts[$0 + 1] - listStarts[$0] } }
+
+    /// The `k` nearest stored rows of each query among its `nprobe` nearest lists, nearest first.
+    public func search(_ queries: Dataset, k: Int, nprobe: Int? = nil, threads: Int? = nil) throws -> NeighborList {
+        guard queries.imageByteCount == dimension else {
+            throw PerceptError.invalidData(
+                "queries have \(queries.imageByteCount) bytes an image but the index was built on \(dimension) (different image sizes?)")
+        }
+        return try queries.withPixelBytes {
+            try search(bytes: $0, queryCount: queries.count, k: k, nprobe: nprobe ?? self.nprobe, threads: threads)
+        }
+    }
+
+    /// The same for N×D query bytes, row-major.
+    public func search(rows queryRows: [UInt8], k: Int, nprobe: Int? = nil, threads: Int? = nil) throws -> NeighborList {
+        guard queryRows.count % dimension == 0 else {
+            throw PerceptError.invalidData("\(queryRows.count) query bytes do not make rows of \(dimension) bytes")
+        }
+        return try queryRows.withUnsafeBytes {
+            try search(bytes: $0, queryCount: queryRows.count / dimension, k: k, nprobe: nprobe ?? self.nprobe, threads: threads)
+        }
+    }
+
+    private func search(bytes: UnsafeRawBufferPointer, queryCount n: Int, k: Int, nprobe: Int,
+                        threads: Int?) throws -> NeighborList {
+        guard k >= 1, k <= count else {
+            throw PerceptError.invalidArgument("k = \(k) neighbours requested from an index of \(count) vectors; use 1…\(count)")
+        }
+        guard nprobe >= 1, nprobe <= nlist else {
+            throw PerceptError.invalidArgument("nprobe = \(nprobe); use 1…\(nlist) (nlist)")
+        }
+        guard n > 0, let queries = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+            return NeighborList(k: k, indices: [], distances: [])
+        }
+        let projected = bound.project(queries, count: n, dimension: dimension, threads: threads)
+        let probes = quantizer.nearestCentroids(projected.vectors, count: n, probes: nprobe, threads: threads)
+        var selection = TopKTable<UInt32>(queries: n, width: k, worst: .max)
+        selection.withPointers { table in
+            withExtendedLifetime(rows) {
+                guard let base = rows.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 64) { range in
+                    let scan = ListScan(index: self, queries: queries, projected: projected, base: base, table: table)
+                    for round in 0..<nprobe {
+                        scan.run(queries: range, lists: range.map { Int(probes[$0 * nprobe + round]) })
+                    }
+                }
+            }
+        }
+        var found = selection.neighborList(k: k) { metric == .l2 ? Float($0).squareRoot() : Float($0) }
+        for i in found.indices.indices where found.indices[i] < 0 { found.distances[i] = .infinity }
+        return found
+    }
+}
