@@ -52,7 +52,7 @@ let executables: [Target] = [
                                      "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                                            "PerceptNetwork", "CKernels"],
+                                                            "PerceptNetwork", "CKernels", "PerceptReports"],
                       path: "Benchmarks/PerceptBench"),
 ]
 

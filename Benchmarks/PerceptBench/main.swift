@@ -6,6 +6,8 @@
 //       exact k-NN: the last `queries` images of the pack search the others (or, with
 //       --index-all, all of them); L1 on the first `l1-queries` of those (default: all).
 //       --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32 (int32, N×k).
+//       [--l2-search bounded|gemm]: the pooled-bound exact search (default) or the full GEMM.
+//   percept-bench ivf | scaling | chart …   (IVFBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -69,6 +71,8 @@ func benchKNN(pack: String, options: [String]) throws {
         let build = try seconds {
             index = try ByteIndex(dataset: train, metric: metric)
             index?.l2Threading = threading
+            index?.l2Search = value("--l2-search").flatMap(ByteIndex.L2Search.init(rawValue:)) ?? .bounded
+            index?.statistics = L2SearchStatistics()
         }
         var found: NeighborList?
         let search = try seconds { found = try index?.search(searched, k: k) }
@@ -83,6 +87,8 @@ func benchKNN(pack: String, options: [String]) throws {
             // 2·N·M·D flops in the GEMM (the rest is O(N·M)).
             fields["gflops"] = 2 * pairs * Double(d) / search / 1e9
             fields["l2_threading"] = threading.rawValue
+            fields["l2_search"] = index?.l2Search.rawValue
+            if index?.l2Search == .bounded { fields["exact_fraction"] = index?.statistics?.exactFraction }
         } else {
             fields["gbytes_compared_per_second"] = pairs * Double(d) / search / 1e9
         }
@@ -101,6 +107,12 @@ do {
         try benchImport(root: arguments[2], pack: arguments[3])
     case "knn" where arguments.count >= 3:
         try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "ivf" where arguments.count >= 3:
+        try benchIVF(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "scaling" where arguments.count >= 3:
+        try benchScaling(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "chart" where arguments.count == 5:
+        try drawChart(kind: arguments[2], results: arguments[3], output: arguments[4])
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

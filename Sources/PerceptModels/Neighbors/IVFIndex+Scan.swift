@@ -1,87 +1,86 @@
 import CKernels
 import PerceptCore
 
-/// The hot loop of `IVFIndex.search`: one worker's queries, each against one list, grouped by
-/// list so a list is scanned for all its queries at once.
+/// The hot loops of `IVFIndex.search`, queries grouped by probed list so each list is scanned once
+/// for all the queries that probe it.
 ///
-/// - L2: the pooled lower bound for a tile of queries × a block of list rows by one GEMM, then exact
-///   integer distances (AVX2) only where the bound is below the query's current k-th distance
-///   (margin for Float rounding as in `ByteIndex+BoundedL2`).
-/// - L1: the tile's query bytes gathered next to each other, then the AVX2 SAD tile kernel.
+/// - L2 (one list a task, lists in parallel): the list's rows converted to Float once, then one
+///   GEMM a tile of (Float) queries × block of rows — ‖v‖² − 2 q·v ranks the rows for each query —
+///   with the top (k + slack) written to the (query, probe) pair's own slot; `IVFIndex` merges the
+///   slots and re-ranks the best by exact integer distance. (The pooled bound of
+///   `ByteIndex` pays off only when most rows are far: inside the probed lists most rows are near,
+///   and the full GEMM is cheaper than exact distances for most of them.)
+/// - L1 (one query range a task): the tile's query bytes gathered next to each other, then the
+///   AVX2 SAD tile kernel, offered straight to each query's exact top k.
 struct ListScan {
     let index: IVFIndex
     let queries: UnsafePointer<UInt8>
-    let projected: (vectors: [Float], norms: [Float])
+    /// All queries as Float (L2 only), N×D.
+    let queryFloats: UnsafePointer<Float>?
     /// The index's rows in list order.
     let base: UnsafePointer<UInt8>
-    let table: TopKTable<UInt32>.Pointers
+    /// Exact sums for L1; Float ‖v‖² − 2 q·v candidates for L2.
+    let exactTable: TopKTable<UInt32>.Pointers?
+    let floatTable: TopKTable<Float>.Pointers?
 
-    static let queryTile = 256, rowBlock = 2048
+    static let queryTile = 256, rowBlock = 1024
 
-    /// For each query of `range`, scans list `lists[query - range.lowerBound]`.
-    func run(queries range: Range<Int>, lists: [Int]) {
-        let order = lists.indices.sorted { lists[$0] != lists[$1] ? lists[$0] < lists[$1] : $0 < $1 }
-        let d = index.dimension, g = index.bound.groups, tile = ListScan.queryTile, block = ListScan.rowBlock
-        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: tile * g)
-        let products = UnsafeMutablePointer<Float>.allocate(capacity: tile * block)
+    /// L1: scans, for each query of `range`, each of its lists (`probes`, N×nprobe).
+    func run(queries range: Range<Int>, probes: [Int32], nprobe: Int) {
+        var members = [[Int]](repeating: [], count: index.nlist)
+        for query in range {
+            for r in 0..<nprobe { members[Int(probes[query * nprobe + r])].append(query) }
+        }
+        let d = index.dimension, tile = ListScan.queryTile, block = ListScan.rowBlock
         let queryBytes = UnsafeMutablePointer<UInt8>.allocate(capacity: tile * d)
         let sums = UnsafeMutablePointer<UInt32>.allocate(capacity: tile * block)
-        defer { gathered.deallocate(); products.deallocate(); queryBytes.deallocate(); sums.deallocate() }
-        var groupStart = 0
-        while groupStart < order.count {
-            let list = lists[order[groupStart]]
-            var groupEnd = groupStart
-            while groupEnd < order.count && lists[order[groupEnd]] == list { groupEnd += 1 }
-            let members = order[groupStart..<groupEnd].map { range.lowerBound + $0 }
-            groupStart = groupEnd
+        defer { queryBytes.deallocate(); sums.deallocate() }
+        for (list, listQueries) in members.enumerated() where !listQueries.isEmpty {
             let first = index.listStarts[list], end = index.listStarts[list + 1]
-            for tileStart in stride(from: 0, to: members.count, by: tile) {
-                let tileQueries = Array(members[tileStart..<min(members.count, tileStart + tile)])
-                for rowStart in stride(from: first, to: end, by: block) {
-                    let nb = min(block, end - rowStart)
-                    switch index.metric {
-                    case .l1:
-                        scanL1(tileQueries, rowStart: rowStart, nb: nb, d: d, queryBytes: queryBytes, sums: sums)
-                    default:
-                        scanL2(tileQueries, rowStart: rowStart, nb: nb, d: d, g: g, gathered: gathered, products: products)
-                    }
+            for rowStart in stride(from: first, to: end, by: block) {
+                let nb = min(block, end - rowStart)
+                for tileStart in stride(from: 0, to: listQueries.count, by: tile) {
+                    let tileQueries = listQueries[tileStart..<min(listQueries.count, tileStart + tile)]
+                    scanL1(tileQueries, rowStart: rowStart, nb: nb, d: d, queryBytes: queryBytes, sums: sums)
                 }
             }
         }
     }
 
-    private func scanL2(_ tileQueries: [Int], rowStart: Int, nb: Int, d: Int, g: Int,
-                        gathered: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>) {
-        let nq = tileQueries.count, margin = 1 - ByteIndex.boundMargin
-        projected.vectors.withUnsafeBufferPointer { pq in
-            index.pooled.withUnsafeBufferPointer { pv in
-                guard let pq = pq.baseAddress, let pv = pv.baseAddress else { return }
-                for (i, query) in tileQueries.enumerated() {
-                    (gathered + i * g).update(from: pq + query * g, count: g)
+    /// Scans `list` for the (query, probe) `slots` (slot = query · nprobe + probe) that name it.
+    func scanL2(list: Int, slots: [Int32], nprobe: Int) {
+        guard let queryFloats, let table = floatTable, !slots.isEmpty else { return }
+        let d = index.dimension, tile = ListScan.queryTile, block = ListScan.rowBlock
+        let first = index.listStarts[list], end = index.listStarts[list + 1]
+        let rowCount = min(block, end - first)
+        guard rowCount > 0 else { return }
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: tile * d)
+        let rowFloats = UnsafeMutablePointer<Float>.allocate(capacity: rowCount * d)
+        let products = UnsafeMutablePointer<Float>.allocate(capacity: tile * rowCount)
+        defer { gathered.deallocate(); rowFloats.deallocate(); products.deallocate() }
+        for rowStart in stride(from: first, to: end, by: block) {
+            let nb = min(block, end - rowStart)
+            percept_u8_to_float(base + rowStart * d, nb * d, rowFloats)
+            for tileStart in stride(from: 0, to: slots.count, by: tile) {
+                let tileSlots = slots[tileStart..<min(slots.count, tileStart + tile)]
+                for (i, slot) in tileSlots.enumerated() {
+                    (gathered + i * d).update(from: queryFloats + (Int(slot) / nprobe) * d, count: d)
                 }
-                BLAS.withThreadCount(1) {
-                    BLAS.gemm(transposeB: true, m: nq, n: nb, k: g, alpha: -2, a: gathered, b: pv + rowStart * g,
-                              beta: 0, c: products)
+                BLAS.gemm(transposeB: true, m: tileSlots.count, n: nb, k: d, alpha: -2, a: gathered, b: rowFloats,
+                          beta: 0, c: products)
+                for (i, slot) in tileSlots.enumerated() {
+                    let row = products + i * nb
+                    for j in 0..<nb { row[j] += index.rowNorms[rowStart + j] }
+                    // Positions rise with the original index inside a list, so ties keep index order.
+                    table.offer(row: Int(slot), distances: row, count: nb, firstIndex: rowStart)
                 }
-            }
-        }
-        for (i, query) in tileQueries.enumerated() {
-            let lower = products + i * nb, queryNorm = projected.norms[query], queryRow = queries + query * d
-            var worst = table.worst(row: query)
-            var limit = worst == .max ? Float.infinity : Float(worst).nextUp
-            for j in 0..<nb {
-                guard lower[j] + (queryNorm + index.pooledNorms[rowStart + j]) * margin < limit else { continue }
-                let exact = UInt32(percept_l2sq_u8(queryRow, base + (rowStart + j) * d, d))
-                guard exact <= worst else { continue }
-                table.offerUnordered(row: query, distance: exact, index: Int(index.ids[rowStart + j]))
-                worst = table.worst(row: query)
-                limit = worst == .max ? Float.infinity : Float(worst).nextUp
             }
         }
     }
 
-    private func scanL1(_ tileQueries: [Int], rowStart: Int, nb: Int, d: Int,
+    private func scanL1(_ tileQueries: ArraySlice<Int>, rowStart: Int, nb: Int, d: Int,
                         queryBytes: UnsafeMutablePointer<UInt8>, sums: UnsafeMutablePointer<UInt32>) {
+        guard let table = exactTable else { return }
         for (i, query) in tileQueries.enumerated() {
             (queryBytes + i * d).update(from: queries + query * d, count: d)
         }

@@ -10,10 +10,9 @@ import PerceptData
 /// - The coarse quantiser clusters the pooled images of `PooledBound` (4×4-cell sums, G = D/16),
 ///   16× cheaper than clustering pixels, and sends each query to the lists of its nearest centres.
 /// - Stored rows are kept list by list, so a list is one contiguous block of bytes.
-/// - Queries are grouped by probed list (round r handles every query's r-th nearest list, so each
-///   query's k-th distance is already tight when the farther lists come): a list is scanned for
-///   all its queries at once — L2 by one bound GEMM on the pooled rows plus exact integer distances
-///   for the rows the bound cannot rule out (as `ByteIndex`), L1 by the AVX2 SAD tiles.
+/// - Queries are grouped by probed list, so a list is scanned for all its queries at once: L2 by
+///   one Float GEMM a tile (top k + slack kept, then re-ranked by exact integer distances, as
+///   `ByteIndex`'s `.gemm` search), L1 by the AVX2 SAD tiles.
 /// - Within the probed lists the result is exact (integer distances, ties to the lower index);
 ///   rows in lists not probed are missed — that is the approximation, measured by `recall`.
 ///   With `nprobe == nlist` the search is exact. A query whose probed lists hold fewer than K rows
@@ -31,13 +30,13 @@ public struct IVFIndex: Sendable {
     let bound: PooledBound
     /// List `l` holds stored positions `listStarts[l]..<listStarts[l + 1]`.
     let listStarts: [Int]
-    /// The original index of each stored position.
+    /// The original index of each stored position, and the position of each original index.
     let ids: [Int32]
+    let position: [Int32]
     /// The rows in list order, M×D.
     let rows: PixelStorage
-    /// Pooled rows (M×G) and their squared norms, in list order.
-    let pooled: [Float]
-    let pooledNorms: [Float]
+    /// ‖v‖² of each row in list order (L2).
+    let rowNorms: [Float]
 
     /// `nlist` lists over the images of `dataset`.
     ///
@@ -100,12 +99,6 @@ public struct IVFIndex: Sendable {
             ids[next[Int(list)]] = Int32(i)
             next[Int(list)] += 1
         }
-        var pooled = [Float](repeating: 0, count: m * g), pooledNorms = [Float](repeating: 0, count: m)
-        for (position, id) in ids.enumerated() {
-            let source = Int(id)
-            pooled.replaceSubrange((position * g)..<((position + 1) * g), with: projected.vectors[(source * g)..<((source + 1) * g)])
-            pooledNorms[position] = projected.norms[source]
-        }
         self.rows = withExtendedLifetime(storage) {
             PixelStorage(count: m * d) { destination in
                 guard let out = destination.baseAddress else { return }
@@ -122,8 +115,11 @@ public struct IVFIndex: Sendable {
         self.bound = bound
         self.listStarts = starts
         self.ids = ids
-        self.pooled = pooled
-        self.pooledNorms = pooledNorms
+        var position = [Int32](repeating: 0, count: m)
+        for (p, id) in ids.enumerated() { position[Int(id)] = Int32(p) }
+        self.position = position
+        self.rowNorms = metric == .l2
+            ? ByteIndex.squaredNorms(UnsafeRawBufferPointer(rows.bytes), count: m, dimension: d) : []
     }
 
     /// The number of lists.
@@ -165,20 +161,75 @@ public struct IVFIndex: Sendable {
         }
         let projected = bound.project(queries, count: n, dimension: dimension, threads: threads)
         let probes = quantizer.nearestCentroids(projected.vectors, count: n, probes: nprobe, threads: threads)
-        var selection = TopKTable<UInt32>(queries: n, width: k, worst: .max)
-        selection.withPointers { table in
+        let d = dimension
+        if metric == .l1 {
+            var selection = TopKTable<UInt32>(queries: n, width: k, worst: .max)
+            selection.withPointers { table in
+                scanAll(queries: queries, n: n, probes: probes, nprobe: nprobe, threads: threads, queryFloats: nil,
+                        exact: table, float: nil)
+            }
+            var found = selection.neighborList(k: k) { Float($0) }
+            for i in found.indices.indices where found.indices[i] < 0 { found.distances[i] = .infinity }
+            return found
+        }
+        let queryFloats = UnsafeMutablePointer<Float>.allocate(capacity: n * d)
+        defer { queryFloats.deallocate() }
+        Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 256) { range in
+            percept_u8_to_float(queries + range.lowerBound * d, range.count * d, queryFloats + range.lowerBound * d)
+        }
+        let width = min(count, k + ByteIndex.rerankSlack)
+        // Each (query, probe) pair gets its own slot of `width` candidates (list positions), so
+        // lists can be scanned in parallel, each for all its queries; then slots merge per query.
+        var slots = TopKTable<Float>(queries: n * nprobe, width: width, worst: .infinity)
+        var members = [[Int32]](repeating: [], count: nlist)
+        for slot in 0..<(n * nprobe) { members[Int(probes[slot])].append(Int32(slot)) }
+        slots.withPointers { table in
             withExtendedLifetime(rows) {
                 guard let base = rows.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
-                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 64) { range in
-                    let scan = ListScan(index: self, queries: queries, projected: projected, base: base, table: table)
-                    for round in 0..<nprobe {
-                        scan.run(queries: range, lists: range.map { Int(probes[$0 * nprobe + round]) })
+                BLAS.withThreadCount(1) {
+                    Parallel.forEachChunk(count: nlist, threads: threads, chunksPerThread: 8) { lists in
+                        let scan = ListScan(index: self, queries: queries, queryFloats: UnsafePointer(queryFloats),
+                                            base: base, exactTable: nil, floatTable: table)
+                        for list in lists { scan.scanL2(list: list, slots: members[list], nprobe: nprobe) }
                     }
                 }
             }
         }
-        var found = selection.neighborList(k: k) { metric == .l2 ? Float($0).squareRoot() : Float($0) }
-        for i in found.indices.indices where found.indices[i] < 0 { found.distances[i] = .infinity }
-        return found
+        var selection = TopKTable<Float>(queries: n, width: width, worst: .infinity)
+        let candidates = slots.neighborList(k: width) { $0 }
+        selection.withPointers { table in
+            Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 256) { range in
+                for query in range {
+                    for slot in (query * nprobe * width)..<((query + 1) * nprobe * width) {
+                        let position = candidates.indices[slot]
+                        guard position >= 0 else { continue }
+                        table.offerUnordered(row: query, distance: candidates.distances[slot], index: Int(ids[Int(position)]))
+                    }
+                }
+            }
+        }
+        return withExtendedLifetime(rows) {
+            guard let base = rows.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+                return NeighborList(k: k, indices: [], distances: [])
+            }
+            return selection.neighborList(k: k, rerank: { row, index in
+                percept_l2sq_u8(queries + row * d, base + Int(position[Int(index)]) * d, d)
+            }) { Float($0).squareRoot() }
+        }
+    }
+
+    private func scanAll(queries: UnsafePointer<UInt8>, n: Int, probes: [Int32], nprobe: Int, threads: Int?,
+                         queryFloats: UnsafePointer<Float>?, exact: TopKTable<UInt32>.Pointers?,
+                         float: TopKTable<Float>.Pointers?) {
+        withExtendedLifetime(rows) {
+            guard let base = rows.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+            BLAS.withThreadCount(1) {
+                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 64) { range in
+                    let scan = ListScan(index: self, queries: queries, queryFloats: queryFloats, base: base,
+                                        exactTable: exact, floatTable: float)
+                    scan.run(queries: range, probes: probes, nprobe: nprobe)
+                }
+            }
+        }
     }
 }

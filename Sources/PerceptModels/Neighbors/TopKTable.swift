@@ -143,7 +143,7 @@ struct TopKTable<Distance: Comparable> {
         for row in 0..<queries {
             let size = Int(filled[row])
             var candidates: [(distance: Exact, index: Int32)] = []
-            for r in 0..<size {
+            for r in 0..<size where indices[row * width + r] >= 0 {
                 let index = indices[row * width + r]
                 candidates.append((exact(row, index), index))
             }
@@ -151,6 +151,10 @@ struct TopKTable<Distance: Comparable> {
             for (distance, index) in candidates.prefix(k) {
                 outIndices.append(index)
                 outDistances.append(convert(distance))
+            }
+            for _ in min(k, candidates.count)..<k {  // fewer candidates than k (IVF): empty places
+                outIndices.append(-1)
+                outDistances.append(.infinity)
             }
         }
         return NeighborList(k: k, indices: outIndices, distances: outDistances)

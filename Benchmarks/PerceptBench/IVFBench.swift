@@ -1,0 +1,122 @@
+// percept-bench ivf / scaling / chart: approximate search, time vs training-set size, and the
+// charts drawn from the JSON lines of both tools.
+//
+//   percept-bench ivf PACK [--queries 10000] [--k 20] [--nlist 256] [--nprobe 1,4,8,16,32]
+//                 [--metrics l2,l1] [--index-all]
+//       exact ByteIndex search, then IVFIndex at each nprobe: seconds, recall@1 and recall@10
+//       against the exact lists (also --write PREFIX: exact and IVF neighbour indices, int32).
+//   percept-bench scaling PACK [--sizes 5000,10000,20000,30000,40000] [--queries 1000] [--k 20]
+//       exact L1 and L2 search time of `queries` held-out images against the first `size` others.
+//   percept-bench chart ivf|scaling RESULTS.jsonl OUTPUT-PREFIX
+//       draws OUTPUT-PREFIX.svg and .png from the JSON lines of a run.sh run.
+import Foundation
+import PerceptCore
+import PerceptData
+import PerceptModels
+import PerceptReports
+
+func option(_ options: [String], _ name: String) -> String? {
+    options.firstIndex(of: name).flatMap { $0 + 1 < options.count ? options[$0 + 1] : nil }
+}
+
+func benchIVF(pack: String, options: [String]) throws {
+    let dataset = try PackFile.load(pack)
+    let queryCount = Int(option(options, "--queries") ?? "") ?? 10_000, k = Int(option(options, "--k") ?? "") ?? 20
+    let nlist = Int(option(options, "--nlist") ?? "") ?? 256
+    let probes = (option(options, "--nprobe") ?? "1,4,8,16,32").split(separator: ",").compactMap { Int($0) }
+    guard queryCount > 0, queryCount < dataset.count else { throw PerceptError.invalidArgument("--queries must be 1…\(dataset.count - 1)") }
+    let train = options.contains("--index-all") ? dataset : dataset.subset(Array(0..<(dataset.count - queryCount)))
+    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    for metric in try DistanceMetric.parseList(option(options, "--metrics") ?? "l2") {
+        var exact: NeighborList?
+        let exactSeconds = try seconds { exact = try ByteIndex(dataset: train, metric: metric).search(queries, k: k) }
+        guard let exact else { continue }
+        emit(["tool": "percept-exact-\(metric)", "queries": queryCount, "index": train.count, "k": k, "seconds": exactSeconds])
+        var ivf: IVFIndex?
+        let build = try seconds { ivf = try IVFIndex(dataset: train, metric: metric, nlist: nlist, nprobe: 1) }
+        guard let ivf else { continue }
+        emit(["tool": "percept-ivf-build-\(metric)", "nlist": nlist, "seconds": build,
+              "largest_list": ivf.listSizes.max() ?? 0, "smallest_list": ivf.listSizes.min() ?? 0])
+        for nprobe in probes where nprobe <= nlist {
+            var found: NeighborList?
+            let search = try seconds { found = try ivf.search(queries, k: k, nprobe: nprobe) }
+            guard let found else { continue }
+            emit(["tool": "percept-ivf-\(metric)", "nlist": nlist, "nprobe": nprobe, "queries": queryCount,
+                  "index": train.count, "k": k, "seconds": search, "speedup_vs_exact": exactSeconds / search,
+                  "recall_at_1": found.recall(against: exact, at: 1), "recall_at_10": found.recall(against: exact, at: 10)])
+            if let prefix = option(options, "--write") {
+                try found.indices.withUnsafeBufferPointer { Data(buffer: $0) }
+                    .write(to: URL(fileURLWithPath: "\(prefix)-ivf-\(metric)-\(nprobe).i32"))
+            }
+        }
+        if let prefix = option(options, "--write") {
+            try exact.indices.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: URL(fileURLWithPath: "\(prefix)-exact-\(metric).i32"))
+        }
+    }
+}
+
+func benchScaling(pack: String, options: [String]) throws {
+    let dataset = try PackFile.load(pack)
+    let queryCount = Int(option(options, "--queries") ?? "") ?? 1_000, k = Int(option(options, "--k") ?? "") ?? 20
+    let sizes = (option(options, "--sizes") ?? "5000,10000,20000,30000,40000").split(separator: ",").compactMap { Int($0) }
+    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    for metric in try DistanceMetric.parseList(option(options, "--metrics") ?? "l1,l2") {
+        for size in sizes where size + queryCount <= dataset.count {
+            let train = dataset.subset(Array(0..<size))
+            let index = try ByteIndex(dataset: train, metric: metric)
+            let search = try seconds { _ = try index.search(queries, k: k) }
+            emit(["tool": "percept-scaling-\(metric)", "index": size, "queries": queryCount, "k": k, "seconds": search])
+        }
+    }
+}
+
+/// Reads JSON lines, keeps objects whose "tool" starts with one of `prefixes`.
+func readResults(_ path: String) throws -> [[String: Any]] {
+    let text = try String(contentsOfFile: path, encoding: .utf8)
+    return text.split(separator: "\n").compactMap { line in
+        guard line.hasPrefix("{") else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+}
+
+func drawChart(kind: String, results path: String, output: String) throws {
+    let rows = try readResults(path)
+    func number(_ row: [String: Any], _ key: String) -> Double? { (row[key] as? NSNumber)?.doubleValue }
+    var series: [LineChart.Series] = []
+    let chart: LineChart
+    switch kind {
+    case "ivf":
+        for (i, tool) in ["percept-ivf-l2", "faiss-ivf-l2"].enumerated() {
+            let points = rows.filter { $0["tool"] as? String == tool }.compactMap { row -> LineChart.Point? in
+                guard let s = number(row, "seconds"), let r = number(row, "recall_at_1") else { return nil }
+                return LineChart.Point(x: s, samples: [], mean: r, spread: 0)
+            }.sorted { $0.x < $1.x }
+            if !points.isEmpty {
+                series.append(.init(name: tool.hasPrefix("faiss") ? "faiss IndexIVFFlat" : "Percept IVFIndex",
+                                    color: LineChart.palette[i], points: points))
+            }
+        }
+        for (i, tool) in ["percept-exact-l2", "faiss-knn-l2"].enumerated() {
+            if let row = rows.first(where: { $0["tool"] as? String == tool }), let s = number(row, "seconds") {
+                series.append(.init(name: i == 0 ? "Percept exact" : "faiss exact (IndexFlatL2)",
+                                    color: LineChart.palette[i + 2], points: [.init(x: s, samples: [], mean: 1, spread: 0)]))
+            }
+        }
+        chart = LineChart(title: "IVF, nlist 256, nprobe 1-32: recall@1 vs search time (10k queries, 50k CIFAR-10)",
+                          xLabel: "seconds", yLabel: "recall@1", series: series)
+    case "scaling":
+        for (i, tool) in ["percept-scaling-l1", "percept-scaling-l2"].enumerated() {
+            let points = rows.filter { $0["tool"] as? String == tool }.compactMap { row -> LineChart.Point? in
+                guard let n = number(row, "index"), let s = number(row, "seconds") else { return nil }
+                return LineChart.Point(x: n, samples: [], mean: s, spread: 0)
+            }.sorted { $0.x < $1.x }
+            if !points.isEmpty { series.append(.init(name: tool.hasSuffix("l1") ? "L1" : "L2", color: LineChart.palette[i], points: points)) }
+        }
+        chart = LineChart(title: "Exact k-NN search time vs training-set size (1,000 queries, k = 20)",
+                          xLabel: "training images", yLabel: "seconds", series: series)
+    default:
+        throw PerceptError.invalidArgument("chart kind must be ivf or scaling")
+    }
+    try AtomicFile.write(Data(chart.svg().utf8), to: "\(output).svg")
+    try AtomicFile.write(Data(try chart.pngData()), to: "\(output).png")
+}
