@@ -43,7 +43,7 @@ let libraries: [Target] = [
     .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptReports",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptEvaluation"]),
 ]
 
 let executables: [Target] = [

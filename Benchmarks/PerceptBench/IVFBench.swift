@@ -120,3 +120,26 @@ func drawChart(kind: String, results path: String, output: String) throws {
     try AtomicFile.write(Data(chart.svg().utf8), to: "\(output).svg")
     try AtomicFile.write(Data(try chart.pngData()), to: "\(output).png")
 }
+
+/// Sanity accuracies: the last `queries` images held out, k-NN on the others, k = 1…20 by L1 and L2.
+func benchAccuracy(pack: String, options: [String]) throws {
+    let dataset = try PackFile.load(pack)
+    let queryCount = Int(option(options, "--queries") ?? "") ?? 10_000
+    let train = dataset.subset(Array(0..<(dataset.count - queryCount)))
+    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    let ks = [1, 3, 5, 7, 10, 20]
+    for metric in [DistanceMetric.l1, .l2] {
+        var model = KNearestNeighbors(k: ks.max() ?? 1, metric: metric)
+        try model.fit(train)
+        let found = try model.neighbors(of: queries)
+        var fields: [String: Any] = ["tool": "percept-accuracy-\(metric)", "index": train.count, "queries": queryCount]
+        for k in ks {
+            let lists = NeighborList(k: k, indices: (0..<queryCount).flatMap { found.neighbors(of: $0).prefix(k) },
+                                     distances: (0..<queryCount).flatMap { found.distances[($0 * found.k)..<($0 * found.k + k)] })
+            let predicted = model.ranking(from: lists, count: 1).map { $0.first ?? -1 }
+            let right = zip(predicted, queries.labels).filter { $0 == Int($1) }.count
+            fields["k\(k)"] = Double(right) / Double(queryCount)
+        }
+        emit(fields)
+    }
+}

@@ -109,6 +109,8 @@ do {
         try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "ivf" where arguments.count >= 3:
         try benchIVF(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "accuracy" where arguments.count >= 3:
+        try benchAccuracy(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "scaling" where arguments.count >= 3:
         try benchScaling(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "chart" where arguments.count == 5:
