@@ -19,14 +19,23 @@ func option(_ options: [String], _ name: String) -> String? {
     options.firstIndex(of: name).flatMap { $0 + 1 < options.count ? options[$0 + 1] : nil }
 }
 
+/// A stratified hold-out that both tools can repeat: the pack is sorted by class, so every
+/// (N / queries)-th image (positions step − 1, 2·step − 1, …) is a query and the rest are the index.
+/// `faiss_ivf.py` takes the same positions.
+func holdOut(_ dataset: Dataset, queries: Int) throws -> (train: Dataset, queries: Dataset) {
+    guard queries > 0, queries < dataset.count else { throw PerceptError.invalidArgument("--queries must be 1…\(dataset.count - 1)") }
+    let step = dataset.count / queries
+    let held = Set((0..<queries).map { $0 * step + step - 1 })
+    return (dataset.subset((0..<dataset.count).filter { !held.contains($0) }), dataset.subset(held.sorted()))
+}
+
 func benchIVF(pack: String, options: [String]) throws {
     let dataset = try PackFile.load(pack)
     let queryCount = Int(option(options, "--queries") ?? "") ?? 10_000, k = Int(option(options, "--k") ?? "") ?? 20
     let nlist = Int(option(options, "--nlist") ?? "") ?? 256
     let probes = (option(options, "--nprobe") ?? "1,4,8,16,32").split(separator: ",").compactMap { Int($0) }
-    guard queryCount > 0, queryCount < dataset.count else { throw PerceptError.invalidArgument("--queries must be 1…\(dataset.count - 1)") }
-    let train = options.contains("--index-all") ? dataset : dataset.subset(Array(0..<(dataset.count - queryCount)))
-    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    var (train, queries) = try holdOut(dataset, queries: queryCount)
+    if options.contains("--index-all") { train = dataset }
     for metric in try DistanceMetric.parseList(option(options, "--metrics") ?? "l2") {
         var exact: NeighborList?
         let exactSeconds = try seconds { exact = try ByteIndex(dataset: train, metric: metric).search(queries, k: k) }
@@ -59,10 +68,12 @@ func benchScaling(pack: String, options: [String]) throws {
     let dataset = try PackFile.load(pack)
     let queryCount = Int(option(options, "--queries") ?? "") ?? 1_000, k = Int(option(options, "--k") ?? "") ?? 20
     let sizes = (option(options, "--sizes") ?? "5000,10000,20000,30000,40000").split(separator: ",").compactMap { Int($0) }
-    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    let (rest, queries) = try holdOut(dataset, queries: queryCount)
+    var random = SeededRandom(seed: 1)
+    let order = Array(0..<rest.count).shuffled(using: &random)  // each size: a random sample of every class
     for metric in try DistanceMetric.parseList(option(options, "--metrics") ?? "l1,l2") {
-        for size in sizes where size + queryCount <= dataset.count {
-            let train = dataset.subset(Array(0..<size))
+        for size in sizes where size <= rest.count {
+            let train = rest.subset(Array(order.prefix(size)))
             let index = try ByteIndex(dataset: train, metric: metric)
             let search = try seconds { _ = try index.search(queries, k: k) }
             emit(["tool": "percept-scaling-\(metric)", "index": size, "queries": queryCount, "k": k, "seconds": search])
@@ -121,12 +132,11 @@ func drawChart(kind: String, results path: String, output: String) throws {
     try AtomicFile.write(Data(try chart.pngData()), to: "\(output).png")
 }
 
-/// Sanity accuracies: the last `queries` images held out, k-NN on the others, k = 1…20 by L1 and L2.
+/// Sanity accuracies: `queries` images held out (`holdOut`), k-NN on the others, k = 1…20 by L1 and L2.
 func benchAccuracy(pack: String, options: [String]) throws {
     let dataset = try PackFile.load(pack)
     let queryCount = Int(option(options, "--queries") ?? "") ?? 10_000
-    let train = dataset.subset(Array(0..<(dataset.count - queryCount)))
-    let queries = dataset.subset(Array((dataset.count - queryCount)..<dataset.count))
+    let (train, queries) = try holdOut(dataset, queries: queryCount)
     let ks = [1, 3, 5, 7, 10, 20]
     for metric in [DistanceMetric.l1, .l2] {
         var model = KNearestNeighbors(k: ks.max() ?? 1, metric: metric)

@@ -3,8 +3,9 @@
 
     python3 faiss_ivf.py PACK [--queries 10000] [--k 20] [--nlist 256] [--nprobe 1,4,8,16,32] [--index-all]
 
-The queries are the last `queries` images of the pack; the index holds the others (or all, with
---index-all). Exact IndexFlatL2 search first (time and the reference lists), then IndexIVFFlat
+The queries are every (N / queries)-th image of the pack (positions step-1, 2*step-1, ...: the pack
+is sorted by class, so this is a stratified hold-out, the same as percept-bench's); the index holds
+the others (or all, with --index-all). Exact IndexFlatL2 search first (time and the reference lists), then IndexIVFFlat
 trained on the indexed vectors (faiss samples at most 256·nlist) and searched at each nprobe.
 Prints one JSON line per measurement: seconds, recall@1 and recall@10 against the exact lists.
 """
@@ -29,8 +30,11 @@ def main():
     args = parser.parse_args()
     pixels = load_pack(args.pack)
     n = pixels.shape[0]
-    train = np.ascontiguousarray(pixels if args.index_all else pixels[: n - args.queries], dtype=np.float32)
-    queries = np.ascontiguousarray(pixels[n - args.queries:], dtype=np.float32)
+    step = n // args.queries
+    held = np.arange(args.queries) * step + step - 1
+    rest = np.setdiff1d(np.arange(n), held)
+    train = np.ascontiguousarray(pixels if args.index_all else pixels[rest], dtype=np.float32)
+    queries = np.ascontiguousarray(pixels[held], dtype=np.float32)
     d = train.shape[1]
     flat = faiss.IndexFlatL2(d)
     flat.add(train)
