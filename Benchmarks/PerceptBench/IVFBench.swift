@@ -103,18 +103,18 @@ func drawChart(kind: String, results path: String, output: String) throws {
                 return LineChart.Point(x: s, samples: [], mean: r, spread: 0)
             }.sorted { $0.x < $1.x }
             if !points.isEmpty {
-                series.append(.init(name: tool.hasPrefix("faiss") ? "faiss IndexIVFFlat" : "Percept IVFIndex",
+                series.append(.init(name: tool.hasPrefix("faiss") ? "faiss IVF" : "Percept IVF",
                                     color: LineChart.palette[i], points: points))
             }
         }
         for (i, tool) in ["percept-exact-l2", "faiss-knn-l2"].enumerated() {
             if let row = rows.first(where: { $0["tool"] as? String == tool }), let s = number(row, "seconds") {
-                series.append(.init(name: i == 0 ? "Percept exact" : "faiss exact (IndexFlatL2)",
-                                    color: LineChart.palette[i + 2], points: [.init(x: s, samples: [], mean: 1, spread: 0)]))
+                series.append(.init(name: i == 0 ? "Percept exact" : "faiss exact",
+                                    color: LineChart.palette[i + 2], points: [.init(x: s, samples: [1], mean: 1, spread: 0)]))
             }
         }
-        chart = LineChart(title: "IVF, nlist 256, nprobe 1-32: recall@1 vs search time (10k queries, 50k CIFAR-10)",
-                          xLabel: "seconds", yLabel: "recall@1", series: series)
+        chart = LineChart(title: "IVF nlist 256, nprobe 1-32: recall at 1 vs time",
+                          xLabel: "seconds for 10,000 queries (40,000 stored)", yLabel: "recall at 1", series: series)
     case "scaling":
         for (i, tool) in ["percept-scaling-l1", "percept-scaling-l2"].enumerated() {
             let points = rows.filter { $0["tool"] as? String == tool }.compactMap { row -> LineChart.Point? in
@@ -123,8 +123,8 @@ func drawChart(kind: String, results path: String, output: String) throws {
             }.sorted { $0.x < $1.x }
             if !points.isEmpty { series.append(.init(name: tool.hasSuffix("l1") ? "L1" : "L2", color: LineChart.palette[i], points: points)) }
         }
-        chart = LineChart(title: "Exact k-NN search time vs training-set size (1,000 queries, k = 20)",
-                          xLabel: "training images", yLabel: "seconds", series: series)
+        chart = LineChart(title: "Exact search time vs training-set size",
+                          xLabel: "training images (1,000 queries, k = 20)", yLabel: "seconds", series: series)
     default:
         throw PerceptError.invalidArgument("chart kind must be ivf or scaling")
     }
