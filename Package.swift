@@ -38,7 +38,7 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels"]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels", "CZlib"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
     .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
