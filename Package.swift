@@ -46,11 +46,20 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
 ]
 
+/// `import Percept`: every stage plus the workflow the CLI runs (load any model, train from a
+/// recipe, predict files), so a Swift program does what a command does.
+let umbrella: [Target] = [
+    .target(name: "Percept",
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptNetwork",
+                           "PerceptEvaluation", "PerceptReports"]),
+]
+
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                      "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
-                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                     .product(name: "CSV", package: "CSV.swift")]),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                                             "PerceptNetwork", "CKernels"],
                       path: "Benchmarks/PerceptBench"),
@@ -74,13 +83,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "percept", targets: ["percept"]),
-        .library(name: "Percept", targets: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                            "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
+        .library(name: "Percept", targets: ["Percept"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
-    targets: systemLibraries + cHelpers + libraries + executables + tests
+    targets: systemLibraries + cHelpers + libraries + umbrella + executables + tests
 )

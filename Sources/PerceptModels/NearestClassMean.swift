@@ -14,8 +14,19 @@ public struct NearestClassMean: Classifier {
     /// Which classes had training items.
     public private(set) var hasMean: [Bool] = []
     private var imageShape: [Int] = []
+    /// The images the model was fitted on: [H, W, C].
+    public var inputShape: [Int] { imageShape }
 
     public init() {}
+
+    /// A model from explicit class means (C×D, D = H·W·C); `hasMean[c]` false marks a class
+    /// without training items.
+    public init(classNames: [String], means: Tensor, hasMean: [Bool], inputShape: [Int]) {
+        self.classNames = classNames
+        self.means = means
+        self.hasMean = hasMean
+        self.imageShape = inputShape
+    }
 
     /// Computes the class means of `dataset`.
     public mutating func fit(_ dataset: Dataset) throws {
