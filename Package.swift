@@ -71,7 +71,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
-    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptData", "PerceptImage"]),
+    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage"]),
     .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
