@@ -2,6 +2,9 @@ import PerceptCore
 import PerceptData
 import PerceptEvaluation
 import PerceptModels
+import PerceptImage
+import PerceptReports
+import Foundation
 
 /// How a model did on labelled images: what `percept evaluate` prints and `--json` writes.
 public struct Evaluation: Sendable, Codable {
@@ -59,5 +62,19 @@ public struct Evaluation: Sendable, Codable {
         }
         .sorted { $0.probability != $1.probability ? $0.probability > $1.probability : $0.index < $1.index }
         .prefix(mistakeLimit).map { $0 }
+    }
+}
+
+extension Evaluation {
+    /// The most confident mistakes as a picture: each image framed red, its true label, the
+    /// model's answer and its confidence below. `dataset` is the one evaluated.
+    public func mistakeSheet(_ dataset: Dataset, limit: Int = 32) -> Image {
+        let cells = mistakes.prefix(limit).map { mistake in
+            CaptionedGrid.Cell(image: dataset.image(at: mistake.index),
+                               captions: ["is " + mistake.truth, "not " + mistake.predicted,
+                                          String(format: "%.0f%%", mistake.probability * 100)],
+                               frame: RGB(210, 40, 40))
+        }
+        return CaptionedGrid(columns: 8, scale: dataset.width <= 48 ? 2 : 1).render(cells)
     }
 }

@@ -18,6 +18,8 @@ public struct SavedModel: Sendable {
     public let resizeMode: ResizeMode
     /// Facts recorded at training (dataset, validation accuracy, seed, …).
     public let metadata: [String: String]
+    /// The family's settings (hyper-parameters) as pretty JSON, for people.
+    public let settingsJSON: String
     public var classNames: [String] { model.classNames }
     public var inputSize: ImageSize { ImageSize(width: inputShape[1], height: inputShape[0]) }
 
@@ -30,6 +32,9 @@ public struct SavedModel: Sendable {
         inputShape = archive.inputShape
         resizeMode = archive.resizeMode.flatMap(ResizeMode.init(rawValue:)) ?? .squash
         metadata = archive.metadata
+        let pretty = (try? JSONSerialization.jsonObject(with: archive.settings))
+            .flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.prettyPrinted, .sortedKeys]) }
+        settingsJSON = pretty.map { String(decoding: $0, as: UTF8.self) } ?? String(decoding: archive.settings, as: UTF8.self)
     }
 
     /// Reads a model file of any family.

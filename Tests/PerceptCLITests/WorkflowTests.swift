@@ -135,3 +135,39 @@ final class WorkflowTests: XCTestCase {
         XCTAssertTrue(top.stderr.contains("--top"), top.stderr)
     }
 }
+
+/// `percept report`: a self-contained page, rendered by headless Chromium when it is installed.
+final class ReportTests: XCTestCase {
+    func testReportIsSelfContainedAndRendersWithoutErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("percept-report-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let drawn = try runPercept(["dataset", "synthesize", "-o", "\(folder)/shapes", "--folders", "--per-class", "20",
+                                    "--size", "16x16"])
+        XCTAssertEqual(drawn.status, 0, drawn.stderr)
+        XCTAssertEqual(try runPercept(["train", "\(folder)/shapes", "--model", "ncm", "-o", "\(folder)/m.percept"]).status, 0)
+        let run = try runPercept(["report", "\(folder)/m.percept", "\(folder)/shapes", "-o", "\(folder)/r.html"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let html = try String(contentsOfFile: "\(folder)/r.html", encoding: .utf8)
+        for section in ["id=\"model\"", "id=\"dataset\"", "id=\"evaluation\"", "Confusion matrix", "<svg", "data:image/png;base64,"] {
+            XCTAssertTrue(html.contains(section), "missing \(section)")
+        }
+        // Nothing fetched from anywhere: no external URLs in src/href.
+        XCTAssertNil(html.range(of: #"(src|href)="(https?:)?//"#, options: .regularExpression))
+        // Ten labels under 100 images: summarised, not ten lines.
+        XCTAssertTrue(html.contains("more few-images warnings"), "warnings not summarised")
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/check-report-html").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, "\(folder)/r.html"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = Pipe()
+        try process.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        if process.terminationStatus == 77 { throw XCTSkip("headless Chromium is not installed: \(message)") }
+        XCTAssertEqual(process.terminationStatus, 0, message)
+    }
+}

@@ -65,15 +65,3 @@ func reportProblems(_ problems: [LoadProblem], notes: [String], limit: Int = 20)
     }
 }
 
-/// The inspector's AutoML-style warnings, at most `perKind` of each kind (ten labels with too
-/// few images are one problem, not ten lines).
-func reportWarnings(_ warnings: [DatasetInspection.Warning], perKind: Int = 3) {
-    var shown: [String: Int] = [:]
-    for warning in warnings {
-        shown[warning.kind, default: 0] += 1
-        if shown[warning.kind]! <= perKind { Terminal.warning(warning.message) }
-    }
-    for (kind, count) in shown.sorted(by: { $0.key < $1.key }) where count > perKind {
-        Terminal.warning("… and \(count - perKind) more \(kind) warnings (`percept dataset inspect` lists them all)")
-    }
-}

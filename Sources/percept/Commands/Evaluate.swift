@@ -77,7 +77,7 @@ struct Evaluate: ParsableCommand {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             if !evaluation.mistakes.isEmpty {
                 let path = "\(output)/mistakes.png"
-                try AtomicFile.write(Data(try mistakeSheet(evaluation, dataset).pngData()), to: path)
+                try AtomicFile.write(Data(try evaluation.mistakeSheet(dataset).pngData()), to: path)
                 written.append(path)
             }
         }
@@ -91,17 +91,6 @@ struct Evaluate: ParsableCommand {
 
     /// The dataset at the model's input size (loading already resized; this guards other sources).
     private func fitted(_ dataset: Dataset, to saved: SavedModel) throws -> Dataset { try saved.fitted(dataset) }
-
-    /// The most confident mistakes: each image framed red, its true and predicted labels below.
-    private func mistakeSheet(_ evaluation: Evaluation, _ dataset: Dataset) -> Image {
-        let cells = evaluation.mistakes.prefix(32).map { mistake in
-            CaptionedGrid.Cell(image: dataset.image(at: mistake.index),
-                               captions: ["is " + mistake.truth, "not " + mistake.predicted,
-                                          String(format: "%.0f%%", mistake.probability * 100)],
-                               frame: RGB(210, 40, 40))
-        }
-        return CaptionedGrid(columns: 8, scale: dataset.width <= 48 ? 2 : 1).render(cells)
-    }
 
     /// The `--json` output.
     struct Output: Codable {

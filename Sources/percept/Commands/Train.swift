@@ -71,7 +71,7 @@ struct Train: ParsableCommand {
         let loaded = try loading.load(data)
         reportProblems(loaded.problems, notes: loaded.notes)
         let inspection = DatasetInspection(source: data, result: loaded, modelInput: nil)
-        reportWarnings(inspection.warnings)
+        for line in inspection.warnings.summarized() { Terminal.warning(line) }
         let (splits, notes) = try loaded.dataset.standardSplits(seed: seed, validationFraction: validation)
         for note in notes { Terminal.info("note: \(note)") }
         guard !splits.train.isEmpty else { throw PerceptError.invalidData("the training split is empty", path: data) }
