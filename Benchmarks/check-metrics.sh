@@ -12,7 +12,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # The built-in shapes (600 images) and a tiny version whose 10-image test splits leave some
 # classes never predicted (precision undefined), for five split seeds.
-$percept dataset synthesize -o "$work/shapes" --folders --per-class 60 -q 2>/dev/null || $percept dataset synthesize -o "$work/shapes" --folders --per-class 60 >/dev/null
+$percept dataset synthesize -o "$work/shapes" --folders --per-class 60 >/dev/null
 $percept dataset synthesize -o "$work/tiny" --folders --per-class 12 --size 8x8 --seed 3 >/dev/null
 for model in knn ncm; do
   $percept train "$work/shapes" --model "$model" -o "$work/$model.percept" --quiet 2>/dev/null
