@@ -13,19 +13,17 @@ public struct NearestClassMean: Classifier {
     public private(set) var means = Tensor(zeros: [0, 0])
     /// Which classes had training items.
     public private(set) var hasMean: [Bool] = []
-    private var imageShape: [Int] = []
-    /// The images the model was fitted on: [H, W, C].
-    public var inputShape: [Int] { imageShape }
+    /// [H, W, C] of the images the model was fitted on.
+    public private(set) var imageShape: [Int] = []
 
     public init() {}
 
-    /// A model from explicit class means (C×D, D = H·W·C); `hasMean[c]` false marks a class
-    /// without training items.
-    public init(classNames: [String], means: Tensor, hasMean: [Bool], inputShape: [Int]) {
+    /// A fitted model from its parts (a loaded model file).
+    init(classNames: [String], means: Tensor, hasMean: [Bool], imageShape: [Int]) {
         self.classNames = classNames
         self.means = means
         self.hasMean = hasMean
-        self.imageShape = inputShape
+        self.imageShape = imageShape
     }
 
     /// Computes the class means of `dataset`.
