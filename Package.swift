@@ -60,6 +60,8 @@ let executables: [Target] = [
                                      "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
+    // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
+    .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                                             "PerceptNetwork", "CKernels"],
                       path: "Benchmarks/PerceptBench"),

@@ -9,7 +9,7 @@ public enum ModelRecipe: Sendable {
     /// The mean image of each class; the nearest mean wins.
     case nearestClassMean
     /// k-nearest neighbours in pixel space.
-    case kNearestNeighbors(k: Int, metric: DistanceMetric)
+    case kNearestNeighbors(k: Int, metric: DistanceMetric, weighting: KNearestNeighbors.Weighting = .uniform)
 
     /// The short name used on the command line and in reports.
     public var name: String {
@@ -37,8 +37,10 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
         var ncm = NearestClassMean()
         try ncm.fit(train)
         model = ncm
-    case .kNearestNeighbors:
-        throw PerceptError.invalidArgument("k-NN models cannot be saved yet")  // MERGE: knn branch adds ArchivableModel
+    case let .kNearestNeighbors(k, metric, weighting):
+        var knn = KNearestNeighbors(k: k, metric: metric, weighting: weighting)
+        try knn.fit(train)
+        model = knn
     }
     var validationAccuracy: Double?
     if let validation, !validation.isEmpty {

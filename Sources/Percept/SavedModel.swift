@@ -8,7 +8,9 @@ import PerceptModels
 /// its input (size, resize mode) and how it was made.
 public struct SavedModel: Sendable {
     /// Every family a model file can hold, by its `kind`.
-    public static let families: [any ArchivableModel.Type] = [NearestClassMean.self]
+    public static let families: [any ArchivableModel.Type] = [
+        NearestClassMean.self, KNearestNeighbors.self, NearestNeighbor.self,
+    ]
 
     public let model: any ArchivableModel
     public let kind: String

@@ -171,3 +171,39 @@ final class ReportTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, message)
     }
 }
+
+/// The README's Swift example is `Examples/QuickStart/main.swift` between its markers, and it runs.
+final class QuickStartTests: XCTestCase {
+    func testReadmeExampleIsTheBuiltProgramAndItRuns() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let program = try String(contentsOf: root.appendingPathComponent("Examples/QuickStart/main.swift"), encoding: .utf8)
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let body = try XCTUnwrap(program.components(separatedBy: "// README-BEGIN\n").last?
+            .components(separatedBy: "// README-END").first)
+        XCTAssertTrue(readme.contains(body + "```"),
+                      "README's Swift example differs from Examples/QuickStart/main.swift")
+
+        let binary = [".build/debug/percept-quickstart", ".build/release/percept-quickstart"]
+            .map { root.appendingPathComponent($0).path }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        guard let binary else { throw XCTSkip("percept-quickstart is not built") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        XCTAssertEqual(try runPercept(["dataset", "synthesize", "-o", "\(folder)/shapes", "--folders", "--per-class", "20"]).status, 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["\(folder)/shapes", "\(folder)/shapes/circle/00000.png"]
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, output)
+        XCTAssertTrue(output.contains("test accuracy"), output)
+        XCTAssertTrue(output.contains("weighted avg"), output)
+        XCTAssertTrue(output.contains("circle/00000.png"), output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(folder)/quickstart.percept"))
+    }
+}

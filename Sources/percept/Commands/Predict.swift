@@ -65,7 +65,9 @@ struct Predict: ParsableCommand {
                     Terminal.warning("\(prediction.path): \(error)")
                     continue
                 }
-                let guesses = prediction.top.map { "\($0.label) \(String(format: "%.1f%%", $0.probability * 100))" }
+                // Labels with no probability at all (k-NN classes no neighbour voted for) say nothing.
+                let shown = prediction.top.enumerated().filter { $0.offset == 0 || $0.element.probability > 0 }.map(\.element)
+                let guesses = shown.map { "\($0.label) \(String(format: "%.1f%%", $0.probability * 100))" }
                 print("\(prediction.path): \(guesses.joined(separator: ", "))")
             }
         }

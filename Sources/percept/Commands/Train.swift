@@ -34,8 +34,11 @@ struct Train: ParsableCommand {
     @Option(help: "k-NN: neighbours that vote.")
     var k = 1
 
-    @Option(help: "k-NN: distance metric, l1 or l2.")
+    @Option(help: "k-NN: distance metric, l1, l2 or cosine.")
     var metric: DistanceMetric = .l2
+
+    @Option(help: "k-NN: how neighbours vote, uniform or distance (nearer votes count more).")
+    var weighting: KNearestNeighbors.Weighting = .uniform
 
     @Option(help: "Fraction of the training images held out for validation when DATA has no validation split.")
     var validation = 0.1
@@ -60,7 +63,7 @@ struct Train: ParsableCommand {
 
     var recipe: ModelRecipe {
         switch model {
-        case .knn: return .kNearestNeighbors(k: k, metric: metric)
+        case .knn: return .kNearestNeighbors(k: k, metric: metric, weighting: weighting)
         case .ncm: return .nearestClassMean
         }
     }
@@ -122,6 +125,7 @@ struct Train: ParsableCommand {
 }
 
 extension DistanceMetric: ExpressibleByArgument {}
+extension KNearestNeighbors.Weighting: ExpressibleByArgument {}
 
 /// "1.2 MB", "340 KB": sizes for people.
 func formattedBytes(_ count: Int) -> String {
