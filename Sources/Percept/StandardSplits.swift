@@ -11,6 +11,14 @@ extension Dataset {
     /// validation images, stratified and seeded. `notes` says what was made up.
     public func standardSplits(seed: UInt64 = 0, validationFraction: Double = 0.1) throws
         -> (splits: DatasetSplits, notes: [String]) {
+        let (assigned, notes) = try withStandardSplits(seed: seed, validationFraction: validationFraction)
+        return (DatasetSplits(train: assigned.items(in: .train), validation: assigned.items(in: .validation),
+                              test: assigned.items(in: .test)), notes)
+    }
+
+    /// The same items with every one marked train, validation or test as `standardSplits` divides them.
+    public func withStandardSplits(seed: UInt64 = 0, validationFraction: Double = 0.1) throws
+        -> (dataset: Dataset, notes: [String]) {
         var notes: [String] = []
         let unassigned = splits.filter { $0 == .unassigned }.count
         var assigned = try assigningSplits(train: 0.8, validation: 0.1, test: 0.1, seed: seed)
@@ -29,7 +37,6 @@ extension Dataset {
             notes.append("no validation split was given: \(carved.splits.filter { $0 == .validation }.count) training "
                 + "images held out for validation (stratified, seed \(seed))")
         }
-        return (DatasetSplits(train: assigned.items(in: .train), validation: assigned.items(in: .validation),
-                              test: assigned.items(in: .test)), notes)
+        return (assigned, notes)
     }
 }

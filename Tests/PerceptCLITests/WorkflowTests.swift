@@ -127,6 +127,17 @@ final class WorkflowTests: XCTestCase {
         XCTAssertTrue(unknown.stderr.contains("purple"), unknown.stderr)
     }
 
+    func testTunedKNNIsSavedWithoutTouchingTheTestSplit() throws {
+        let run = try runPercept(["tune", "knn", "\(folder)/data", "--k", "1,3", "--metric", "l1", "--folds", "3",
+                                  "--output", "\(folder)/cv", "--save", "\(folder)/tuned.percept", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let result = try XCTUnwrap(try json(run.stdout)["result"] as? [String: Any])
+        XCTAssertEqual(result["itemCount"] as? Int, 54, "train + validation of the 48/6/6 split, never the 6 test images")
+        let evaluated = try runPercept(["evaluate", "\(folder)/tuned.percept", "\(folder)/data", "--json"])
+        XCTAssertEqual(evaluated.status, 0, evaluated.stderr)
+        XCTAssertEqual((try json(evaluated.stdout)["evaluation"] as? [String: Any])?["images"] as? Int, 6)
+    }
+
     func testBadFlagsAreUsageErrors() throws {
         let run = try runPercept(["train", "\(folder)/data", "--model", "forest"])
         XCTAssertEqual(run.status, 1)
