@@ -86,3 +86,33 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(one.stderr.contains("--folds"), one.stderr)
     }
 }
+
+/// Every command, found by walking `--help`, explains itself with examples.
+final class HelpTests: XCTestCase {
+    private func subcommands(of path: [String]) throws -> [String] {
+        let help = try runPercept(path + ["--help"]).stdout
+        guard let section = help.components(separatedBy: "SUBCOMMANDS:").last, help.contains("SUBCOMMANDS:") else { return [] }
+        // Command lines start with two spaces and a lower-case name; wrapped descriptions are indented further.
+        return section.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first,
+                  name.first?.isLowercase == true, name != "See" else { return nil }
+            return String(name)
+        }
+    }
+
+    func testEveryLeafCommandHasHelpWithExamples() throws {
+        var queue = [[String]()], leaves: [[String]] = []
+        while let path = queue.popLast() {
+            let children = try subcommands(of: path)
+            if children.isEmpty { leaves.append(path) } else { queue += children.map { path + [$0] } }
+        }
+        XCTAssertGreaterThanOrEqual(leaves.count, 10, "\(leaves)")
+        for leaf in leaves {
+            let run = try runPercept(leaf + ["--help"])
+            XCTAssertEqual(run.status, 0, "percept \(leaf.joined(separator: " ")) --help")
+            XCTAssertTrue(run.stdout.contains("Examples:"), "percept \(leaf.joined(separator: " ")) --help has no examples")
+            XCTAssertTrue(run.stdout.contains("percept \(leaf.joined(separator: " "))"),
+                          "the examples of \(leaf.joined(separator: " ")) do not show the command")
+        }
+    }
+}
