@@ -39,19 +39,8 @@ public struct CaptionedGrid {
         for (index, cell) in cells.enumerated() {
             let left = spacing + (index % columns) * (cellWidth + spacing)
             let top = spacing + (index / columns) * (cellHeight + spacing)
-            let framedWidth = cell.image.width * scale + 2 * borderWidth
             let framedHeight = cell.image.height * scale + 2 * borderWidth
-            for y in 0..<framedHeight {
-                for x in 0..<framedWidth {
-                    let inside = x >= borderWidth && y >= borderWidth && x < framedWidth - borderWidth && y < framedHeight - borderWidth
-                    if inside {
-                        let pixel = cell.image[(x - borderWidth) / scale, (y - borderWidth) / scale]
-                        raster.set(left + x, top + y, RGB(pixel.r, pixel.g, pixel.b))
-                    } else {
-                        raster.set(left + x, top + y, cell.frame)
-                    }
-                }
-            }
+            raster.framedImage(cell.image, scale: scale, borderWidth: borderWidth, frame: cell.frame, left: left, top: top)
             for (line, caption) in cell.captions.enumerated() {
                 raster.text(caption, x: left, y: top + framedHeight + 2 + line * Self.lineHeight, color: RGB(40, 40, 40))
             }

@@ -169,17 +169,10 @@ final class ReportTests: XCTestCase {
 
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/check-report-html").path
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "\(folder)/r.html"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = Pipe()
-        try process.run()
-        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        if process.terminationStatus == 77 { throw XCTSkip("headless Chromium is not installed: \(message)") }
-        XCTAssertEqual(process.terminationStatus, 0, message)
+        let check = try runProcess("/bin/bash", [script, "\(folder)/r.html"])
+        let message = check.stderr
+        if check.status == 77 { throw XCTSkip("headless Chromium is not installed: \(message)") }
+        XCTAssertEqual(check.status, 0, message)
     }
 }
 
@@ -201,17 +194,9 @@ final class QuickStartTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: folder) }
         XCTAssertEqual(try runPercept(["dataset", "synthesize", "-o", "\(folder)/shapes", "--folders", "--per-class", "20"]).status, 0)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["\(folder)/shapes", "\(folder)/shapes/circle/00000.png"]
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = Pipe()
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, output)
+        let run = try runProcess(binary, ["\(folder)/shapes", "\(folder)/shapes/circle/00000.png"], in: folder)
+        let output = run.stdout
+        XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertTrue(output.contains("test accuracy"), output)
         XCTAssertTrue(output.contains("weighted avg"), output)
         XCTAssertTrue(output.contains("circle/00000.png"), output)
