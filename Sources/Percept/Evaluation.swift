@@ -44,9 +44,8 @@ public struct Evaluation: Sendable, Codable {
         }
         let truth = dataset.labels.map { labelMap[Int($0)] }
         let k = min(5, model.classNames.count)
-        let rankings = try model.topK(dataset, k: k)
+        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: k)
         let predicted = rankings.map { Int32($0.first ?? 0) }
-        let probabilities = try model.classProbabilities(for: dataset)
         let c = model.classNames.count
         confusion = try ConfusionMatrix(truth: truth, predicted: predicted, classNames: model.classNames)
         report = ClassificationReport(confusion)

@@ -59,8 +59,7 @@ extension SavedModel {
         }
         guard !images.isEmpty else { return answers }
         let dataset = try Dataset(images: images, classNames: classNames, sources: readable.map { paths[$0] })
-        let rankings = try model.topK(dataset, k: min(top, classNames.count))
-        let probabilities = try model.classProbabilities(for: dataset)
+        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: min(top, classNames.count))
         let c = classNames.count
         for (row, index) in readable.enumerated() {
             answers[index].top = rankings[row].map {

@@ -51,6 +51,15 @@ public func rankClasses(byScores scores: Tensor, k: Int) -> [[Int]] {
 public protocol ProbabilisticClassifier: Classifier {
     /// N×C probabilities, each row summing to 1.
     func probabilities(for dataset: Dataset) throws -> Tensor
+    /// The `k` best classes of each item and all class probabilities, from one pass over the
+    /// data (evaluation needs both; k-NN would otherwise search twice).
+    func rankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor)
+}
+
+extension ProbabilisticClassifier {
+    public func rankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        (try topK(dataset, k: k), try probabilities(for: dataset))
+    }
 }
 
 extension Classifier {
@@ -61,6 +70,17 @@ extension Classifier {
             return try probabilistic.probabilities(for: dataset)
         }
         return softmaxRows(try scores(for: dataset))
+    }
+
+    /// The `k` best classes of each item and all class probabilities, searching only once
+    /// where the model can (`ProbabilisticClassifier`).
+    public func classRankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        if let probabilistic = self as? any ProbabilisticClassifier {
+            return try probabilistic.rankingWithProbabilities(dataset, k: k)
+        }
+        guard k >= 1 else { throw PerceptError.invalidArgument("top-k needs k ≥ 1, got \(k)") }
+        let scores = try scores(for: dataset)
+        return (rankClasses(byScores: scores, k: k), softmaxRows(scores))
     }
 }
 

@@ -7,4 +7,10 @@ extension KNearestNeighbors: ProbabilisticClassifier {
     public func probabilities(for dataset: Dataset) throws -> Tensor {
         try scores(for: dataset)
     }
+
+    public func rankingWithProbabilities(_ dataset: Dataset, k count: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        guard count >= 1 else { throw PerceptError.invalidArgument("top-k needs k ≥ 1, got \(count)") }
+        let neighbors = try neighbors(of: dataset)
+        return (ranking(from: neighbors, count: count), scores(from: neighbors))
+    }
 }
