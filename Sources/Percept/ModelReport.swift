@@ -110,11 +110,33 @@ public struct ModelReport {
         page.heatmapTable(rowLabels: evaluation.confusion.classNames, columnLabels: evaluation.confusion.classNames,
                           values: evaluation.confusion.counts, corner: "true \\ predicted",
                           caption: "Confusion matrix: rows are true labels, columns predictions")
+        if let knn = model.model as? KNearestNeighbors, let training = knn.trainingSet {
+            let grid = try retrievalGrid(knn, training: training, queries: try model.fitted(part))
+            page.png(try grid.pngData(), width: grid.width, alt: "nearest training images",
+                     caption: "Test images (left) and their 10 nearest training images by \(knn.metric): "
+                        + "framed green when the neighbour has the query's label, red when not.")
+        }
         if !evaluation.mistakes.isEmpty {
             let sheet = evaluation.mistakeSheet(part)
             page.png(try sheet.pngData(), width: sheet.width, alt: "most confident mistakes",
                      caption: "The most confident mistakes: true label, the model's answer, its probability.")
         }
+    }
+
+    /// A spread of up to 8 query images, each with its 10 nearest training images.
+    private func retrievalGrid(_ knn: KNearestNeighbors, training: Dataset, queries: Dataset) throws -> Image {
+        let chosen = Array(Swift.stride(from: 0, to: queries.count, by: max(1, queries.count / 8)).prefix(8))
+        let sample = queries.subset(chosen)
+        let neighbors = try KNearestNeighbors(k: min(10, training.count), metric: knn.metric).fitted(on: training)
+            .neighbors(of: sample)
+        let rows = (0..<sample.count).map { row in
+            RetrievalGrid.Row(
+                query: .init(image: sample.image(at: row), label: sample.classNames[Int(sample.labels[row])]),
+                neighbors: neighbors.neighbors(of: row).map {
+                    .init(image: training.image(at: Int($0)), label: training.classNames[Int(training.labels[Int($0)])])
+                })
+        }
+        return RetrievalGrid(scale: training.width <= 48 ? 2 : 1).render(rows)
     }
 
     private func pictureSection(_ page: inout HTMLDocument) throws {

@@ -14,3 +14,16 @@ extension KNearestNeighbors: ProbabilisticClassifier {
         return (ranking(from: neighbors, count: count), scores(from: neighbors))
     }
 }
+
+extension KNearestNeighbors {
+    /// The stored training images (nil when fitted on feature vectors): what retrieval grids show
+    /// beside each query.
+    public var trainingSet: Dataset? { trainingImages }
+
+    /// This model fitted on `dataset` (for chained use: `try KNearestNeighbors(k: 10).fitted(on: train)`).
+    public func fitted(on dataset: Dataset) throws -> KNearestNeighbors {
+        var copy = self
+        try copy.fit(dataset)
+        return copy
+    }
+}
