@@ -132,7 +132,7 @@ final class KNNModelTests: XCTestCase {
         XCTAssertEqual(oneArchive.kind, "nearest-neighbor")
         XCTAssertEqual(try NearestNeighbor(archive: oneArchive).scores(for: queries), try oneNN.scores(for: queries))
         XCTAssertThrowsError(try NearestNeighbor(archive: try KNearestNeighbors(archive: {
-            var a = try KNearestNeighbors(k: 2).fitted(train).archive(); a.kind = "nearest-neighbor"; return a
+            var a = try KNearestNeighbors(k: 2).fitted(on: train).archive(); a.kind = "nearest-neighbor"; return a
         }()).archive()))
 
         var means = NearestClassMean()
@@ -146,20 +146,12 @@ final class KNNModelTests: XCTestCase {
         XCTAssertThrowsError(try KNearestNeighbors().archive(), "unfitted")
         XCTAssertThrowsError(try NearestClassMean().archive(), "unfitted")
         let train = try tinyDataset([[0], [10]], labels: [0, 1], classNames: names)
-        var archive = try KNearestNeighbors(k: 1).fitted(train).archive()
+        var archive = try KNearestNeighbors(k: 1).fitted(on: train).archive()
         XCTAssertThrowsError(try NearestClassMean(archive: archive))
         archive.blobs["pixels"] = [1, 2, 3]
         XCTAssertEqual(kind { _ = try KNearestNeighbors(archive: archive) }, .invalidData)
-        archive = try KNearestNeighbors(k: 1).fitted(train).archive()
+        archive = try KNearestNeighbors(k: 1).fitted(on: train).archive()
         archive.settings = Data(#"{"k":1,"metric":"chebyshev","weighting":"uniform","input":"pixels"}"#.utf8)
         XCTAssertEqual(kind { _ = try KNearestNeighbors(archive: archive) }, .invalidArgument)
-    }
-}
-
-extension KNearestNeighbors {
-    func fitted(_ dataset: Dataset) throws -> KNearestNeighbors {
-        var copy = self
-        try copy.fit(dataset)
-        return copy
     }
 }
