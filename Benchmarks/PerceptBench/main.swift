@@ -7,6 +7,8 @@
 //       --index-all, all of them); L1 on the first `l1-queries` of those (default: all).
 //       --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32 (int32, N×k).
 //
+//   percept-bench linear PACK [--model svm|softmax|mlp] [--features pixels|hog-color] …  (Linear.swift)
+//
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
 import PerceptCore
@@ -101,6 +103,8 @@ do {
         try benchImport(root: arguments[2], pack: arguments[3])
     case "knn" where arguments.count >= 3:
         try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "linear" where arguments.count >= 3:
+        try benchLinear(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

@@ -47,7 +47,9 @@ public enum ImageFeatures: Sendable, Codable, Equatable {
     public func extract(from dataset: Dataset, order: [Int]? = nil, threads: Int? = nil) throws -> Tensor {
         let items = order ?? Array(0..<dataset.count)
         let d = dimension(height: dataset.height, width: dataset.width, channels: dataset.channels)
-        guard d > 0 else {
+        var hasCells = true
+        if case .hogColor(let hog, _) = self { hasCells = hog.dimension(height: dataset.height, width: dataset.width) > 0 }
+        guard d > 0, hasCells else {
             throw PerceptError.invalidData(
                 "\(name) features of \(dataset.width)x\(dataset.height) images are empty (images smaller than two HOG cells?)")
         }

@@ -34,12 +34,12 @@ public func multiclassHingeLoss<Labels: RandomAccessCollection<Int32>>(
     let scale = 1 / Float(max(1, n))
     for (row, label) in zip(0..<n, labels) {
         let base = row * c, y = Int(label)
-        let correct = scores.scalars[base + y]
+        let correct = Double(scores.scalars[base + y])
         var violators = 0
         for j in 0..<c where j != y {
-            let shortfall = scores.scalars[base + j] - correct + margin
+            let shortfall = Double(scores.scalars[base + j]) - correct + Double(margin)
             if shortfall > 0 {
-                total += Double(shortfall)
+                total += shortfall
                 gradient[base + j] = scale
                 violators += 1
             }
