@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Side-by-side benchmarks, one run on this machine. Usage: Benchmarks/run.sh [import|knn]  (no argument: all)
+# Side-by-side benchmarks, one run on this machine. Usage: Benchmarks/run.sh [import|knn|linear]  (no argument: all)
 # Needs ../shared/datasets (CIFAR-10 training JPEGs) and Python with numpy + Pillow, and faiss-cpu
 # for knn (installed here if missing).
 #   knn: exact k-NN, 10,000 queries (the last images of the pack) against all 50,000 (--index-all),
 #        k = 20; faiss L1 takes minutes for 10,000 queries, so the L1 comparison runs
 #        KNN_L1_QUERIES (default 1,000) queries on both sides — scale by 10 for 10,000.
+#   linear: SVM/softmax minibatch SGD (3,000 steps of 200) beside the same loop in numpy and beside
+#        scikit-learn's SGDClassifier (needs scikit-learn, installed if missing); then the two-layer
+#        net and HOG+colour models (Percept only). 45,000 train / 5,000 validation (index % 10 == 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -16,7 +19,7 @@ if [ ! -d "$data/train" ]; then
   mkdir -p "$data" && tar -xzf "$archive" -C "$data"
 fi
 mode=${1:-all}
-case "$mode" in import|knn|all) ;; *) echo "usage: Benchmarks/run.sh [import|knn]" >&2; exit 1 ;; esac
+case "$mode" in import|knn|linear|all) ;; *) echo "usage: Benchmarks/run.sh [import|knn|linear]" >&2; exit 1 ;; esac
 python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
 swift build -c release --product percept-bench >/dev/null
 bench=.build/release/percept-bench
@@ -27,12 +30,12 @@ echo "# machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 echo "# python $(python3 -c 'import sys, PIL, numpy; print(sys.version.split()[0], "Pillow", PIL.__version__, "numpy", numpy.__version__)')"
 # Warm the page cache so every tool reads the same in-memory files.
 find "$data/train" -type f -exec cat {} + > /dev/null
-$bench import "$data/train" "$pack" | { if [ "$mode" = knn ]; then cat >/dev/null; else cat; fi; }
-if [ "$mode" != knn ]; then
+$bench import "$data/train" "$pack" | { if [ "$mode" = knn ] || [ "$mode" = linear ]; then cat >/dev/null; else cat; fi; }
+if [ "$mode" = import ] || [ "$mode" = all ]; then
   python3 Benchmarks/peers/pillow_decode.py "$data/train"
   python3 Benchmarks/peers/pillow_decode.py "$data/train" --processes "$(nproc)"
 fi
-if [ "$mode" != import ]; then
+if [ "$mode" = knn ] || [ "$mode" = all ]; then
   python3 -c "import faiss" 2>/dev/null || python3 -m pip install -q faiss-cpu numpy
   l1q=${KNN_L1_QUERIES:-1000}
   $bench knn "$pack" --queries 10000 --k 20 --index-all --write "$work/percept"
@@ -40,5 +43,24 @@ if [ "$mode" != import ]; then
   python3 Benchmarks/peers/faiss_knn.py "$pack" --queries 10000 --k 20 --index-all --l1-queries "$l1q" --write "$work/faiss"
   python3 Benchmarks/peers/compare_knn.py "$work/percept-l2.i32" "$work/faiss-l2.i32" --k 20 --tool agreement-l2
   python3 Benchmarks/peers/compare_knn.py "$work/percept-l1.i32" "$work/faiss-l1.i32" --k 20 --tool agreement-l1
+fi
+if [ "$mode" = linear ] || [ "$mode" = all ]; then
+  python3 -c "import sklearn" 2>/dev/null || python3 -m pip install -q scikit-learn
+  echo "# load: $(uptime | sed 's/.*load average/load average/')"
+  # Same steps on both sides, back to back: (model, learning rate, regularisation, target accuracy).
+  for setting in "svm 1e-3 1e-4 0.39" "softmax 1e-2 1e-3 0.40"; do
+    set -- $setting
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000
+    python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
+    python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
+  done
+  python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss hinge --alpha 1e-3 --max-iter 10
+  python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss log_loss --alpha 1e-3 --max-iter 10
+  $bench linear "$pack" --model mlp --hidden 500 --preprocessing channel-standardization --lr 1e-2 --reg 1e-3 --decay 0.9 --epochs 8
+  $bench linear "$pack" --features hog-color --model svm --lr 1e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  $bench linear "$pack" --features hog-color --model softmax --lr 3e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  $bench linear "$pack" --features hog-color --model mlp --hidden 500 --lr 3e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  echo "# load: $(uptime | sed 's/.*load average/load average/')"
 fi
 rm -rf "$work"

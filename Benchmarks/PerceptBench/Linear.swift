@@ -46,6 +46,7 @@ func benchLinear(pack: String, options: [String]) throws {
     }
     guard let prepared, let held else { return }
     var history = TrainingHistory()
+    let cpuStart = processCPUSeconds()
     let fit = try seconds {
         switch model {
         case "svm", "hinge", "linear":
@@ -60,11 +61,19 @@ func benchLinear(pack: String, options: [String]) throws {
         default: throw PerceptError.invalidArgument("--model takes svm, softmax or mlp, got \(model)")
         }
     }
+    let cpu = processCPUSeconds() - cpuStart
     // The per-epoch accuracy passes are part of `fit`; a pure training time would be a little lower.
     emit(["tool": "percept-linear-\(model)-\(features.name)", "train": train.count, "validation": validation.count,
           "dim": prepared.features.columns, "iterations": history.iterations, "epochs": history.epochLosses.count,
-          "prepare_seconds": prepare, "seconds": fit, "val_accuracy": history.validationAccuracies.last ?? 0,
+          "prepare_seconds": prepare, "seconds": fit, "cpu_seconds": cpu, "val_accuracy": history.validationAccuracies.last ?? 0,
           "best_val_accuracy": history.validationAccuracies.max() ?? 0, "val_by_epoch": history.validationAccuracies,
           "final_loss": history.epochLosses.last ?? 0, "lr": Double(sgd.learningRate), "reg": Double(sgd.regularization),
           "threads": sgd.threads ?? Parallel.defaultThreadCount])
+}
+
+/// CPU time this process has used, all threads (robust to other load on a shared machine).
+func processCPUSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }

@@ -59,7 +59,7 @@ final class LinearClassifierTests: XCTestCase {
             func lossAndGradients(_ w: [Float], _ b: [Float]) -> (Double, [[Float]]) {
                 var gradients: [[Float]] = [[Float](repeating: 0, count: c * d), [Float](repeating: 0, count: c)]
                 let value = x.scalars.withUnsafeBufferPointer {
-                    LinearClassifier.lossAndGradients(batch: $0.baseAddress!, rows: n, d: d, c: c, labels: labels[...], weights: w,
+                    LinearClassifier.lossAndGradients(batch: .features($0.baseAddress!), rows: n, d: d, c: c, labels: labels[...], weights: w,
                                                       bias: b, loss: loss, regularization: 0.1, gradients: &gradients)
                 }
                 return (value, gradients)

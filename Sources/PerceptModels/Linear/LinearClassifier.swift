@@ -83,14 +83,26 @@ public struct LinearClassifier: Classifier {
         var random = SeededRandom.stream(seed: options.seed, index: 0x1417)
         var parameters: [[Float]] = [(0..<(c * d)).map { _ in random.nextGaussian() * initialScale },
                                      [Float](repeating: 0, count: c)]
-        let loss = self.loss, lambda = options.regularization
-        let history = try MinibatchTrainer(options: options).train(
-            parameters: &parameters, data: data, validation: validation,
-            step: { batch, rows, labels, parameters, gradients in
-                Self.lossAndGradients(batch: batch, rows: rows, d: d, c: c, labels: labels, weights: parameters[0],
-                                      bias: parameters[1], loss: loss, regularization: lambda, gradients: &gradients)
-            },
-            predict: { features, parameters in argmaxRows(Self.scores(features, weights: parameters[0], bias: parameters[1], c: c)) })
+        let loss = self.loss, lambda = options.regularization, threads = options.threads ?? Parallel.defaultThreadCount
+        // Pixel features train on the raw bytes with the preprocessing folded into the weights.
+        let pixelBytes = c <= Dense.pixelPathClassLimit ? data.pixelBytes ?? [] : []
+        let fold = PixelFold(data.pipeline)
+        let history = try data.features.scalars.withUnsafeBufferPointer { features in
+            try pixelBytes.withUnsafeBufferPointer { pixels in
+                try MinibatchTrainer(options: options).train(
+                    parameters: &parameters, data: data, validation: validation,
+                    step: { start, rows, labels, parameters, gradients in
+                        let batch: Batch = pixels.isEmpty ? .features(features.baseAddress! + start * d)
+                            : .pixels(pixels.baseAddress! + start * d, fold)
+                        return Self.lossAndGradients(batch: batch, rows: rows, d: d, c: c, labels: labels, weights: parameters[0],
+                                                     bias: parameters[1], loss: loss, regularization: lambda, threads: threads,
+                                                     gradients: &gradients)
+                    },
+                    predict: { features, parameters in
+                        argmaxRows(Self.scores(features, weights: parameters[0], bias: parameters[1], c: c))
+                    })
+            }
+        }
         weights = Tensor(shape: [c, d], scalars: parameters[0])
         bias = parameters[1]
         classNames = data.classNames
@@ -151,16 +163,28 @@ public struct LinearClassifier: Classifier {
         return Tensor(shape: [n, c], scalars: out)
     }
 
+    /// A minibatch: N rows of preprocessed Floats, or of raw pixel bytes and the folded preprocessing.
+    enum Batch {
+        case features(UnsafePointer<Float>)
+        case pixels(UnsafePointer<UInt8>, PixelFold)
+    }
+
     /// One minibatch: scores, data loss and its gradient, back through the affine map, plus L2.
-    static func lossAndGradients(batch: UnsafePointer<Float>, rows: Int, d: Int, c: Int, labels: ArraySlice<Int32>,
-                                 weights: [Float], bias: [Float], loss: Loss, regularization: Float,
+    static func lossAndGradients(batch: Batch, rows: Int, d: Int, c: Int, labels: ArraySlice<Int32>,
+                                 weights: [Float], bias: [Float], loss: Loss, regularization: Float, threads: Int = 1,
                                  gradients: inout [[Float]]) -> Double {
         var scores = [Float](repeating: 0, count: rows * c)
-        weights.withUnsafeBufferPointer { w in
-            bias.withUnsafeBufferPointer { b in
-                scores.withUnsafeMutableBufferPointer { s in
-                    Dense.affineForward(x: batch, n: rows, d: d, weights: w.baseAddress!, bias: b.baseAddress!, c: c, out: s.baseAddress!)
+        scores.withUnsafeMutableBufferPointer { s in
+            switch batch {
+            case .features(let x):
+                weights.withUnsafeBufferPointer { w in
+                    bias.withUnsafeBufferPointer { b in
+                        Dense.affineForward(x: x, n: rows, d: d, weights: w.baseAddress!, bias: b.baseAddress!, c: c, out: s.baseAddress!)
+                    }
                 }
+            case .pixels(let x, let fold):
+                Dense.pixelAffineForward(x: x, n: rows, d: d, weights: weights, bias: bias, c: c, fold: fold,
+                                         out: s.baseAddress!, threads: threads)
             }
         }
         let data = loss.evaluate(scores: Tensor(shape: [rows, c], scalars: scores), labels: labels)
@@ -172,8 +196,14 @@ public struct LinearClassifier: Classifier {
             weights.withUnsafeBufferPointer { w in
                 dW.withUnsafeMutableBufferPointer { dW in
                     db.withUnsafeMutableBufferPointer { db in
-                        Dense.affineBackward(dOut: dScores.baseAddress!, x: batch, n: rows, d: d, weights: w.baseAddress!, c: c,
-                                             dWeights: dW.baseAddress!, dBias: db.baseAddress!, dX: nil)
+                        switch batch {
+                        case .features(let x):
+                            Dense.affineBackward(dOut: dScores.baseAddress!, x: x, n: rows, d: d, weights: w.baseAddress!, c: c,
+                                                 dWeights: dW.baseAddress!, dBias: db.baseAddress!, dX: nil)
+                        case .pixels(let x, let fold):
+                            Dense.pixelAffineBackward(dOut: dScores.baseAddress!, x: x, n: rows, d: d, c: c, fold: fold,
+                                                      dWeights: dW.baseAddress!, dBias: db.baseAddress!, threads: threads)
+                        }
                         for i in 0..<(c * d) { dW[i] += 2 * regularization * w[i] }
                     }
                 }

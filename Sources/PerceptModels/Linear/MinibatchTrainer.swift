@@ -4,10 +4,11 @@ import PerceptCore
 /// The training loop shared by `LinearClassifier` and `TwoLayerNet`: minibatches, momentum
 /// updates, learning-rate decay, divergence checks and the history.
 ///
-/// A model hands over its parameters as flat Float arrays, a `step` that returns the loss of a
-/// batch and writes the gradient of every parameter, and a `predict` for accuracies.
+/// A model hands over its parameters as flat Float arrays, a `step` that returns the loss of the
+/// batch of `rows` training rows from `start` and writes the gradient of every parameter, and a
+/// `predict` for accuracies.
 struct MinibatchTrainer {
-    typealias Step = (_ batch: UnsafePointer<Float>, _ rows: Int, _ labels: ArraySlice<Int32>,
+    typealias Step = (_ start: Int, _ rows: Int, _ labels: ArraySlice<Int32>,
                       _ parameters: [[Float]], _ gradients: inout [[Float]]) -> Double
     typealias Predict = (_ features: Tensor, _ parameters: [[Float]]) -> [Int32]
 
@@ -32,15 +33,13 @@ struct MinibatchTrainer {
         let lastStep = options.iterations ?? Int.max
 
         try BLAS.withThreadCount(options.threads ?? Parallel.defaultThreadCount) {
-            try data.features.scalars.withUnsafeBufferPointer { features in
-                guard let base = features.baseAddress else { return }
                 for epoch in 0..<options.epochs where history.iterations < lastStep {
                     var random = SeededRandom.stream(seed: options.seed, index: epoch)
                     let order = Array(0..<batchCount).shuffled(using: &random)
                     var epochLoss = 0.0, steps = 0
                     for batchIndex in order where history.iterations < lastStep {
                         let start = batchIndex * batch, rows = min(batch, n - start)
-                        let loss = step(base + start * d, rows, data.labels[start..<(start + rows)], parameters, &gradients)
+                        let loss = step(start, rows, data.labels[start..<(start + rows)], parameters, &gradients)
                         guard loss.isFinite else {
                             throw Self.divergence(loss: loss, learningRate: options.learningRate, epoch: epoch,
                                                   iteration: history.iterations + 1)
@@ -67,7 +66,6 @@ struct MinibatchTrainer {
                     }
                     learningRate *= options.learningRateDecay
                 }
-            }
         }
         return history
     }

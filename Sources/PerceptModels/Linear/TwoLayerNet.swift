@@ -78,13 +78,16 @@ public struct TwoLayerNet: Classifier {
         var parameters: [[Float]] = [(0..<(h * d)).map { _ in random.nextGaussian() * scale1 }, [Float](repeating: 0, count: h),
                                      (0..<(c * h)).map { _ in random.nextGaussian() * scale2 }, [Float](repeating: 0, count: c)]
         let lambda = options.regularization
-        let history = try MinibatchTrainer(options: options).train(
-            parameters: &parameters, data: data, validation: validation,
-            step: { batch, rows, labels, parameters, gradients in
-                Self.lossAndGradients(batch: batch, rows: rows, d: d, labels: labels, parameters: parameters,
-                                      hidden: h, classes: c, regularization: lambda, gradients: &gradients)
-            },
-            predict: { features, parameters in argmaxRows(Self.scores(features, parameters: parameters, hidden: h, classes: c)) })
+        let history = try data.features.scalars.withUnsafeBufferPointer { features in
+            try MinibatchTrainer(options: options).train(
+                parameters: &parameters, data: data, validation: validation,
+                step: { start, rows, labels, parameters, gradients in
+                    Self.lossAndGradients(batch: features.baseAddress! + start * d, rows: rows, d: d, labels: labels,
+                                          parameters: parameters, hidden: h, classes: c, regularization: lambda,
+                                          gradients: &gradients)
+                },
+                predict: { features, parameters in argmaxRows(Self.scores(features, parameters: parameters, hidden: h, classes: c)) })
+        }
         weights1 = Tensor(shape: [h, d], scalars: parameters[0])
         bias1 = parameters[1]
         weights2 = Tensor(shape: [c, h], scalars: parameters[2])
