@@ -54,6 +54,10 @@ if [ "$mode" = linear ] || [ "$mode" = all ]; then
     python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000
     $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
     python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
+    # One core each (OpenBLAS threads fight other load; this pair compares the loops themselves).
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000 --threads 1
+    OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 \
+      --epochs 14 --iterations 3000
   done
   python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss hinge --alpha 1e-3 --max-iter 10
   python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss log_loss --alpha 1e-3 --max-iter 10
