@@ -98,8 +98,25 @@ public struct LinearClassifier: Classifier {
                                                      bias: parameters[1], loss: loss, regularization: lambda, threads: threads,
                                                      gradients: &gradients)
                     },
-                    predict: { features, parameters in
-                        argmaxRows(Self.scores(features, weights: parameters[0], bias: parameters[1], c: c))
+                    predict: { set, parameters in
+                        // Pixel rows are scored from their bytes too (the same numbers, a quarter of the memory).
+                        switch set {
+                        case .trainingSample(let count) where !pixels.isEmpty:
+                            return Self.predictPixels(pixels.baseAddress!, rows: count, d: d, c: c, parameters: parameters,
+                                                      fold: fold, threads: threads)
+                        case .trainingSample(let count):
+                            let rows = Tensor(shape: [count, d], scalars: Array(UnsafeBufferPointer(rebasing: features[0..<(count * d)])))
+                            return argmaxRows(Self.scores(rows, weights: parameters[0], bias: parameters[1], c: c))
+                        case .validation:
+                            guard let validation else { return [] }
+                            if let bytes = validation.pixelBytes, !pixels.isEmpty {
+                                return bytes.withUnsafeBufferPointer {
+                                    Self.predictPixels($0.baseAddress!, rows: validation.count, d: d, c: c, parameters: parameters,
+                                                       fold: fold, threads: threads)
+                                }
+                            }
+                            return argmaxRows(Self.scores(validation.features, weights: parameters[0], bias: parameters[1], c: c))
+                        }
                     })
             }
         }
@@ -163,6 +180,16 @@ public struct LinearClassifier: Classifier {
         return Tensor(shape: [n, c], scalars: out)
     }
 
+    static func predictPixels(_ x: UnsafePointer<UInt8>, rows: Int, d: Int, c: Int, parameters: [[Float]], fold: PixelFold,
+                              threads: Int) -> [Int32] {
+        var scores = [Float](repeating: 0, count: rows * c)
+        scores.withUnsafeMutableBufferPointer { s in
+            Dense.pixelAffineForward(x: x, n: rows, d: d, weights: parameters[0], bias: parameters[1], c: c, fold: fold,
+                                     out: s.baseAddress!, threads: threads)
+        }
+        return argmaxRows(Tensor(shape: [rows, c], scalars: scores))
+    }
+
     /// A minibatch: N rows of preprocessed Floats, or of raw pixel bytes and the folded preprocessing.
     enum Batch {
         case features(UnsafePointer<Float>)
@@ -188,8 +215,7 @@ public struct LinearClassifier: Classifier {
             }
         }
         let data = loss.evaluate(scores: Tensor(shape: [rows, c], scalars: scores), labels: labels)
-        var penalty = 0.0
-        for w in weights { penalty += Double(w) * Double(w) }
+        let penalty = Double(sumOfSquares(weights))
         var dW = gradients[0], db = gradients[1]
         gradients = []  // dW and db are now the arrays' only owners: updated in place, not copied
         data.gradient.scalars.withUnsafeBufferPointer { dScores in
@@ -212,4 +238,14 @@ public struct LinearClassifier: Classifier {
         gradients = [dW, db]
         return data.loss + Double(regularization) * penalty
     }
+}
+
+/// Σ w² as one BLAS dot product (Float sums; the penalty only reports the loss, its gradient is 2λW).
+func sumOfSquares(_ values: [Float]) -> Float {
+    var result: Float = 0
+    values.withUnsafeBufferPointer { v in
+        guard let base = v.baseAddress else { return }
+        withUnsafeMutablePointer(to: &result) { BLAS.gemv(m: 1, n: v.count, a: base, x: base, y: $0) }
+    }
+    return result
 }

@@ -10,7 +10,13 @@ import PerceptCore
 struct MinibatchTrainer {
     typealias Step = (_ start: Int, _ rows: Int, _ labels: ArraySlice<Int32>,
                       _ parameters: [[Float]], _ gradients: inout [[Float]]) -> Double
-    typealias Predict = (_ features: Tensor, _ parameters: [[Float]]) -> [Int32]
+    /// The rows whose accuracy is measured after each epoch.
+    enum AccuracySet {
+        /// The first `rows` training rows (a random sample: training rows are shuffled).
+        case trainingSample(rows: Int)
+        case validation
+    }
+    typealias Predict = (_ set: AccuracySet, _ parameters: [[Float]]) -> [Int32]
 
     let options: SGDOptions
 
@@ -27,9 +33,8 @@ struct MinibatchTrainer {
         var velocity = parameters.map { [Float](repeating: 0, count: $0.count) }
         var gradients = velocity
         var learningRate = options.learningRate
-        let sample = Tensor(shape: [min(n, options.trainAccuracySample), d],
-                                scalars: Array(data.features.scalars.prefix(min(n, options.trainAccuracySample) * d)))
-        let sampleLabels = Array(data.labels.prefix(sample.rows))
+        let sampleRows = min(n, max(1, options.trainAccuracySample))
+        let sampleLabels = Array(data.labels.prefix(sampleRows))
         let lastStep = options.iterations ?? Int.max
 
         try BLAS.withThreadCount(options.threads ?? Parallel.defaultThreadCount) {
@@ -58,9 +63,9 @@ struct MinibatchTrainer {
                     }
                     history.epochLosses.append(epochLoss / Double(max(1, steps)))
                     history.learningRates.append(Double(learningRate))
-                    history.trainAccuracies.append(Self.accuracy(predict(sample, parameters), sampleLabels))
+                    history.trainAccuracies.append(Self.accuracy(predict(.trainingSample(rows: sampleRows), parameters), sampleLabels))
                     if let validation {
-                        let accuracy = Self.accuracy(predict(validation.features, parameters), validation.labels)
+                        let accuracy = Self.accuracy(predict(.validation, parameters), validation.labels)
                         history.validationAccuracies.append(accuracy)
                         if let target = options.targetValidationAccuracy, accuracy >= target { break }
                     }

@@ -208,6 +208,7 @@ public struct PreparedData: Sendable {
     /// `dataset` through an already fitted pipeline, in its own order (validation, test).
     public static func applying(_ pipeline: InputPipeline, to dataset: Dataset, threads: Int? = nil) throws -> PreparedData {
         try PreparedData(pipeline: pipeline, features: pipeline.transform(dataset, threads: threads),
-                         labels: dataset.labels, classNames: dataset.classNames)
+                         labels: dataset.labels, classNames: dataset.classNames,
+                         pixelBytes: pipeline.features.isPixels ? dataset.withPixelBytes { Array($0) } : nil)
     }
 }

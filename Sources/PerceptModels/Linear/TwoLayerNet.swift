@@ -86,7 +86,15 @@ public struct TwoLayerNet: Classifier {
                                           parameters: parameters, hidden: h, classes: c, regularization: lambda,
                                           gradients: &gradients)
                 },
-                predict: { features, parameters in argmaxRows(Self.scores(features, parameters: parameters, hidden: h, classes: c)) })
+                predict: { set, parameters in
+                    let rows: Tensor
+                    switch set {
+                    case .trainingSample(let count):
+                        rows = Tensor(shape: [count, d], scalars: Array(data.features.scalars.prefix(count * d)))
+                    case .validation: rows = validation?.features ?? Tensor(zeros: [0, d])
+                    }
+                    return argmaxRows(Self.scores(rows, parameters: parameters, hidden: h, classes: c))
+                })
         }
         weights1 = Tensor(shape: [h, d], scalars: parameters[0])
         bias1 = parameters[1]

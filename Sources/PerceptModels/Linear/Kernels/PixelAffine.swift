@@ -29,16 +29,23 @@ extension Dense {
     /// out (N×C) = x'·Wᵀ + b for the N byte rows at `x`.
     static func pixelAffineForward(x: UnsafePointer<UInt8>, n: Int, d: Int, weights: [Float], bias: [Float], c: Int,
                                    fold: PixelFold, out: UnsafeMutablePointer<Float>, threads: Int) {
-        var folded = [Float](repeating: 0, count: c * d), foldedBias = bias
-        for j in 0..<c {
-            var shift: Float = 0
-            for k in 0..<d {
-                let w = weights[j * d + k]
-                folded[j * d + k] = w * fold.factor[k]
-                shift += w * fold.offset[k]
+        // W⊙a elementwise (vectorised), b − W·o as one gemv.
+        var folded = [Float](repeating: 0, count: c * d), shifts = [Float](repeating: 0, count: c)
+        weights.withUnsafeBufferPointer { w in
+            fold.factor.withUnsafeBufferPointer { a in
+                folded.withUnsafeMutableBufferPointer { f in
+                    for j in 0..<c {
+                        for k in 0..<d { f[j * d + k] = w[j * d + k] * a[k] }
+                    }
+                }
             }
-            foldedBias[j] -= shift
+            fold.offset.withUnsafeBufferPointer { o in
+                shifts.withUnsafeMutableBufferPointer { y in
+                    BLAS.gemv(m: c, n: d, a: w.baseAddress!, x: o.baseAddress!, y: y.baseAddress!)
+                }
+            }
         }
+        let foldedBias = zip(bias, shifts).map { $0 - $1 }
         nonisolated(unsafe) let (x, out) = (x, out)
         folded.withUnsafeBufferPointer { w in
             foldedBias.withUnsafeBufferPointer { b in
@@ -61,9 +68,13 @@ extension Dense {
         for row in 0..<n {
             for j in 0..<c { dBias[j] += dOut[row * c + j] }
         }
-        for j in 0..<c {
-            let sum = dBias[j]
-            for k in 0..<d { dWeights[j * d + k] = dWeights[j * d + k] * fold.factor[k] - sum * fold.offset[k] }
+        fold.factor.withUnsafeBufferPointer { a in
+            fold.offset.withUnsafeBufferPointer { o in
+                for j in 0..<c {
+                    let sum = dBias[j], row = dWeights + j * d
+                    for k in 0..<d { row[k] = row[k] * a[k] - sum * o[k] }
+                }
+            }
         }
     }
 }
