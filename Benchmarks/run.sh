@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks, one run on this machine.
-# Usage: Benchmarks/run.sh [import|knn|ivf|scaling]  (no argument: all)
+# Usage: Benchmarks/run.sh [import|knn|ivf|scaling|linear]  (no argument: all)
 # Needs ../shared/datasets (CIFAR-10 training JPEGs) and Python with numpy + Pillow, and faiss-cpu
 # for knn (installed here if missing).
 #   knn: exact k-NN, 10,000 queries (the last images of the pack) against all 50,000 (--index-all),
@@ -12,6 +12,9 @@
 #        (ivf-tradeoff.svg/.png) and the 1-NN … 20-NN accuracies on the same hold-out.
 #   scaling: exact L1/L2 search time of 1,000 queries vs 5k … 40k stored images; scaling.svg/.png.
 #   Charts go to $PERCEPT_BENCH_OUT (default Benchmarks/charts).
+#   linear: SVM/softmax minibatch SGD (3,000 steps of 200) beside the same loop in numpy and beside
+#        scikit-learn's SGDClassifier (needs scikit-learn, installed if missing); then the two-layer
+#        net and HOG+colour models (Percept only). 45,000 train / 5,000 validation (index % 10 == 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
@@ -23,7 +26,7 @@ if [ ! -d "$data/train" ]; then
   mkdir -p "$data" && tar -xzf "$archive" -C "$data"
 fi
 mode=${1:-all}
-case "$mode" in import|knn|ivf|scaling|all) ;; *) echo "usage: Benchmarks/run.sh [import|knn|ivf|scaling]" >&2; exit 1 ;; esac
+case "$mode" in import|knn|ivf|scaling|linear|all) ;; *) echo "usage: Benchmarks/run.sh [import|knn|ivf|scaling|linear]" >&2; exit 1 ;; esac
 out=${PERCEPT_BENCH_OUT:-Benchmarks/charts}
 mkdir -p "$out"
 python3 -c "import numpy, PIL" 2>/dev/null || python3 -m pip install -q numpy pillow
@@ -63,4 +66,27 @@ if [ "$mode" = all ] || [ "$mode" = scaling ]; then
   $bench chart scaling "$work/scaling.jsonl" "$out/scaling"
 fi
 echo "# load: $(uptime)"
+if [ "$mode" = linear ] || [ "$mode" = all ]; then
+  python3 -c "import sklearn" 2>/dev/null || python3 -m pip install -q scikit-learn
+  echo "# load: $(uptime | sed 's/.*load average/load average/')"
+  # Same steps on both sides, back to back: (model, learning rate, regularisation, target accuracy).
+  for setting in "svm 1e-3 1e-4 0.39" "softmax 1e-2 1e-3 0.40"; do
+    set -- $setting
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000
+    python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
+    python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --target "$4"
+    # One core each (OpenBLAS threads fight other load; this pair compares the loops themselves).
+    $bench linear "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 --epochs 14 --iterations 3000 --threads 1
+    OPENBLAS_NUM_THREADS=1 python3 Benchmarks/peers/linear_numpy.py "$pack" --model "$1" --lr "$2" --reg "$3" --decay 0.8 \
+      --epochs 14 --iterations 3000
+  done
+  python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss hinge --alpha 1e-3 --max-iter 10
+  python3 Benchmarks/peers/linear_sklearn.py "$pack" --loss log_loss --alpha 1e-3 --max-iter 10
+  $bench linear "$pack" --model mlp --hidden 500 --preprocessing channel-standardization --lr 1e-2 --reg 1e-3 --decay 0.9 --epochs 8
+  $bench linear "$pack" --features hog-color --model svm --lr 1e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  $bench linear "$pack" --features hog-color --model softmax --lr 3e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  $bench linear "$pack" --features hog-color --model mlp --hidden 500 --lr 3e-2 --reg 1e-3 --decay 0.9 --epochs 10
+  echo "# load: $(uptime | sed 's/.*load average/load average/')"
+fi
 rm -rf "$work"

@@ -9,6 +9,8 @@
 //       [--l2-search bounded|gemm]: the pooled-bound exact search (default) or the full GEMM.
 //   percept-bench ivf | scaling | chart …   (IVFBench.swift)
 //
+//   percept-bench linear PACK [--model svm|softmax|mlp] [--features pixels|hog-color] …  (Linear.swift)
+//
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
 import PerceptCore
@@ -115,6 +117,8 @@ do {
         try benchScaling(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "chart" where arguments.count == 5:
         try drawChart(kind: arguments[2], results: arguments[3], output: arguments[4])
+    case "linear" where arguments.count >= 3:
+        try benchLinear(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

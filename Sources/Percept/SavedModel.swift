@@ -9,7 +9,7 @@ import PerceptModels
 public struct SavedModel: Sendable {
     /// Every family a model file can hold, by its `kind`.
     public static let families: [any ArchivableModel.Type] = [
-        NearestClassMean.self, KNearestNeighbors.self, NearestNeighbor.self,
+        NearestClassMean.self, KNearestNeighbors.self, NearestNeighbor.self, LinearClassifier.self, TwoLayerNet.self,
     ]
 
     public let model: any ArchivableModel

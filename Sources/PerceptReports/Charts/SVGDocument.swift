@@ -78,10 +78,11 @@ struct SVGDocument {
     }
 
     mutating func text(_ content: String, x: Double, y: Double, size: Double, anchor: String,
-                       weight: String = "normal", transform: String? = nil) {
+                       weight: String = "normal", transform: String? = nil, fill: RGB? = nil) {
         var pairs = [("x", Self.number(x)), ("y", Self.number(y)), ("font-size", Self.number(size)),
                      ("text-anchor", anchor), ("font-family", "Helvetica, Arial, sans-serif"), ("font-weight", weight)]
         if let transform { pairs.append(("transform", transform)) }
+        if let fill { pairs.append(("fill", fill.hex)) }
         body.append("<text\(Self.attributes(pairs))>\(Self.escaped(content))</text>")
     }
 

@@ -1,0 +1,29 @@
+#pragma once
+// The linear classifier's minibatch step on raw pixel bytes (N rows × D bytes, C ≤ ~32 classes):
+// the preprocessing (x/255 − offset)·scale is folded into the weights by the caller, so each batch
+// streams a quarter of the memory Float features would. AVX2+FMA paths with portable scalar twins
+// (selected at run time); Swift tests compare both with a Swift Float reference.
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// scores[i * c + j] = bias[j] + Σ_k x[i * d + k] · w[j * d + k], for rows i in [row_begin, row_end).
+void percept_affine_rows_u8(const uint8_t *x, size_t row_begin, size_t row_end, size_t d,
+                            const float *w, const float *bias, size_t c, float *scores);
+
+/// dw[j * d + k] = Σ_{i < n} g[i * c + j] · x[i * d + k], for columns k in [k_begin, k_end) (overwrites them).
+void percept_affine_weight_gradient_u8(const float *g, const uint8_t *x, size_t n, size_t d, size_t c,
+                                       size_t k_begin, size_t k_end, float *dw);
+
+/// The scalar twins (the fallbacks, exposed for tests).
+void percept_affine_rows_u8_scalar(const uint8_t *x, size_t row_begin, size_t row_end, size_t d,
+                                   const float *w, const float *bias, size_t c, float *scores);
+void percept_affine_weight_gradient_u8_scalar(const float *g, const uint8_t *x, size_t n, size_t d, size_t c,
+                                              size_t k_begin, size_t k_end, float *dw);
+
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,98 @@
+import Foundation
+import PerceptCore
+
+/// The training loop shared by `LinearClassifier` and `TwoLayerNet`: minibatches, momentum
+/// updates, learning-rate decay, divergence checks and the history.
+///
+/// A model hands over its parameters as flat Float arrays, a `step` that returns the loss of the
+/// batch of `rows` training rows from `start` and writes the gradient of every parameter, and a
+/// `predict` for accuracies.
+struct MinibatchTrainer {
+    typealias Step = (_ start: Int, _ rows: Int, _ labels: ArraySlice<Int32>,
+                      _ parameters: [[Float]], _ gradients: inout [[Float]]) -> Double
+    /// The rows whose accuracy is measured after each epoch.
+    enum AccuracySet {
+        /// The first `rows` training rows (a random sample: training rows are shuffled).
+        case trainingSample(rows: Int)
+        case validation
+    }
+    typealias Predict = (_ set: AccuracySet, _ parameters: [[Float]]) -> [Int32]
+
+    let options: SGDOptions
+
+    func train(parameters: inout [[Float]], data: PreparedData, validation: PreparedData?,
+               step: Step, predict: Predict) throws -> TrainingHistory {
+        try options.validate()
+        guard data.count > 0 else { throw PerceptError.invalidData("cannot train on an empty dataset") }
+        if let validation, validation.features.columns != data.features.columns {
+            throw PerceptError.invalidData("validation features have \(validation.features.columns) columns, training \(data.features.columns)")
+        }
+        let n = data.count, d = data.features.columns, batch = min(options.batchSize, n)
+        let batchCount = (n + batch - 1) / batch
+        var history = TrainingHistory()
+        var velocity = parameters.map { [Float](repeating: 0, count: $0.count) }
+        var gradients = velocity
+        var learningRate = options.learningRate
+        let sampleRows = min(n, max(1, options.trainAccuracySample))
+        let sampleLabels = Array(data.labels.prefix(sampleRows))
+        let lastStep = options.iterations ?? Int.max
+
+        try BLAS.withThreadCount(options.threads ?? Parallel.defaultThreadCount) {
+                for epoch in 0..<options.epochs where history.iterations < lastStep {
+                    var random = SeededRandom.stream(seed: options.seed, index: epoch)
+                    let order = Array(0..<batchCount).shuffled(using: &random)
+                    var epochLoss = 0.0, steps = 0
+                    for batchIndex in order where history.iterations < lastStep {
+                        let start = batchIndex * batch, rows = min(batch, n - start)
+                        let loss = step(start, rows, data.labels[start..<(start + rows)], parameters, &gradients)
+                        guard loss.isFinite else {
+                            throw Self.divergence(loss: loss, learningRate: options.learningRate, epoch: epoch,
+                                                  iteration: history.iterations + 1)
+                        }
+                        for p in parameters.indices {
+                            Dense.momentumUpdate(&parameters[p], velocity: &velocity[p], gradient: gradients[p],
+                                                 learningRate: learningRate, momentum: options.momentum)
+                        }
+                        history.iterationLosses.append(loss)
+                        epochLoss += loss
+                        steps += 1
+                    }
+                    guard parameters.allSatisfy({ $0.allSatisfy(\.isFinite) }) else {
+                        throw Self.divergence(loss: .infinity, learningRate: options.learningRate, epoch: epoch,
+                                              iteration: history.iterations)
+                    }
+                    history.epochLosses.append(epochLoss / Double(max(1, steps)))
+                    history.learningRates.append(Double(learningRate))
+                    history.trainAccuracies.append(Self.accuracy(predict(.trainingSample(rows: sampleRows), parameters), sampleLabels))
+                    if let validation {
+                        let accuracy = Self.accuracy(predict(.validation, parameters), validation.labels)
+                        history.validationAccuracies.append(accuracy)
+                        if let target = options.targetValidationAccuracy, accuracy >= target { break }
+                    }
+                    learningRate *= options.learningRateDecay
+                }
+        }
+        return history
+    }
+
+    static func accuracy(_ predicted: [Int32], _ truth: [Int32]) -> Double {
+        guard !truth.isEmpty else { return 0 }
+        return Double(zip(predicted, truth).filter { $0 == $1 }.count) / Double(truth.count)
+    }
+
+    static func divergence(loss: Double, learningRate: Float, epoch: Int, iteration: Int) -> PerceptError {
+        PerceptError.invalidArgument(
+            "training diverged (loss \(loss) at step \(iteration), epoch \(epoch + 1)) with learning rate \(learningRate): "
+            + "try a smaller learning rate, e.g. \(learningRate / 10)")
+    }
+}
+
+/// The best class of each row of an N×C score matrix (ties to the lower class).
+func argmaxRows(_ scores: Tensor) -> [Int32] {
+    let c = scores.columns
+    return (0..<scores.rows).map { row in
+        var best = 0
+        for j in 1..<max(1, c) where scores.scalars[row * c + j] > scores.scalars[row * c + best] { best = j }
+        return Int32(best)
+    }
+}

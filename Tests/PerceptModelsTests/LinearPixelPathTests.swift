@@ -1,0 +1,81 @@
+import XCTest
+import CKernels
+import PerceptCore
+import PerceptData
+@testable import PerceptModels
+import TestSupport
+
+/// The byte kernels (preprocessing folded into the weights) against the Float path and the
+/// Swift reference twins.
+final class LinearPixelPathTests: XCTestCase {
+    /// n = 19 rows (not a multiple of 8 or 2), d = 37 (a 16-column tail), c = 10 and 3 (not multiples of 4).
+    private func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
+        var random = SeededRandom(seed: seed)
+        return (0..<count).map { _ in UInt8(random.next() % 256) }
+    }
+
+    func testByteKernelsAndTheirScalarTwinsMatchTheReference() {
+        let (n, d) = (19, 37)
+        let x = randomBytes(n * d, seed: 1), xf = x.map(Float.init)
+        for c in [10, 3] {
+            let w = randomTensor(rows: c, columns: d, seed: 2).scalars, b = randomTensor(rows: 1, columns: c, seed: 3).scalars
+            let g = randomTensor(rows: n, columns: c, seed: 4).scalars
+            let expected = Dense.affineForwardReference(x: xf, n: n, d: d, weights: w, bias: b, c: c)
+            let gradient = Dense.affineBackwardReference(dOut: g, x: xf, n: n, d: d, weights: w, c: c).dWeights
+            var fast = [Float](repeating: .nan, count: n * c), slow = fast
+            percept_affine_rows_u8(x, 0, 5, d, w, b, c, &fast)   // two calls: row ranges compose
+            percept_affine_rows_u8(x, 5, n, d, w, b, c, &fast)
+            percept_affine_rows_u8_scalar(x, 0, n, d, w, b, c, &slow)
+            assertClose(fast, expected, rtol: 1e-4, atol: 1e-2, "rows c=\(c)")
+            assertClose(slow, expected, rtol: 1e-4, atol: 1e-2, "scalar rows c=\(c)")
+            var dwFast = [Float](repeating: .nan, count: c * d), dwSlow = dwFast
+            percept_affine_weight_gradient_u8(g, x, n, d, c, 0, 20, &dwFast)  // column ranges compose
+            percept_affine_weight_gradient_u8(g, x, n, d, c, 20, d, &dwFast)
+            percept_affine_weight_gradient_u8_scalar(g, x, n, d, c, 0, d, &dwSlow)
+            assertClose(dwFast, gradient, rtol: 1e-4, atol: 1e-2, "gradient c=\(c)")
+            assertClose(dwSlow, gradient, rtol: 1e-4, atol: 1e-2, "scalar gradient c=\(c)")
+        }
+    }
+
+    /// One minibatch step on bytes with folded preprocessing equals the step on preprocessed Floats.
+    func testPixelStepEqualsFloatStep() throws {
+        let (n, d, c) = (19, 37, 10)
+        let bytes = randomBytes(n * d, seed: 5)
+        let dataset = try Dataset(height: 1, width: d, channels: 1, pixels: PixelStorage(copying: bytes),
+                                  labels: (0..<n).map { Int32($0 % c) }, classNames: (0..<c).map { "c\($0)" })
+        for preprocessing in [Preprocessing.meanImage, .channelStandardization, .none] {
+            let (pipeline, matrix) = try InputPipeline.fitted(on: dataset, features: .pixels, preprocessing: preprocessing)
+            let w = randomTensor(rows: c, columns: d, seed: 6).scalars.map { $0 * 0.1 }, b = randomTensor(rows: 1, columns: c, seed: 7).scalars
+            for loss in ClassificationLoss.allCases {
+                var floatGradients: [[Float]] = [[Float](repeating: 0, count: c * d), [Float](repeating: 0, count: c)]
+                var byteGradients = floatGradients
+                let floatLoss = matrix.scalars.withUnsafeBufferPointer {
+                    LinearClassifier.lossAndGradients(batch: .features($0.baseAddress!), rows: n, d: d, c: c, labels: dataset.labels[...],
+                                                      weights: w, bias: b, loss: loss, regularization: 0.01, gradients: &floatGradients)
+                }
+                let byteLoss = bytes.withUnsafeBufferPointer {
+                    LinearClassifier.lossAndGradients(batch: .pixels($0.baseAddress!, PixelFold(pipeline)), rows: n, d: d, c: c,
+                                                      labels: dataset.labels[...], weights: w, bias: b, loss: loss, regularization: 0.01,
+                                                      threads: 2, gradients: &byteGradients)
+                }
+                assertClose(byteLoss, floatLoss, rtol: 1e-5, atol: 1e-6, "\(preprocessing) \(loss)")
+                assertClose(byteGradients[0], floatGradients[0], rtol: 1e-3, atol: 1e-5, "\(preprocessing) \(loss) dW")
+                assertClose(byteGradients[1], floatGradients[1], rtol: 1e-4, atol: 1e-6, "\(preprocessing) \(loss) db")
+            }
+        }
+    }
+
+    func testTrainingPreparesPixelBytesOnlyForPixels() throws {
+        let data = try separableToySet()
+        let pixels = try PreparedData.training(data, features: .pixels, preprocessing: .meanImage, seed: 1)
+        XCTAssertEqual(pixels.pixelBytes?.count, pixels.features.count)
+        // Row r of the bytes, preprocessed, is row r of the features.
+        let row = Array(pixels.pixelBytes![2..<4]).map { (Float($0) / 255 - pixels.pipeline.offset[0]) * pixels.pipeline.scale[0] }
+        XCTAssertEqual(row[0], pixels.features.scalars[2], accuracy: 1e-6)
+        let hog = try PreparedData.training(try Dataset(height: 16, width: 16, channels: 3,
+                                                        pixels: PixelStorage(copying: randomBytes(2 * 768, seed: 8)),
+                                                        labels: [0, 1], classNames: ["a", "b"]),
+                                            features: .standardHOGColor, preprocessing: .featureStandardization, seed: 1)
+        XCTAssertNil(hog.pixelBytes)
+    }
+}
