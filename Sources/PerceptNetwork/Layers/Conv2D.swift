@@ -1,0 +1,77 @@
+import PerceptCore
+
+/// A 2-D convolution over NHWC activations (groups = 1): Y = conv(X, W) + b.
+///
+/// Weights are K_H×K_W×Cin×Cout, so that im2col rows multiply them directly (Conv2D+GEMM.swift).
+/// Initialised like PyTorch's default, U(−1/√fan-in, 1/√fan-in), from a seed.
+public final class Conv2D: Layer {
+    public let name: String
+    public let geometry: ConvGeometry
+    public let weight: Parameter
+    public let bias: Parameter?
+    public var needsInputGradient = true
+    /// Threads for im2col/col2im (BLAS threads are set by the trainer with `BLAS.withThreadCount`).
+    public var threads = Parallel.defaultThreadCount
+    /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
+    public var columnBudget = 1 << 22
+
+    private let output = FloatBuffer(), dInput = FloatBuffer(), col = FloatBuffer()
+    private var input: FloatBuffer?
+
+    /// A convolution with explicit weights (K_H×K_W×Cin×Cout) and optional bias (Cout).
+    public init(name: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?) {
+        precondition(weight.count == geometry.patchLength * geometry.outChannels, "Conv2D \(name): weight count")
+        self.name = name
+        self.geometry = geometry
+        self.weight = Parameter(name: "\(name).weight",
+                                shape: [geometry.kernelHeight, geometry.kernelWidth, geometry.inChannels,
+                                        geometry.outChannels],
+                                value: weight, decays: true)
+        self.bias = bias.map { Parameter(name: "\(name).bias", shape: [geometry.outChannels], value: $0, decays: false) }
+    }
+
+    /// A convolution initialised uniformly in ±1/√fan-in (PyTorch's default), from `random`.
+    public convenience init(name: String, geometry: ConvGeometry, bias: Bool, random: inout SeededRandom) {
+        let bound = 1 / Float(geometry.patchLength).squareRoot()
+        let weight = (0..<(geometry.patchLength * geometry.outChannels)).map { _ in (random.nextUnitFloat() * 2 - 1) * bound }
+        let biasValues = bias ? (0..<geometry.outChannels).map { _ in (random.nextUnitFloat() * 2 - 1) * bound } : nil
+        self.init(name: name, geometry: geometry, weight: weight, bias: biasValues)
+    }
+
+    public var inputShape: FeatureShape {
+        FeatureShape(height: geometry.height, width: geometry.width, channels: geometry.inChannels)
+    }
+    public var outputShape: FeatureShape {
+        FeatureShape(height: geometry.outHeight, width: geometry.outWidth, channels: geometry.outChannels)
+    }
+    public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
+
+    private func chunk(_ batch: Int) -> Int {
+        let chunk = ConvKernels.chunkImages(geometry, batch: batch, floatBudget: columnBudget)
+        if !geometry.isPointwise { col.reserve(chunk * geometry.outHeight * geometry.outWidth * geometry.patchLength) }
+        return chunk
+    }
+
+    public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
+        self.input = input
+        output.reserve(batch * geometry.outputCount)
+        ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
+                            output: output.pointer, col: col.pointer, chunk: chunk(batch), threads: threads)
+        return output
+    }
+
+    public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
+        guard let input else { preconditionFailure("Conv2D \(name): backward before forward") }
+        if needsInputGradient { dInput.reserve(batch * geometry.inputCount) }
+        let chunk = chunk(batch)
+        ConvKernels.backward(geometry, input: input.pointer, batch: batch, weight: weight.value,
+                             dOutput: dOutput.pointer, dWeight: &weight.gradient,
+                             dInput: needsInputGradient ? dInput.pointer : nil,
+                             col: col.pointer, chunk: chunk, threads: threads)
+        if let bias {
+            ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
+                                   columns: geometry.outChannels, into: &bias.gradient)
+        }
+        return dInput
+    }
+}
