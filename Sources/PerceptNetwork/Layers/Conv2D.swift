@@ -55,15 +55,16 @@ public final class Conv2D: Layer {
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         output.reserve(batch * geometry.outputCount)
+        let chunk = chunk(batch)  // before reading col.pointer: this may grow the buffer
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
-                            output: output.pointer, col: col.pointer, chunk: chunk(batch), threads: threads)
+                            output: output.pointer, col: col.pointer, chunk: chunk, threads: threads)
         return output
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         guard let input else { preconditionFailure("Conv2D \(name): backward before forward") }
         if needsInputGradient { dInput.reserve(batch * geometry.inputCount) }
-        let chunk = chunk(batch)
+        let chunk = chunk(batch)  // before reading col.pointer
         ConvKernels.backward(geometry, input: input.pointer, batch: batch, weight: weight.value,
                              dOutput: dOutput.pointer, dWeight: &weight.gradient,
                              dInput: needsInputGradient ? dInput.pointer : nil,

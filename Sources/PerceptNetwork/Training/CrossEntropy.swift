@@ -27,7 +27,7 @@ public enum CrossEntropy {
             for j in 1..<c where z[j] > maximum { maximum = z[j]; best = j }
             if best == label { correct += 1 }
             var sum: Float = 0
-            for j in 0..<c { sum += ActivationKernels.fastExp(min(z[j] - maximum, 0)) }
+            for j in 0..<c { sum += exp(z[j] - maximum) }
             let logSum = log(Double(sum)) + Double(maximum)
             var loss = 0.0
             for j in 0..<c {
