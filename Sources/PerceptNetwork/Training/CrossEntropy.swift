@@ -49,3 +49,19 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// Row-wise softmax.
+enum Softmax {
+    /// result[offset + i·C + j] += weight · softmax(logits row i)_j
+    static func accumulate(_ logits: UnsafePointer<Float>, rows: Int, classes c: Int, weight: Float,
+                           into result: inout [Float], offset: Int) {
+        for i in 0..<rows {
+            let z = logits + i * c
+            var maximum = z[0]
+            for j in 1..<c { maximum = max(maximum, z[j]) }
+            var sum: Float = 0
+            for j in 0..<c { sum += exp(z[j] - maximum) }
+            for j in 0..<c { result[offset + i * c + j] += weight * exp(z[j] - maximum) / sum }
+        }
+    }
+}
