@@ -6,6 +6,8 @@
 //       exact k-NN: the last `queries` images of the pack search the others (or, with
 //       --index-all, all of them); L1 on the first `l1-queries` of those (default: all).
 //       --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32 (int32, N×k).
+//   percept-bench cnn [--arch NAME|FILE] [--batch 512] [--threads 2] [--steps 3] [--profile]   (CNNBench.swift)
+//   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -13,6 +15,7 @@ import PerceptCore
 import PerceptData
 import CKernels
 import PerceptModels
+import PerceptNetwork
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now()
@@ -101,6 +104,10 @@ do {
         try benchImport(root: arguments[2], pack: arguments[3])
     case "knn" where arguments.count >= 3:
         try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "cnn":
+        try benchCNN(options: Array(arguments.dropFirst(2)))
+    case "conv-layout":
+        benchConvLayout(options: Array(arguments.dropFirst(2)))
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

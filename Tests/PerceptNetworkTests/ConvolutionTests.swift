@@ -27,11 +27,15 @@ final class ConvolutionTests: XCTestCase {
             let input = randomValues(batch * g.inputCount, seed: UInt64(index))
             let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
             let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
-            let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
-            // A column budget of one image forces several chunks.
-            layer.columnBudget = 1
             let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
-            assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-5, atol: 1e-5, "case \(c)")
+            for (parallelism, threads) in [(Conv2D.Parallelism.blas, 1), (.blas, 2), (.batch, 2), (.batch, 3)] {
+                let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.parallelism = parallelism
+                layer.threads = threads
+                // A column budget of one image forces several chunks.
+                layer.columnBudget = 1
+                assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-5, atol: 1e-5, "case \(c) \(parallelism)×\(threads)")
+            }
         }
     }
 
@@ -41,7 +45,8 @@ final class ConvolutionTests: XCTestCase {
             var random = SeededRandom(seed: UInt64(index))
             let layer = Conv2D(name: "conv\(index)", geometry: g, bias: true, random: &random)
             layer.columnBudget = g.outHeight * g.outWidth * g.patchLength  // one image per chunk
-            checkGradients(layer, input: randomValues(2 * g.inputCount, seed: 7), batch: 2)
+            layer.parallelism = index % 2 == 0 ? .batch : .blas            // both ways of sharing the batch
+            checkGradients(layer, input: randomValues(3 * g.inputCount, seed: 7), batch: 3)
         }
     }
 

@@ -71,7 +71,8 @@ public enum ActivationKernels {
     @inline(__always)
     public static func fastExp(_ value: Float) -> Float {
         let t = max(value, -87) * 1.44269504088896341
-        let n = t.rounded(.toNearestOrEven)
+        // Round to nearest by the 1.5·2²³ trick (vectorises, unlike a call to rint).
+        let n = (t + 12_582_912) - 12_582_912
         let f = t - n
         var p: Float = 1.5403530393381606e-4
         p = p * f + 1.3333558146428443e-3

@@ -122,68 +122,106 @@ extension ConvKernels {
         max(1, min(batch, floatBudget / max(1, g.outHeight * g.outWidth * g.patchLength)))
     }
 
+    /// Splits `batch` images over `workers`: worker w gets a contiguous block, cut into chunks of
+    /// at most `chunk` images. With one worker BLAS may thread each GEMM; with several, each worker
+    /// runs single-threaded BLAS on its own images and scratch (measured faster on 2 cores for
+    /// the thin GEMMs of small layers, see RESULTS.md). The split depends only on `workers`.
+    static func forEachWorker(batch: Int, workers: Int, _ body: (_ worker: Int, _ images: Range<Int>) -> Void) {
+        if workers <= 1 {
+            body(0, 0..<batch)
+            return
+        }
+        BLAS.withThreadCount(1) {
+            Parallel.forEachChunk(count: workers, threads: workers) { range in
+                for w in range { body(w, (batch * w / workers)..<(batch * (w + 1) / workers)) }
+            }
+        }
+    }
+
     /// Y = conv(X, W) + b for `batch` images: X is N×H×W×Cin, W is K_H×K_W×Cin×Cout, Y is N×OH×OW×Cout.
-    /// `col` must hold `chunk·OH·OW·K_H·K_W·Cin` floats (unused for pointwise kernels).
+    /// `cols[w]` must hold `chunk·OH·OW·K_H·K_W·Cin` floats for each worker (unused for pointwise kernels).
     public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int,
                                weight: [Float], bias: [Float]?, output: UnsafeMutablePointer<Float>,
-                               col: UnsafeMutablePointer<Float>, chunk: Int, threads: Int) {
+                               cols: [UnsafeMutablePointer<Float>], chunk: Int, threads: Int) {
         let pixels = g.outHeight * g.outWidth
+        let workers = cols.count
         weight.withUnsafeBufferPointer { w in
-            var first = 0
-            while first < batch {
-                let count = min(chunk, batch - first)
-                let rows = count * pixels
-                let a: UnsafePointer<Float>
-                if g.isPointwise {
-                    a = input + first * g.inputCount
-                } else {
-                    im2col(g, input: input, first: first, count: count, col: col, threads: threads)
-                    a = UnsafePointer(col)
+            forEachWorker(batch: batch, workers: workers) { worker, images in
+                let col = cols[worker]
+                let innerThreads = workers > 1 ? 1 : threads
+                var first = images.lowerBound
+                while first < images.upperBound {
+                    let count = min(chunk, images.upperBound - first)
+                    let rows = count * pixels
+                    let a: UnsafePointer<Float>
+                    if g.isPointwise {
+                        a = input + first * g.inputCount
+                    } else {
+                        im2col(g, input: input, first: first, count: count, col: col, threads: innerThreads)
+                        a = UnsafePointer(col)
+                    }
+                    BLAS.gemm(m: rows, n: g.outChannels, k: g.patchLength, a: a, b: w.baseAddress!,
+                              c: output + first * g.outputCount)
+                    first += count
                 }
-                BLAS.gemm(m: rows, n: g.outChannels, k: g.patchLength, a: a, b: w.baseAddress!,
-                          c: output + first * g.outputCount)
-                first += count
             }
         }
         if let bias { addBias(bias, to: output, rows: batch * pixels, threads: threads) }
     }
 
-    /// Given dY, sets dW (and db), and when `dInput` is given, dX. Same buffers as `forward`.
+    /// Given dY, sets dW and, when `dInput` is given, dX. Same scratch as `forward`, plus one
+    /// K_H·K_W·Cin×Cout partial dW per worker after the first (`partials`), summed in worker order.
     public static func backward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int,
                                 weight: [Float], dOutput: UnsafePointer<Float>,
-                                dWeight: inout [Float],
-                                dInput: UnsafeMutablePointer<Float>?,
-                                col: UnsafeMutablePointer<Float>, chunk: Int, threads: Int) {
+                                dWeight: inout [Float], dInput: UnsafeMutablePointer<Float>?,
+                                cols: [UnsafeMutablePointer<Float>], partials: [UnsafeMutablePointer<Float>],
+                                chunk: Int, threads: Int) {
         let pixels = g.outHeight * g.outWidth
-        if let dInput { dInput.update(repeating: 0, count: batch * g.inputCount) }
+        let workers = cols.count
+        precondition(partials.count >= workers - 1, "backward: one partial dW per extra worker")
+        let weightCount = g.patchLength * g.outChannels
         weight.withUnsafeBufferPointer { w in
-            dWeight.withUnsafeMutableBufferPointer { dw in
-                var first = 0
-                while first < batch {
-                    let count = min(chunk, batch - first)
-                    let rows = count * pixels
-                    let dy = dOutput + first * g.outputCount
-                    let a: UnsafePointer<Float>
-                    if g.isPointwise {
-                        a = input + first * g.inputCount
-                    } else {
-                        im2col(g, input: input, first: first, count: count, col: col, threads: threads)
-                        a = UnsafePointer(col)
-                    }
-                    // dW (K_H·K_W·Cin × Cout) += Colᵀ × dY
-                    BLAS.gemm(transposeA: true, m: g.patchLength, n: g.outChannels, k: rows, a: a, b: dy,
-                              beta: first == 0 ? 0 : 1, c: dw.baseAddress!)
+            dWeight.withUnsafeMutableBufferPointer { dWeightBuffer in
+                let dw0 = dWeightBuffer.baseAddress!
+                forEachWorker(batch: batch, workers: workers) { worker, images in
+                    let col = cols[worker]
+                    let dw = worker == 0 ? dw0 : partials[worker - 1]
+                    let innerThreads = workers > 1 ? 1 : threads
                     if let dInput {
-                        if g.isPointwise {
-                            BLAS.gemm(transposeB: true, m: rows, n: g.patchLength, k: g.outChannels, a: dy,
-                                      b: w.baseAddress!, c: dInput + first * g.inputCount)
-                        } else {
-                            BLAS.gemm(transposeB: true, m: rows, n: g.patchLength, k: g.outChannels, a: dy,
-                                      b: w.baseAddress!, c: col)
-                            col2im(g, col: col, first: first, count: count, dInput: dInput, threads: threads)
-                        }
+                        (dInput + images.lowerBound * g.inputCount).update(repeating: 0, count: images.count * g.inputCount)
                     }
-                    first += count
+                    if images.isEmpty { dw.update(repeating: 0, count: weightCount) }
+                    var first = images.lowerBound
+                    while first < images.upperBound {
+                        let count = min(chunk, images.upperBound - first)
+                        let rows = count * pixels
+                        let dy = dOutput + first * g.outputCount
+                        let a: UnsafePointer<Float>
+                        if g.isPointwise {
+                            a = input + first * g.inputCount
+                        } else {
+                            im2col(g, input: input, first: first, count: count, col: col, threads: innerThreads)
+                            a = UnsafePointer(col)
+                        }
+                        // dW (K_H·K_W·Cin × Cout) += Colᵀ × dY
+                        BLAS.gemm(transposeA: true, m: g.patchLength, n: g.outChannels, k: rows, a: a, b: dy,
+                                  beta: first == images.lowerBound ? 0 : 1, c: dw)
+                        if let dInput {
+                            if g.isPointwise {
+                                BLAS.gemm(transposeB: true, m: rows, n: g.patchLength, k: g.outChannels, a: dy,
+                                          b: w.baseAddress!, c: dInput + first * g.inputCount)
+                            } else {
+                                BLAS.gemm(transposeB: true, m: rows, n: g.patchLength, k: g.outChannels, a: dy,
+                                          b: w.baseAddress!, c: col)
+                                col2im(g, col: col, first: first, count: count, dInput: dInput, threads: innerThreads)
+                            }
+                        }
+                        first += count
+                    }
+                }
+                for worker in 1..<max(1, workers) {
+                    let partial = partials[worker - 1]
+                    for i in 0..<weightCount { dw0[i] += partial[i] }
                 }
             }
         }

@@ -1,31 +1,25 @@
 import PerceptCore
 
-// Pooling over NHWC activations. Max pooling records, for every output, the offset of the input
-// it took (within the image), so backward is a scatter; average pooling spreads dY evenly.
+// Pooling over NHWC activations. Max pooling's forward is a plain (vectorised) max; backward finds
+// each window's maximum again and routes dY to it. Average pooling spreads dY evenly.
 // Windows that hang over the edge (no padding, floor division) are simply not produced.
 
 public enum PoolingKernels {
-    /// Max over K×K windows moved by `stride`; `argmax` gets each output's input offset in its image.
+    /// Max over K×K windows moved by `stride` (a vectorised max over channel runs).
     public static func maxForward(_ g: ConvGeometry, x: UnsafePointer<Float>, batch: Int, y: UnsafeMutablePointer<Float>,
-                                  argmax: UnsafeMutablePointer<Int32>, threads: Int) {
+                                  threads: Int) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
         Parallel.forEachChunk(count: batch * oh, threads: threads, minimumChunk: 8) { rows in
             for r in rows {
                 let n = r / oh, oy = r % oh
                 let image = x + n * g.inputCount
                 for ox in 0..<ow {
-                    let o = (r * ow + ox) * c
-                    let out = y + o, index = argmax + o
-                    let first = ((oy * g.stride) * g.width + ox * g.stride) * c
-                    for j in 0..<c { out[j] = image[first + j]; index[j] = Int32(first + j) }
+                    let out = y + (r * ow + ox) * c
+                    out.update(from: image + ((oy * g.stride) * g.width + ox * g.stride) * c, count: c)
                     for ky in 0..<g.kernelHeight {
                         for kx in 0..<g.kernelWidth where ky + kx > 0 {
-                            let offset = ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c
-                            let row = image + offset
-                            for j in 0..<c where row[j] > out[j] {
-                                out[j] = row[j]
-                                index[j] = Int32(offset + j)
-                            }
+                            let row = image + ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c
+                            for j in 0..<c { out[j] = max(out[j], row[j]) }
                         }
                     }
                 }
@@ -33,15 +27,32 @@ public enum PoolingKernels {
         }
     }
 
-    /// dX = 0, then dX[argmax] += dY per image.
-    public static func maxBackward(_ g: ConvGeometry, dy: UnsafePointer<Float>, argmax: UnsafePointer<Int32>, batch: Int,
-                                   dx: UnsafeMutablePointer<Float>, threads: Int) {
-        let outCount = g.outHeight * g.outWidth * g.inChannels
+    /// dX = 0, then each dY goes to the first input of its window (in row-major order) that equals
+    /// the window's maximum — the element forward picked, found again instead of stored.
+    public static func maxBackward(_ g: ConvGeometry, x: UnsafePointer<Float>, y: UnsafePointer<Float>, dy: UnsafePointer<Float>,
+                                   batch: Int, dx: UnsafeMutablePointer<Float>, threads: Int) {
+        let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
         Parallel.forEachChunk(count: batch, threads: threads) { items in
             for n in items {
-                let image = dx + n * g.inputCount
-                image.update(repeating: 0, count: g.inputCount)
-                for i in (n * outCount)..<((n + 1) * outCount) { image[Int(argmax[i])] += dy[i] }
+                let image = x + n * g.inputCount, dImage = dx + n * g.inputCount
+                dImage.update(repeating: 0, count: g.inputCount)
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        let o = ((n * oh + oy) * ow + ox) * c
+                        for j in 0..<c {
+                            let target = y[o + j]
+                            search: for ky in 0..<g.kernelHeight {
+                                for kx in 0..<g.kernelWidth {
+                                    let i = ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c + j
+                                    if image[i] == target {
+                                        dImage[i] += dy[o + j]
+                                        break search
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
     }

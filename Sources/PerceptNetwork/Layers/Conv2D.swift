@@ -12,10 +12,16 @@ public final class Conv2D: Layer {
     public var needsInputGradient = true
     /// Threads for im2col/col2im (BLAS threads are set by the trainer with `BLAS.withThreadCount`).
     public var threads = Parallel.defaultThreadCount
+    /// How the batch is shared out: `.blas` runs one multi-threaded GEMM per chunk, `.batch` gives
+    /// each of `threads` workers its own images with single-threaded BLAS (see `forEachWorker`).
+    public enum Parallelism: Sendable { case blas, batch }
+    public var parallelism = Parallelism.batch
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
-    public var columnBudget = 1 << 22
+    public var columnBudget = 1 << 21
 
-    private let output = FloatBuffer(), dInput = FloatBuffer(), col = FloatBuffer()
+    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private var cols: [FloatBuffer] = [], partials: [FloatBuffer] = []
+    private var colPointers: [UnsafeMutablePointer<Float>] = [], partialPointers: [UnsafeMutablePointer<Float>] = []
     private var input: FloatBuffer?
 
     /// A convolution with explicit weights (K_H×K_W×Cin×Cout) and optional bias (Cout).
@@ -46,29 +52,42 @@ public final class Conv2D: Layer {
     }
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    private func chunk(_ batch: Int) -> Int {
-        let chunk = ConvKernels.chunkImages(geometry, batch: batch, floatBudget: columnBudget)
-        if !geometry.isPointwise { col.reserve(chunk * geometry.outHeight * geometry.outWidth * geometry.patchLength) }
+    private var workers: Int { parallelism == .batch ? max(1, threads) : 1 }
+
+    /// Images per chunk; makes sure every worker has its im2col and partial-gradient scratch.
+    private func prepareScratch(_ batch: Int) -> Int {
+        let workers = min(self.workers, max(1, batch))
+        let chunk = ConvKernels.chunkImages(geometry, batch: (batch + workers - 1) / workers, floatBudget: columnBudget)
+        let colCount = geometry.isPointwise ? 1 : chunk * geometry.outHeight * geometry.outWidth * geometry.patchLength
+        while cols.count < workers { cols.append(FloatBuffer()) }
+        while partials.count < workers - 1 { partials.append(FloatBuffer()) }
+        for buffer in cols[0..<workers] { buffer.reserve(colCount) }
+        for buffer in partials[0..<(workers - 1)] { buffer.reserve(geometry.patchLength * geometry.outChannels) }
+        if colPointers.count != workers || zip(colPointers, cols).contains(where: { $0 != $1.pointer })
+            || zip(partialPointers, partials).contains(where: { $0 != $1.pointer }) || partialPointers.count != workers - 1 {
+            colPointers = cols[0..<workers].map(\.pointer)
+            partialPointers = partials[0..<(workers - 1)].map(\.pointer)
+        }
         return chunk
     }
 
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         output.reserve(batch * geometry.outputCount)
-        let chunk = chunk(batch)  // before reading col.pointer: this may grow the buffer
+        let chunk = prepareScratch(batch)
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
-                            output: output.pointer, col: col.pointer, chunk: chunk, threads: threads)
+                            output: output.pointer, cols: colPointers, chunk: chunk, threads: threads)
         return output
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         guard let input else { preconditionFailure("Conv2D \(name): backward before forward") }
         if needsInputGradient { dInput.reserve(batch * geometry.inputCount) }
-        let chunk = chunk(batch)  // before reading col.pointer
+        let chunk = prepareScratch(batch)
         ConvKernels.backward(geometry, input: input.pointer, batch: batch, weight: weight.value,
                              dOutput: dOutput.pointer, dWeight: &weight.gradient,
                              dInput: needsInputGradient ? dInput.pointer : nil,
-                             col: col.pointer, chunk: chunk, threads: threads)
+                             cols: colPointers, partials: partialPointers, chunk: chunk, threads: threads)
         if let bias {
             ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
                                    columns: geometry.outChannels, into: &bias.gradient)

@@ -11,7 +11,7 @@ public final class Pooling: Layer {
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
     private let output = FloatBuffer(), dInput = FloatBuffer()
-    private var argmax = [Int32]()
+    private var input: FloatBuffer?
 
     public init(name: String, kind: Kind, shape: FeatureShape, kernel: Int, stride: Int) {
         self.name = name
@@ -42,11 +42,8 @@ public final class Pooling: Layer {
         output.reserve(count)
         switch kind {
         case .max:
-            if argmax.count < count { argmax = [Int32](repeating: 0, count: count) }
-            argmax.withUnsafeMutableBufferPointer { index in
-                PoolingKernels.maxForward(geometry, x: input.pointer, batch: batch, y: output.pointer,
-                                          argmax: index.baseAddress!, threads: threads)
-            }
+            self.input = input
+            PoolingKernels.maxForward(geometry, x: input.pointer, batch: batch, y: output.pointer, threads: threads)
         case .average:
             PoolingKernels.averageForward(geometry, x: input.pointer, batch: batch, y: output.pointer, threads: threads)
         }
@@ -57,10 +54,9 @@ public final class Pooling: Layer {
         dInput.reserve(batch * geometry.inputCount)
         switch kind {
         case .max:
-            argmax.withUnsafeBufferPointer { index in
-                PoolingKernels.maxBackward(geometry, dy: dOutput.pointer, argmax: index.baseAddress!, batch: batch,
-                                           dx: dInput.pointer, threads: threads)
-            }
+            guard let input else { preconditionFailure("\(name): backward before forward") }
+            PoolingKernels.maxBackward(geometry, x: input.pointer, y: output.pointer, dy: dOutput.pointer, batch: batch,
+                                       dx: dInput.pointer, threads: threads)
         case .average:
             PoolingKernels.averageBackward(geometry, dy: dOutput.pointer, batch: batch, dx: dInput.pointer, threads: threads)
         }
