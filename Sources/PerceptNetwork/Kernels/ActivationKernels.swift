@@ -81,7 +81,10 @@ public enum ActivationKernels {
         p = p * f + 2.4022650695910071e-1
         p = p * f + 6.9314718055994531e-1
         p = p * f + 1.0
-        return p * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+        // 2ⁿ built in the exponent bits: n + 2²³ + 127 holds n + 127 in its low mantissa bits, and
+        // shifting them up 23 places makes them the exponent (no Float→Int conversion, which would
+        // not vectorise). The clamp to −87 keeps n ≥ −126.
+        return p * Float(bitPattern: (n + 8_388_735).bitPattern << 23)
     }
 
     /// y = s·x

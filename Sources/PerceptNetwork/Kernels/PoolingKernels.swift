@@ -33,20 +33,26 @@ public enum PoolingKernels {
                                    batch: Int, dx: UnsafeMutablePointer<Float>, threads: Int) {
         let c = g.inChannels, oh = g.outHeight, ow = g.outWidth
         Parallel.forEachChunk(count: batch, threads: threads) { items in
-            for n in items {
-                let image = x + n * g.inputCount, dImage = dx + n * g.inputCount
-                dImage.update(repeating: 0, count: g.inputCount)
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        let o = ((n * oh + oy) * ow + ox) * c
-                        for j in 0..<c {
-                            let target = y[o + j]
-                            search: for ky in 0..<g.kernelHeight {
+            // remaining[j] is 1 until channel j's maximum has been found in the window: branch-free,
+            // so the channel loops vectorise.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: c) { remaining in
+                let remaining = remaining.baseAddress!
+                for n in items {
+                    let image = x + n * g.inputCount, dImage = dx + n * g.inputCount
+                    dImage.update(repeating: 0, count: g.inputCount)
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            let o = ((n * oh + oy) * ow + ox) * c
+                            let target = y + o, d = dy + o
+                            remaining.update(repeating: 1, count: c)
+                            for ky in 0..<g.kernelHeight {
                                 for kx in 0..<g.kernelWidth {
-                                    let i = ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c + j
-                                    if image[i] == target {
-                                        dImage[i] += dy[o + j]
-                                        break search
+                                    let offset = ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c
+                                    let row = image + offset, dRow = dImage + offset
+                                    for j in 0..<c {
+                                        let hit: Float = row[j] == target[j] ? remaining[j] : 0
+                                        dRow[j] += hit * d[j]
+                                        remaining[j] -= hit
                                     }
                                 }
                             }
