@@ -2,7 +2,7 @@
 // measurement behind NHWC (see Benchmarks/RESULTS.md).
 //
 //   percept-bench cnn [--arch airbench94|resnet20|FILE] [--batch 512] [--threads 2] [--steps 3]
-//                     [--warmup 1] [--profile]
+//                     [--warmup 1] [--profile] [--parallelism automatic|batch|blas] [--column-budget FLOATS]
 //   percept-bench conv-layout [--batch 512] [--threads 2]
 import Foundation
 import PerceptCore
@@ -22,6 +22,15 @@ func benchCNN(options: [String]) throws {
     let shape = FeatureShape(height: 32, width: 32, channels: 3)
     let network = try Network(architecture: architecture, inputShape: shape, classCount: 10, seed: 1)
     network.setThreads(threads)
+    let parallelism: Conv2D.Parallelism = switch optionValue(options, "--parallelism") {
+    case "blas": .blas
+    case "batch": .batch
+    default: .automatic
+    }
+    for case let conv as Conv2D in allLayers(network.layers) { conv.parallelism = parallelism }
+    if let budget = optionValue(options, "--column-budget").flatMap(Int.init) {
+        for case let conv as Conv2D in allLayers(network.layers) { conv.columnBudget = budget }
+    }
     var random = SeededRandom(seed: 2)
     let input = FloatBuffer(capacity: batch * shape.count)
     for i in 0..<(batch * shape.count) { input.pointer[i] = random.nextGaussian() }
@@ -43,6 +52,7 @@ func benchCNN(options: [String]) throws {
         for _ in 0..<steps { times.append(seconds { trainStep() }) }
         let best = times.min() ?? 1, median = times.sorted()[times.count / 2]
         emit(["tool": "percept-cnn-train", "arch": architecture.name, "batch": batch, "threads": threads,
+              "parallelism": "\(parallelism)",
               "seconds_per_step": median, "images_per_second": Double(batch) / median,
               "best_images_per_second": Double(batch) / best,
               "gflops": 3 * flops * Double(batch) / median / 1e9, "all": times,
@@ -52,9 +62,18 @@ func benchCNN(options: [String]) throws {
         for _ in 0..<steps { inference.append(seconds { _ = network.forward(input, batch: batch, mode: .inference) }) }
         let m = inference.sorted()[inference.count / 2]
         emit(["tool": "percept-cnn-infer", "arch": architecture.name, "batch": batch, "threads": threads,
+              "parallelism": "\(parallelism)",
               "seconds_per_batch": m, "images_per_second": Double(batch) / m, "gflops": flops * Double(batch) / m / 1e9,
               "all": inference])
         if options.contains("--profile") { profile(network, input: input, batch: batch, dLogits: dLogits) }
+    }
+}
+
+func allLayers(_ layers: [any Layer]) -> [any Layer] {
+    layers.flatMap { layer -> [any Layer] in
+        if let residual = layer as? Residual { return [layer] + allLayers(residual.layers) }
+        if let linear = layer as? Linear { return [linear] }
+        return [layer]
     }
 }
 

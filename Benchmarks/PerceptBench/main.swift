@@ -8,6 +8,7 @@
 //       --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32 (int32, N×k).
 //   percept-bench cnn [--arch NAME|FILE] [--batch 512] [--threads 2] [--steps 3] [--profile]   (CNNBench.swift)
 //   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
+//   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -106,6 +107,8 @@ do {
         try benchKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "cnn":
         try benchCNN(options: Array(arguments.dropFirst(2)))
+    case "cnn-train" where arguments.count >= 3:
+        try benchCNNTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "conv-layout":
         benchConvLayout(options: Array(arguments.dropFirst(2)))
     default:

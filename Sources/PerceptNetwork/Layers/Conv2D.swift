@@ -14,8 +14,10 @@ public final class Conv2D: Layer {
     public var threads = Parallel.defaultThreadCount
     /// How the batch is shared out: `.blas` runs one multi-threaded GEMM per chunk, `.batch` gives
     /// each of `threads` workers its own images with single-threaded BLAS (see `forEachWorker`).
-    public enum Parallelism: Sendable { case blas, batch }
-    public var parallelism = Parallelism.batch
+    /// `.automatic` takes `.blas` for wide layers (≥ 128 output channels: large GEMMs that BLAS
+    /// splits well) and `.batch` for narrow ones — measured on the two networks, RESULTS.md.
+    public enum Parallelism: Sendable { case automatic, blas, batch }
+    public var parallelism = Parallelism.automatic
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
     public var columnBudget = 1 << 21
 
@@ -52,7 +54,13 @@ public final class Conv2D: Layer {
     }
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
-    private var workers: Int { parallelism == .batch ? max(1, threads) : 1 }
+    private var workers: Int {
+        switch parallelism {
+        case .batch: max(1, threads)
+        case .blas: 1
+        case .automatic: geometry.outChannels >= 128 ? 1 : max(1, threads)
+        }
+    }
 
     /// Images per chunk; makes sure every worker has its im2col and partial-gradient scratch.
     private func prepareScratch(_ batch: Int) -> Int {
