@@ -20,7 +20,8 @@ release: bootstrap
 demo: release
 	$(SWIFT) run -c release --skip-build percept demo --output $(DEMO_OUT)
 
-test: bootstrap
+test:
+	@scripts/bootstrap --test
 	scripts/test
 
 bench: release

@@ -38,7 +38,7 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels"]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels", "CZlib"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
     .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
@@ -46,11 +46,22 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptEvaluation"]),
 ]
 
+/// `import Percept`: every stage plus the workflow the CLI runs (load any model, train from a
+/// recipe, predict files), so a Swift program does what a command does.
+let umbrella: [Target] = [
+    .target(name: "Percept",
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptNetwork",
+                           "PerceptEvaluation", "PerceptReports"]),
+]
+
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                      "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
-                                     .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                     .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                     .product(name: "CSV", package: "CSV.swift")]),
+    // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
+    .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
                                                             "PerceptNetwork", "CKernels"],
                       path: "Benchmarks/PerceptBench"),
@@ -62,7 +73,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
-    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptData", "PerceptImage"]),
+    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage"]),
     .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
@@ -74,13 +85,12 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "percept", targets: ["percept"]),
-        .library(name: "Percept", targets: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                            "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
+        .library(name: "Percept", targets: ["Percept"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
-    targets: systemLibraries + cHelpers + libraries + executables + tests
+    targets: systemLibraries + cHelpers + libraries + umbrella + executables + tests
 )

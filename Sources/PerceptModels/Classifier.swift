@@ -1,3 +1,4 @@
+import Foundation
 import PerceptCore
 import PerceptData
 
@@ -44,4 +45,65 @@ public func rankClasses(byScores scores: Tensor, k: Int) -> [[Int]] {
         }
         return Array(order.prefix(min(k, classes)))
     }
+}
+
+/// Class probabilities: what `percept predict` prints beside each label.
+public protocol ProbabilisticClassifier: Classifier {
+    /// N×C probabilities, each row summing to 1.
+    func probabilities(for dataset: Dataset) throws -> Tensor
+    /// The `k` best classes of each item and all class probabilities, from one pass over the
+    /// data (evaluation needs both; k-NN would otherwise search twice).
+    func rankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor)
+}
+
+extension ProbabilisticClassifier {
+    public func rankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        (try topK(dataset, k: k), try probabilities(for: dataset))
+    }
+}
+
+extension Classifier {
+    /// N×C probabilities: the model's own when it has them (`ProbabilisticClassifier`), else
+    /// the softmax of its scores — a monotone map, so the ranking is the scores' ranking.
+    public func classProbabilities(for dataset: Dataset) throws -> Tensor {
+        if let probabilistic = self as? any ProbabilisticClassifier {
+            return try probabilistic.probabilities(for: dataset)
+        }
+        return softmaxRows(try scores(for: dataset))
+    }
+
+    /// The `k` best classes of each item and all class probabilities, searching only once
+    /// where the model can (`ProbabilisticClassifier`).
+    public func classRankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        if let probabilistic = self as? any ProbabilisticClassifier {
+            return try probabilistic.rankingWithProbabilities(dataset, k: k)
+        }
+        guard k >= 1 else { throw PerceptError.invalidArgument("top-k needs k ≥ 1, got \(k)") }
+        let scores = try scores(for: dataset)
+        return (rankClasses(byScores: scores, k: k), softmaxRows(scores))
+    }
+}
+
+/// The softmax of each row of an N×C matrix, computed stably (the row maximum subtracted
+/// first); rows of −∞ scores get probability 0 there.
+public func softmaxRows(_ scores: Tensor) -> Tensor {
+    var result = scores
+    let c = scores.columns
+    guard c > 0 else { return result }
+    for row in 0..<scores.rows {
+        let base = row * c
+        let largest = scores.scalars[base..<(base + c)].max() ?? 0
+        guard largest.isFinite else {  // all −∞ (or a NaN): spread evenly rather than divide 0 by 0
+            for j in 0..<c { result.scalars[base + j] = 1 / Float(c) }
+            continue
+        }
+        var sum: Float = 0
+        for j in 0..<c {
+            let value = Foundation.exp(scores.scalars[base + j] - largest)
+            result.scalars[base + j] = value
+            sum += value
+        }
+        for j in 0..<c { result.scalars[base + j] /= sum }
+    }
+    return result
 }

@@ -13,9 +13,18 @@ public struct NearestClassMean: Classifier {
     public private(set) var means = Tensor(zeros: [0, 0])
     /// Which classes had training items.
     public private(set) var hasMean: [Bool] = []
-    private var imageShape: [Int] = []
+    /// [H, W, C] of the images the model was fitted on.
+    public private(set) var imageShape: [Int] = []
 
     public init() {}
+
+    /// A fitted model from its parts (a loaded model file).
+    init(classNames: [String], means: Tensor, hasMean: [Bool], imageShape: [Int]) {
+        self.classNames = classNames
+        self.means = means
+        self.hasMean = hasMean
+        self.imageShape = imageShape
+    }
 
     /// Computes the class means of `dataset`.
     public mutating func fit(_ dataset: Dataset) throws {

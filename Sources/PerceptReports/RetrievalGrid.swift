@@ -62,19 +62,8 @@ public struct RetrievalGrid {
     }
 
     private func draw(_ item: Item, frame: RGB, left: Int, top: Int, cellWidth: Int, on raster: inout Raster) {
-        let framedWidth = item.image.width * scale + 2 * borderWidth
         let framedHeight = item.image.height * scale + 2 * borderWidth
-        for y in 0..<framedHeight {
-            for x in 0..<framedWidth {
-                let inside = x >= borderWidth && y >= borderWidth && x < framedWidth - borderWidth && y < framedHeight - borderWidth
-                if inside {
-                    let pixel = item.image[(x - borderWidth) / scale, (y - borderWidth) / scale]
-                    raster.set(left + x, top + y, RGB(pixel.r, pixel.g, pixel.b))
-                } else {
-                    raster.set(left + x, top + y, frame)
-                }
-            }
-        }
+        raster.framedImage(item.image, scale: scale, borderWidth: borderWidth, frame: frame, left: left, top: top)
         // As many characters as fit under the cell (6 pixels each).
         let label = String(item.label.prefix(max(1, (cellWidth + 1) / 6)))
         raster.text(label, x: left, y: top + framedHeight + 2, color: Self.textColor)

@@ -3,7 +3,7 @@ import Foundation
 import PerceptCore
 
 @main
-struct Percept: ParsableCommand {
+struct PerceptCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "percept",
         abstract: "Image classification on your own machine: import, train, evaluate, predict, report.",
@@ -15,7 +15,7 @@ struct Percept: ParsableCommand {
               percept tune knn photos.pack                  # choose k and the metric by cross-validation
             """,
         version: "0.1.0",
-        subcommands: [DatasetCommand.self, TuneCommand.self, Demo.self])
+        subcommands: [DatasetCommand.self, Train.self, Evaluate.self, Predict.self, Report.self, TuneCommand.self, Demo.self])
 
     /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.
     static func main() {
@@ -28,7 +28,7 @@ struct Percept: ParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .success {
-                Percept.exit(withError: error)
+                PerceptCommand.exit(withError: error)
             }
             // ArgumentParser's own messages (usage, help) are printed by it; map its codes to ours.
             let message = fullMessage(for: error)

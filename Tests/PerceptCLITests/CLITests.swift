@@ -22,21 +22,7 @@ final class CLITests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: folder) }
 
     private func percept(_ arguments: String...) throws -> (status: Int32, stdout: String, stderr: String) {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let binary = [".build/debug/percept", ".build/release/percept"].map { root.appendingPathComponent($0).path }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
-        guard let binary else { throw XCTSkip("percept is not built (run swift build first)") }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        try runPercept(arguments)
     }
 
     func testImportWritesAPackWithStratifiedSplits() throws {
@@ -98,5 +84,35 @@ final class CLITests: XCTestCase {
         let one = try percept("tune", "knn", "\(folder)/data", "--folds", "1", "--output", "\(folder)/cv1")
         XCTAssertEqual(one.status, 1)
         XCTAssertTrue(one.stderr.contains("--folds"), one.stderr)
+    }
+}
+
+/// Every command, found by walking `--help`, explains itself with examples.
+final class HelpTests: XCTestCase {
+    private func subcommands(of path: [String]) throws -> [String] {
+        let help = try runPercept(path + ["--help"]).stdout
+        guard let section = help.components(separatedBy: "SUBCOMMANDS:").last, help.contains("SUBCOMMANDS:") else { return [] }
+        // Command lines start with two spaces and a lower-case name; wrapped descriptions are indented further.
+        return section.split(separator: "\n").compactMap { line in
+            guard line.hasPrefix("  "), !line.hasPrefix("   "), let name = line.split(separator: " ").first,
+                  name.first?.isLowercase == true, name != "See" else { return nil }
+            return String(name)
+        }
+    }
+
+    func testEveryLeafCommandHasHelpWithExamples() throws {
+        var queue = [[String]()], leaves: [[String]] = []
+        while let path = queue.popLast() {
+            let children = try subcommands(of: path)
+            if children.isEmpty { leaves.append(path) } else { queue += children.map { path + [$0] } }
+        }
+        XCTAssertGreaterThanOrEqual(leaves.count, 10, "\(leaves)")
+        for leaf in leaves {
+            let run = try runPercept(leaf + ["--help"])
+            XCTAssertEqual(run.status, 0, "percept \(leaf.joined(separator: " ")) --help")
+            XCTAssertTrue(run.stdout.contains("Examples:"), "percept \(leaf.joined(separator: " ")) --help has no examples")
+            XCTAssertTrue(run.stdout.contains("percept \(leaf.joined(separator: " "))"),
+                          "the examples of \(leaf.joined(separator: " ")) do not show the command")
+        }
     }
 }

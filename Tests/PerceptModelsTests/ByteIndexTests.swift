@@ -65,7 +65,7 @@ final class ByteIndexTests: XCTestCase {
         }
         var queries = randomBytes(n * d, seed: 12, below: 4)
         queries.replaceSubrange(0..<d, with: stored[(3 * d)..<(4 * d)])  // a query equal to a stored row
-        for metric in DistanceMetric.allCases {
+        for metric in ByteIndex.supportedMetrics {
             let index = try ByteIndex(rows: stored, dimension: d, metric: metric)
             let all = referenceNearestNeighbors(queries: tensor(queries, dimension: d),
                                                 vectors: tensor(stored, dimension: d), k: 20, metric: metric)
@@ -85,7 +85,7 @@ final class ByteIndexTests: XCTestCase {
     func testSearchMatchesReferenceOnImageSizedRows() throws {
         let d = 3072, m = 150, n = 9
         let stored = randomBytes(m * d, seed: 21), queries = randomBytes(n * d, seed: 22)
-        for metric in DistanceMetric.allCases {
+        for metric in ByteIndex.supportedMetrics {
             let expected = referenceNearestNeighbors(queries: tensor(queries, dimension: d),
                                                      vectors: tensor(stored, dimension: d), k: 5, metric: metric)
             let fast = try ByteIndex(rows: stored, dimension: d, metric: metric).search(rows: queries, k: 5)

@@ -11,7 +11,7 @@ final class FlatIndexTests: XCTestCase {
         let queries = randomTensor(rows: 130, columns: 37, seed: 1)
         let vectors = randomTensor(rows: 700, columns: 37, seed: 2)
         for metric in DistanceMetric.allCases {
-            let index = FlatIndex(vectors: vectors, metric: metric)
+            let index = try FlatIndex(vectors: vectors, metric: metric)
             // The reference is slow in debug builds: search once for 20 and compare prefixes.
             let all = referenceNearestNeighbors(queries: queries, vectors: vectors, k: 20, metric: metric)
             for k in [1, 3, 7, 20] {
@@ -35,15 +35,15 @@ final class FlatIndexTests: XCTestCase {
     }
 
     func testDistancesMatchHandComputedValues() throws {
-        let index = FlatIndex(vectors: Tensor(shape: [2, 2], scalars: [0, 0, 3, 4]), metric: .l2)
+        let index = try FlatIndex(vectors: Tensor(shape: [2, 2], scalars: [0, 0, 3, 4]), metric: .l2)
         let query = Tensor(shape: [1, 2], scalars: [3, 0])
         assertClose(try index.distances(to: query).scalars, [3, 4], rtol: 0, atol: 1e-5)
-        let l1 = FlatIndex(vectors: index.vectors, metric: .l1)
+        let l1 = try FlatIndex(vectors: index.vectors, metric: .l1)
         XCTAssertEqual(try l1.distances(to: query).scalars, [3, 4])
     }
 
-    func testBadSearchesAreRejected() {
-        let index = FlatIndex(vectors: randomTensor(rows: 3, columns: 4, seed: 5), metric: .l2)
+    func testBadSearchesAreRejected() throws {
+        let index = try FlatIndex(vectors: randomTensor(rows: 3, columns: 4, seed: 5), metric: .l2)
         XCTAssertThrowsError(try index.search(randomTensor(rows: 1, columns: 4, seed: 6), k: 4))
         XCTAssertThrowsError(try index.search(randomTensor(rows: 1, columns: 4, seed: 6), k: 0))
         XCTAssertThrowsError(try index.search(randomTensor(rows: 1, columns: 5, seed: 6), k: 1)) { error in
@@ -103,7 +103,7 @@ final class KNearestNeighborsTests: XCTestCase {
 
     func testEquallyDistantNeighborsGoToTheLowerTrainingIndex() throws {
         let train = try tinyDataset([[0], [10]], labels: [1, 0], classNames: names)
-        for metric in DistanceMetric.allCases {
+        for metric in [DistanceMetric.l1, .l2] {
             var model = KNearestNeighbors(k: 1, metric: metric)
             try model.fit(train)
             XCTAssertEqual(try model.predict(try tinyDataset([[5]], labels: [0], classNames: names)), [1], "\(metric)")

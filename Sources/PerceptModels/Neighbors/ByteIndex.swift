@@ -24,6 +24,9 @@ import PerceptData
 /// all workers, who take disjoint tiles of queries. Each query's result depends only on its
 /// own distances, so results are identical for any thread count.
 public struct ByteIndex: Sendable {
+    /// The metrics a byte index searches (cosine needs Float features: `FlatIndex`).
+    public static let supportedMetrics: [DistanceMetric] = [.l1, .l2]
+
     public let metric: DistanceMetric
     /// M, the number of stored rows.
     public let count: Int
@@ -63,6 +66,9 @@ public struct ByteIndex: Sendable {
     private init(storage: PixelStorage, count: Int, dimension: Int, metric: DistanceMetric) throws {
         guard count > 0, dimension > 0, storage.count >= count * dimension else {
             throw PerceptError.invalidData("pixel storage of \(storage.count) bytes cannot hold \(count) rows of \(dimension)")
+        }
+        guard metric != .cosine else {
+            throw PerceptError.unsupported(nil, "ByteIndex searches L1 and L2; search cosine with FlatIndex on Float features")
         }
         guard dimension <= 65_793 else {  // 65,793 · 255² < 2³² and 65,793 · 255 < 2²⁴: sums stay exact
             throw PerceptError.invalidArgument("rows of \(dimension) bytes are too long for exact search (at most 65,793)")
@@ -108,7 +114,7 @@ public struct ByteIndex: Sendable {
             switch metric {
             case .l1:
                 return searchL1(queries: queries, n: n, base: base, k: k, threads: threads)
-            case .l2:
+            case .l2, .cosine:
                 return searchL2(queries: queries, n: n, base: base, k: k, threads: threads)
             }
         }

@@ -11,22 +11,48 @@ import PerceptCore
 /// - L2 uses ‖q − v‖² = ‖q‖² − 2 q·v + ‖v‖², with q·v for a whole tile from one BLAS GEMM.
 ///   Cancellation makes the squared distance accurate to about 1e-6·(‖q‖² + ‖v‖²); the reference
 ///   twin `referenceNearestNeighbors` is exact in comparison, and tests compare the two.
+/// - Cosine stores unit-length copies of the vectors (zero vectors stay zero) and ranks by
+///   1 − q̂·v̂, again one GEMM a tile.
 /// - L1 is a plain blocked loop (four partial sums, so the compiler can overlap them); with
 ///   integer-valued features below 2²⁴ in total (raw pixels) every sum is exact.
 public struct FlatIndex: Sendable {
     public let metric: DistanceMetric
     /// M×D stored vectors.
     public let vectors: Tensor
+    /// What the loops compare: `vectors`, or their unit-length copies for cosine.
+    private let searched: Tensor
     /// ‖v‖² per stored vector (L2 only).
     private let squaredNorms: [Float]
 
     static let queryBlock = 64
     static let vectorTile = 512
 
-    public init(vectors: Tensor, metric: DistanceMetric) {
+    /// - Throws: `.invalidData` if a vector holds NaN or ±∞ (it would compare as nothing).
+    public init(vectors: Tensor, metric: DistanceMetric) throws {
+        try FlatIndex.requireFinite(vectors, what: "stored vectors")
         self.metric = metric
         self.vectors = vectors
+        searched = metric == .cosine ? FlatIndex.unitRows(vectors) : vectors
         squaredNorms = metric == .l2 ? FlatIndex.squaredNorms(of: vectors) : []
+    }
+
+    /// Throws naming the first row and column of `matrix` that is NaN or infinite.
+    static func requireFinite(_ matrix: Tensor, what: String) throws {
+        guard let bad = matrix.scalars.firstIndex(where: { !$0.isFinite }) else { return }
+        let columns = max(1, matrix.columns)
+        throw PerceptError.invalidData(
+            "\(what): row \(bad / columns), feature \(bad % columns) is \(matrix.scalars[bad]); features must be finite numbers")
+    }
+
+    /// Each row divided by its Euclidean length; zero rows stay zero.
+    static func unitRows(_ matrix: Tensor) -> Tensor {
+        var result = matrix
+        let d = matrix.columns
+        for (row, squared) in squaredNorms(of: matrix).enumerated() where squared > 0 {
+            let scale = 1 / squared.squareRoot()
+            for j in (row * d)..<((row + 1) * d) { result.scalars[j] *= scale }
+        }
+        return result
     }
 
     /// M, the number of stored vectors.
@@ -58,7 +84,7 @@ public struct FlatIndex: Sendable {
                         for r in 0..<k {
                             outIndices[query * k + r] = selectors[i].indices[r]
                             let distance = selectors[i].distances[r]
-                            outDistances[query * k + r] = metric == .l2 ? max(distance, 0).squareRoot() : distance
+                            outDistances[query * k + r] = finalDistance(distance)
                         }
                     }
                 } makeSelector: { TopKSelector(k: k) }
@@ -79,12 +105,21 @@ public struct FlatIndex: Sendable {
                 for (i, query) in block.enumerated() {
                     for j in 0..<tileCount {
                         let distance = tile[i * tileCount + j]
-                        output[query * m + tileStart + j] = metric == .l2 ? max(distance, 0).squareRoot() : distance
+                        output[query * m + tileStart + j] = finalDistance(distance)
                     }
                 }
             } finish: { _, _ in } makeSelector: { TopKSelector(k: 1) }
         }
         return Tensor(shape: [n, m], scalars: result)
+    }
+
+    /// Tile values are squared for L2 and may round just below 0 (L2) or outside [0, 2] (cosine).
+    private func finalDistance(_ value: Float) -> Float {
+        switch metric {
+        case .l1: value
+        case .l2: max(value, 0).squareRoot()
+        case .cosine: min(max(value, 0), 2)
+        }
     }
 
     private func validate(_ queries: Tensor) throws {
@@ -93,6 +128,7 @@ public struct FlatIndex: Sendable {
             throw PerceptError.invalidData(
                 "queries have \(queries.columns) features but the index was built on \(dimension) (different image sizes?)")
         }
+        try FlatIndex.requireFinite(queries, what: "queries")
     }
 
     /// Walks blocks of queries (in parallel) and tiles of stored vectors, handing `visit` each
@@ -108,8 +144,9 @@ public struct FlatIndex: Sendable {
         let blockSize = FlatIndex.queryBlock, tileSize = FlatIndex.vectorTile
         let blockCount = (n + blockSize - 1) / blockSize
         let queryNorms = metric == .l2 ? FlatIndex.squaredNorms(of: queries) : []
+        let queries = metric == .cosine ? FlatIndex.unitRows(queries) : queries
         queries.scalars.withUnsafeBufferPointer { queryBuffer in
-            vectors.scalars.withUnsafeBufferPointer { vectorBuffer in
+            searched.scalars.withUnsafeBufferPointer { vectorBuffer in
                 guard let q = queryBuffer.baseAddress, let v = vectorBuffer.baseAddress else { return }
                 Parallel.forEachChunk(count: blockCount, threads: threads) { blocks in
                     let tile = UnsafeMutablePointer<Float>.allocate(capacity: blockSize * tileSize)
@@ -130,6 +167,10 @@ public struct FlatIndex: Sendable {
                                         tile[i * tileCount + j] += queryNorm + squaredNorms[tileStart + j]
                                     }
                                 }
+                            case .cosine:
+                                BLAS.gemm(transposeB: true, m: block.count, n: tileCount, k: d, alpha: -1,
+                                          a: blockQueries, b: tileVectors, beta: 0, c: tile)
+                                for i in 0..<(block.count * tileCount) { tile[i] += 1 }
                             case .l1:
                                 for i in 0..<block.count {
                                     for j in 0..<tileCount {

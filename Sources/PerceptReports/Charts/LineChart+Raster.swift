@@ -95,6 +95,22 @@ struct Raster {
         }
     }
 
+    /// `image` enlarged `scale`× (nearest neighbour) inside a `borderWidth` frame, top-left at (left, top).
+    mutating func framedImage(_ image: Image, scale: Int, borderWidth: Int, frame: RGB, left: Int, top: Int) {
+        let framedWidth = image.width * scale + 2 * borderWidth, framedHeight = image.height * scale + 2 * borderWidth
+        for y in 0..<framedHeight {
+            for x in 0..<framedWidth {
+                let inside = x >= borderWidth && y >= borderWidth && x < framedWidth - borderWidth && y < framedHeight - borderWidth
+                if inside {
+                    let pixel = image[(x - borderWidth) / scale, (y - borderWidth) / scale]
+                    set(left + x, top + y, RGB(pixel.r, pixel.g, pixel.b))
+                } else {
+                    set(left + x, top + y, frame)
+                }
+            }
+        }
+    }
+
     /// Pixels a string takes horizontally: 6 per character (5 plus a gap), times the scale.
     static func textWidth(_ text: String, scale: Int = 1) -> Int { max(0, text.count * 6 - 1) * scale }
 

@@ -64,3 +64,4 @@ func reportProblems(_ problems: [LoadProblem], notes: [String], limit: Int = 20)
         Terminal.info("\(problems.count) item\(problems.count == 1 ? "" : "s") skipped; --strict makes any of them fatal")
     }
 }
+

@@ -58,6 +58,9 @@ struct TuneNearestNeighbors: ParsableCommand {
     @Flag(help: "Print the result as JSON on stdout.")
     var json = false
 
+    @Option(help: "Save the best setting, fitted on all tuning images, as a model file (e.g. knn.percept).")
+    var save: String?
+
     func validate() throws {
         _ = try ks()
         _ = try metrics()
@@ -95,13 +98,16 @@ struct TuneNearestNeighbors: ParsableCommand {
         let start = DispatchTime.now()
         let loaded = try loading.load(path)
         reportProblems(loaded.problems, notes: loaded.notes)
-        let all = loaded.dataset
-        var tuning = all.subset(all.splits.indices.filter { all.splits[$0] != .test })
+        // The test split (as `percept train` and `evaluate` divide the data) is never looked at.
+        let (all, notes) = try loaded.dataset.withStandardSplits(seed: seed)
+        for note in notes { Terminal.info("note: \(note)") }
+        let nonTest = all.splits.indices.filter { all.splits[$0] != .test }
+        var tuning = all.subset(nonTest)
         if let limit { tuning = tuning.limited(perClass: nil, total: limit, seed: seed) }
         guard !tuning.isEmpty else {
             throw PerceptError.invalidData("every item is in the test split; nothing is left to tune on", path: path)
         }
-        let heldBack = all.count - all.subset(all.splits.indices.filter { all.splits[$0] != .test }).count
+        let heldBack = all.count - nonTest.count
         Terminal.info("tuning on \(tuning.count) images of \(tuning.classCount) labels"
                       + (heldBack > 0 ? " (\(heldBack) test images left untouched)" : ""))
 
@@ -118,6 +124,22 @@ struct TuneNearestNeighbors: ParsableCommand {
         try AtomicFile.write(chart.svg(), to: svgPath)
         try AtomicFile.write(Data(try chart.pngData()), to: pngPath)
 
+        if let save {
+            // The chosen setting, fitted on every tuning image; the chart travels with it for the report.
+            var model = KNearestNeighbors(k: result.best.k, metric: result.best.metric, threads: loading.threads)
+            try model.fit(tuning)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let metadata = [
+                "dataset": path, "seed": String(seed), "trainImages": String(tuning.count),
+                "recipe": "knn (tuned: \(validation.map { "validation \($0)" } ?? "\(folds ?? 5)-fold cross-validation"))",
+                "crossValidationAccuracy": String(result.best.mean),
+                "crossValidation": String(decoding: try encoder.encode(result), as: UTF8.self),
+                "trainedAt": ISO8601DateFormatter().string(from: Date()),
+            ]
+            try ModelFile.write(model, to: save, resizeMode: loading.resize.rawValue, metadata: metadata)
+            if !json { print("saved k = \(result.best.k), \(result.best.metric) fitted on \(tuning.count) images to \(save)") }
+        }
         if json {
             try Terminal.printJSON(Summary(result: result, chart: [svgPath, pngPath],
                                            seconds: Terminal.seconds(since: start)))

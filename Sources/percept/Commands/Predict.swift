@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import Percept
+
+/// `percept predict`: "upload a photo, get its label" — for any number of files at once.
+struct Predict: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Label images with a saved model: the top labels with their probabilities.",
+        discussion: """
+            Takes image files, folders (searched recursively) or both; images of any size are resized as
+            at training. Files that cannot be read are reported and the rest go on (--strict stops).
+
+            Examples:
+              percept predict photos.percept cat.jpg
+              percept predict photos.percept new-photos/ --top 3 --csv > labels.csv
+              percept predict photos.percept *.png --json
+            """)
+
+    @Argument(help: "A model saved by `percept train`.")
+    var model: String
+
+    @Argument(help: "Image files or folders.")
+    var inputs: [String]
+
+    @Option(help: "How many labels per image.")
+    var top = 5
+
+    @Flag(help: "Print JSON on stdout.")
+    var json = false
+
+    @Flag(help: "Print CSV on stdout: path,rank,label,probability (errors as rank 0).")
+    var csv = false
+
+    @Flag(help: "Stop at the first unreadable image.")
+    var strict = false
+
+    @Option(help: "Decoding threads (default: every core).")
+    var threads: Int?
+
+    func validate() throws {
+        guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
+        guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
+        guard !inputs.isEmpty else { throw ValidationError("give at least one image file or folder") }
+    }
+
+    func run() throws {
+        let saved = try SavedModel.load(model)
+        let files = try expand(inputs)
+        guard !files.isEmpty else { throw PerceptError.invalidData("no files found in \(inputs.joined(separator: ", "))") }
+        let predictions = try saved.predict(files: files, top: top, strict: strict, threads: threads)
+        if json {
+            try Terminal.printJSON(predictions)
+        } else if csv {
+            var rows = [["path", "rank", "label", "probability", "error"]]
+            for prediction in predictions {
+                if let error = prediction.error { rows.append([prediction.path, "0", "", "", error]) }
+                for (rank, guess) in prediction.top.enumerated() {
+                    rows.append([prediction.path, String(rank + 1), guess.label, String(format: "%.6f", guess.probability), ""])
+                }
+            }
+            print(try CSVOutput.render(rows), terminator: "")
+        } else {
+            for prediction in predictions {
+                if let error = prediction.error {
+                    Terminal.warning("\(prediction.path): \(error)")
+                    continue
+                }
+                // Labels with no probability at all (k-NN classes no neighbour voted for) say nothing.
+                let shown = prediction.top.enumerated().filter { $0.offset == 0 || $0.element.probability > 0 }.map(\.element)
+                let guesses = shown.map { "\($0.label) \(String(format: "%.1f%%", $0.probability * 100))" }
+                print("\(prediction.path): \(guesses.joined(separator: ", "))")
+            }
+        }
+        let failed = predictions.filter { $0.error != nil }.count
+        if failed == predictions.count {
+            throw PerceptError.invalidData("none of the \(failed) file\(failed == 1 ? "" : "s") could be read as an image")
+        }
+        if failed > 0 {
+            Terminal.info("\(failed) of \(predictions.count) file\(predictions.count == 1 ? "" : "s") could not be read; --strict makes that fatal")
+        }
+    }
+
+    /// Files as given, folders expanded to the files under them (sorted, hidden files skipped).
+    private func expand(_ inputs: [String]) throws -> [String] {
+        var files: [String] = []
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
+                if strict { throw PerceptError.io(input, "no such file or folder") }
+                files.append(input)  // reported per file as "no such file"
+                continue
+            }
+            guard isDirectory.boolValue else { files.append(input); continue }
+            let found = (FileManager.default.enumerator(atPath: input)?.allObjects as? [String] ?? [])
+                .filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
+                .map { "\(input)/\($0)" }
+                .filter { var folder: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &folder) && !folder.boolValue }
+                .sorted()
+            files += found
+        }
+        return files
+    }
+}

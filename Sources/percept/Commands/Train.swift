@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Percept
+
+/// `percept train`: the AutoML step — point at labelled images, get a saved, validated model.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model on a dataset and save it to a .percept file.",
+        discussion: """
+            DATA is any dataset form: a folder with one subfolder per label, train/ val/ test/ folders,
+            a CSV manifest, CIFAR binaries, a .pack, or an archive of these. Items without a split are
+            divided 80/10/10 (seeded); without a validation split, part of the training images is held
+            out. The model is fitted on the training split and measured on validation; the test split is
+            left for `percept evaluate`.
+
+            Examples:
+              percept train ~/photos --model knn --k 5 --metric l1 -o photos.percept
+              percept train cifar10.pack --model ncm -o baseline.percept --json
+            """)
+
+    enum Family: String, ExpressibleByArgument, CaseIterable {
+        case knn, ncm
+    }
+
+    @Argument(help: "The labelled images.")
+    var data: String
+
+    @Option(help: "Model family: \(Family.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var model: Family = .knn
+
+    @Option(name: .shortAndLong, help: "Where to save the model.")
+    var output = "model.percept"
+
+    @Option(help: "k-NN: neighbours that vote.")
+    var k = 1
+
+    @Option(help: "k-NN: distance metric, l1, l2 or cosine.")
+    var metric: DistanceMetric = .l2
+
+    @Option(help: "k-NN: how neighbours vote, uniform or distance (nearer votes count more).")
+    var weighting: KNearestNeighbors.Weighting = .uniform
+
+    @Option(help: "Fraction of the training images held out for validation when DATA has no validation split.")
+    var validation = 0.1
+
+    @Option(help: "Seed for the splits and every random choice of training.")
+    var seed: UInt64 = 0
+
+    @OptionGroup var loading: LoadingOptions
+
+    @Flag(help: "Print the summary as JSON on stdout.")
+    var json = false
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (and --json output).")
+    var quiet = false
+
+    func validate() throws {
+        guard k >= 1 else { throw ValidationError("--k must be at least 1 (got \(k))") }
+        guard validation > 0, validation < 1 else {
+            throw ValidationError("--validation must lie strictly between 0 and 1 (got \(validation)), e.g. 0.1")
+        }
+    }
+
+    var recipe: ModelRecipe {
+        switch model {
+        case .knn: return .kNearestNeighbors(k: k, metric: metric, weighting: weighting)
+        case .ncm: return .nearestClassMean
+        }
+    }
+
+    func run() throws {
+        Terminal.quiet = quiet || json
+        let start = DispatchTime.now()
+        let loaded = try loading.load(data)
+        reportProblems(loaded.problems, notes: loaded.notes)
+        let inspection = DatasetInspection(source: data, result: loaded, modelInput: nil)
+        for line in inspection.warnings.summarized() { Terminal.warning(line) }
+        let (splits, notes) = try loaded.dataset.standardSplits(seed: seed, validationFraction: validation)
+        for note in notes { Terminal.info("note: \(note)") }
+        guard !splits.train.isEmpty else { throw PerceptError.invalidData("the training split is empty", path: data) }
+        Terminal.info("training \(recipe.name) on \(splits.train.count) images of \(splits.train.classCount) labels, "
+                      + "validating on \(splits.validation.count)")
+
+        let trained = try Percept.train(recipe, on: splits.train, validation: splits.validation)
+        var metadata = [
+            "dataset": data, "seed": String(seed), "trainImages": String(splits.train.count),
+            "validationImages": String(splits.validation.count), "testImages": String(splits.test.count),
+            "trainedAt": ISO8601DateFormatter().string(from: Date()), "trainingSeconds": String(format: "%.3f", trained.seconds),
+            "recipe": recipe.name, "validationFraction": String(validation),
+        ]
+        if let accuracy = trained.validationAccuracy { metadata["validationAccuracy"] = String(accuracy) }
+        try ModelFile.write(trained.model, to: output, resizeMode: loading.resize.rawValue, metadata: metadata)
+        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+
+        let summary = Summary(model: output, kind: type(of: trained.model).kind, recipe: recipe.name,
+                              classes: splits.train.classNames, trainImages: splits.train.count,
+                              validationImages: splits.validation.count, testImages: splits.test.count,
+                              validationAccuracy: trained.validationAccuracy, trainingSeconds: trained.seconds,
+                              totalSeconds: Terminal.seconds(since: start), modelBytes: size,
+                              inputSize: "\(splits.train.width)x\(splits.train.height)", notes: notes)
+        if json { return try Terminal.printJSON(summary) }
+        if !quiet {
+            print("validation accuracy: \(trained.validationAccuracy.map(percent) ?? "n/a (no validation images)")")
+            print("trained in \(String(format: "%.2f", trained.seconds)) s (\(String(format: "%.2f", summary.totalSeconds)) s in all)")
+            print("saved \(output) (\(formattedBytes(size)), \(summary.kind), \(summary.classes.count) classes, input \(summary.inputSize))")
+        }
+    }
+
+    /// The `--json` output (stable: fields are only ever added).
+    struct Summary: Codable {
+        var model: String
+        var kind: String
+        var recipe: String
+        var classes: [String]
+        var trainImages: Int
+        var validationImages: Int
+        var testImages: Int
+        var validationAccuracy: Double?
+        var trainingSeconds: Double
+        var totalSeconds: Double
+        var modelBytes: Int
+        var inputSize: String
+        var notes: [String]
+    }
+}
+
+extension DistanceMetric: ExpressibleByArgument {}
+extension KNearestNeighbors.Weighting: ExpressibleByArgument {}
+
+/// "1.2 MB", "340 KB": sizes for people.
+func formattedBytes(_ count: Int) -> String {
+    let units = ["B", "KB", "MB", "GB"]
+    var value = Double(count), unit = 0
+    while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(count) B" : String(format: "%.1f %@", value, units[unit])
+}
