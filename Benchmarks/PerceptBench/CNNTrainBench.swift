@@ -40,6 +40,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     emit(["event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
+    fflush(nil)  // each line reaches the log as it happens, so a run can be followed
     var lastReport = 0.0
     let start = Date()
     let result = try Trainer(architecture: architecture, options: o).fit(
@@ -48,11 +49,13 @@ func benchCNNTrain(pack: String, options: [String]) throws {
         if let accuracy = p.validationAccuracy {
             emit(["event": "epoch", "epoch": p.epoch, "validation_accuracy": accuracy, "train_loss": p.loss,
                   "train_accuracy": p.accuracy, "wall_seconds": now, "images_per_second": p.imagesPerSecond])
+            fflush(nil)
         } else if now - lastReport >= 60 {
             lastReport = now
             emit(["event": "progress", "epoch": p.epoch, "step": p.step, "steps": p.stepsPerEpoch, "loss": p.loss,
                   "accuracy": p.accuracy, "lr": p.learningRate, "images_per_second": p.imagesPerSecond,
                   "eta_seconds": p.secondsRemaining, "wall_seconds": now])
+            fflush(nil)
         }
     }
     if let data = try? JSONEncoder().encode(result.history), let text = String(data: data, encoding: .utf8) {
