@@ -43,9 +43,17 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(archive.kind, "cnn")
         let loaded = try ConvNetClassifier(archive: archive)
         XCTAssertEqual(try loaded.scores(for: train), try result.model.scores(for: train))
-        // Scores are probabilities.
+        // Scores are probabilities, and the one-pass ranking agrees with topK.
         let scores = try loaded.scores(for: train)
         XCTAssertEqual(Double(scores.scalars[0..<10].reduce(0, +)), 1, accuracy: 1e-5)
+        let (rankings, probabilities) = try loaded.classRankingWithProbabilities(train, k: 3)
+        XCTAssertEqual(rankings, try loaded.topK(train, k: 3))
+        XCTAssertEqual(probabilities, scores)
+        // Through the model file and back.
+        let path = NSTemporaryDirectory() + "cnn-\(UUID().uuidString).percept"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ModelFile.write(result.model, to: path)
+        XCTAssertEqual(try ConvNetClassifier(archive: ModelFile.read(path)).scores(for: train), scores)
         // Arrays of another architecture are refused, naming the array.
         var other = archive
         try other.setSettings(ConvNetClassifier.Settings(architecture: .tiny(widths: [4, 16]), normalization: .cifar10,

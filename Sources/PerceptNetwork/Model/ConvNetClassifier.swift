@@ -119,3 +119,15 @@ extension BatchPipeline {
         }
     }
 }
+
+extension ConvNetClassifier: ProbabilisticClassifier {
+    /// The network's softmax output (what `scores` returns too).
+    public func probabilities(for dataset: Dataset) throws -> Tensor { try scores(for: dataset) }
+
+    /// Ranking and probabilities from one forward pass over the data.
+    public func rankingWithProbabilities(_ dataset: Dataset, k: Int) throws -> (rankings: [[Int]], probabilities: Tensor) {
+        guard k >= 1 else { throw PerceptError.invalidArgument("top-k needs k ≥ 1, got \(k)") }
+        let probabilities = try scores(for: dataset)
+        return (rankClasses(byScores: probabilities, k: k), probabilities)
+    }
+}
