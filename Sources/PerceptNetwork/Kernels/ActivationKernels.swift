@@ -41,7 +41,9 @@ public enum ActivationKernels {
     public static func reluBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                                     count: Int, threads: Int) {
         Parallel.forEachChunk(count: count, threads: threads, minimumChunk: 1 << 15) { r in
-            for i in r { dx[i] = x[i] > 0 ? dy[i] : 0 }
+            // A select between constants, then a multiply: `x > 0 ? dy : 0` makes the load of dy
+            // conditional, which LLVM keeps as a scalar branch.
+            for i in r { dx[i] = dy[i] * (x[i] > 0 ? 1 : 0) }
         }
     }
 

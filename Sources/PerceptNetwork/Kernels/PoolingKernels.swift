@@ -50,7 +50,7 @@ public enum PoolingKernels {
                                     let offset = ((oy * g.stride + ky) * g.width + ox * g.stride + kx) * c
                                     let row = image + offset, dRow = dImage + offset
                                     for j in 0..<c {
-                                        let hit: Float = row[j] == target[j] ? remaining[j] : 0
+                                        let hit = remaining[j] * (row[j] == target[j] ? 1 : 0)
                                         dRow[j] += hit * d[j]
                                         remaining[j] -= hit
                                     }
