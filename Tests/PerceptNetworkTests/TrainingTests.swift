@@ -70,6 +70,7 @@ final class TrainingTests: XCTestCase {
         architecture.layers.insert(.dropout(0.1), at: architecture.layers.count - 1)
 
         var full = options(epochs: 3)
+        full.emaDecay = 0.8  // the weight average is restored too
         full.checkpointPath = directory + "/full.ckpt"
         let uninterrupted = try Trainer(architecture: architecture, options: full).fit(train: train, validation: validation)
 
@@ -99,6 +100,26 @@ final class TrainingTests: XCTestCase {
             .fit(train: train, validation: validation, resume: true)) { error in
             XCTAssertTrue("\(error)".contains("checksum"), "\(error)")
         }
+    }
+
+    func testWeightAverage() throws {
+        let train = try shapes(perClass: 4, seed: 9)
+        let architecture = Architecture.tiny(widths: [4, 8])
+        var plain = options(epochs: 2)
+        plain.keepBest = false
+        let reference = try Trainer(architecture: architecture, options: plain).fit(train: train).model.tensors
+        // Decay 0: the average is the latest weights.
+        var zero = plain
+        zero.emaDecay = 0
+        XCTAssertEqual(try Trainer(architecture: architecture, options: zero).fit(train: train).model.tensors, reference)
+        // Decay 1: the average never moves from the initial weights.
+        var one = plain
+        one.emaDecay = 1
+        let frozen = try Trainer(architecture: architecture, options: one).fit(train: train).model.tensors
+        let initial = try Network(architecture: architecture, inputShape: FeatureShape(height: 16, width: 16, channels: 3),
+                                  classCount: 10, seed: plain.seed)
+        for p in initial.parameters where p.trainable { XCTAssertEqual(frozen[p.name]?.scalars, p.value, p.name) }
+        XCTAssertNotEqual(frozen["head.weight"], reference["head.weight"])
     }
 
     func testDivergingRunStopsNamingStepAndLearningRate() throws {

@@ -48,6 +48,8 @@ public final class Trainer {
         var history = TrainingHistory()
         var startEpoch = 0, globalStep = 0
         var best: [String: Tensor]?
+        let trainableNames = network.parameters.filter(\.trainable).map(\.name)
+        var average = WeightAverage(decay: options.emaDecay, parameters: network.parameters.filter(\.trainable))
 
         if resume, let path = options.checkpointPath, FileManager.default.fileExists(atPath: path) {
             let checkpoint = try Checkpoint.read(path)
@@ -68,6 +70,15 @@ public final class Trainer {
             try network.load(prefixed("network/"))
             optimizer.state = prefixed("optimizer/").mapValues(\.scalars)
             optimizer.stepCount = h.optimizerSteps
+            if average != nil {
+                let saved = prefixed("ema/")
+                average?.values = try trainableNames.map { name in
+                    guard let values = saved[name]?.scalars else {
+                        throw PerceptError.invalidData("the checkpoint has no weight average for '\(name)'", path: path)
+                    }
+                    return values
+                }
+            }
             let bestArrays = prefixed("best/")
             best = bestArrays.isEmpty ? nil : bestArrays
             normalization = h.normalization
@@ -109,6 +120,7 @@ public final class Trainer {
                     }
                     network.backward(dLogits, batch: n)
                     optimizer.step(trainable, learningRate: Float(rate))
+                    average?.update(trainable)
                     globalStep += 1
                     step += 1
                     lossSum += result.loss * Double(n)
@@ -130,6 +142,8 @@ public final class Trainer {
                                          imagesPerSecond: Double(seen) / max(1e-9, elapsed() - validationSeconds - epochStart))
                 if let validation {
                     let start = elapsed()
+                    average?.swap(trainable)
+                    defer { average?.swap(trainable) }
                     let (loss, accuracy) = Trainer.evaluate(network, on: validation, normalization: normalization,
                                                             batchSize: options.batchSize, flip: options.testTimeFlip,
                                                             threads: options.threads)
@@ -154,13 +168,18 @@ public final class Trainer {
                 epoch += 1
                 if outOfTime { history.stoppedEarly = true }
                 if let path = options.checkpointPath {
-                    try Trainer.checkpoint(network: network, optimizer: optimizer, best: best, header: Checkpoint.Header(
+                    var checkpoint = Trainer.checkpoint(network: network, optimizer: optimizer, best: best, header: Checkpoint.Header(
                         architecture: architecture, options: options, classNames: train.classNames, inputShape: inputShape,
                         normalization: normalization, completedEpochs: epoch, globalStep: globalStep,
-                        optimizerSteps: optimizer.stepCount, history: history, arrays: [])).write(to: path)
+                        optimizerSteps: optimizer.stepCount, history: history, arrays: []))
+                    for (name, values) in zip(trainableNames, average?.values ?? []) {
+                        checkpoint.arrays["ema/\(name)"] = Tensor(shape: [values.count], scalars: values)
+                    }
+                    try checkpoint.write(to: path)
                 }
             }
         }
+        average?.swap(trainable)
         let tensors = options.keepBest ? (best ?? network.tensors()) : network.tensors()
         let model = try ConvNetClassifier(architecture: architecture, normalization: normalization, classNames: train.classNames,
                                           inputShape: inputShape, tensors: tensors, testTimeFlip: options.testTimeFlip)
@@ -216,5 +235,34 @@ public final class Trainer {
         let mean = sum.map { $0 / n }
         let std = zip(squares, mean).map { max(($0 / n - $1 * $1), 1e-12).squareRoot() }
         return Normalization(mean: mean.map(Float.init), std: std.map { Float(max($0, 1e-3)) })
+    }
+}
+
+/// The exponential moving average of the trainable weights (`TrainingOptions.emaDecay`).
+struct WeightAverage {
+    let decay: Float
+    var values: [[Float]]
+
+    init?(decay: Float?, parameters: [Parameter]) {
+        guard let decay else { return nil }
+        self.decay = decay
+        values = parameters.map(\.value)
+    }
+
+    /// w̄ ← d·w̄ + (1 − d)·w
+    mutating func update(_ parameters: [Parameter]) {
+        let d = decay
+        for (k, p) in parameters.enumerated() {
+            p.value.withUnsafeBufferPointer { w in
+                values[k].withUnsafeMutableBufferPointer { a in
+                    for i in 0..<a.count { a[i] = d * a[i] + (1 - d) * w[i] }
+                }
+            }
+        }
+    }
+
+    /// Exchanges the average and the live weights (twice restores them).
+    mutating func swap(_ parameters: [Parameter]) {
+        for (k, p) in parameters.enumerated() { Swift.swap(&values[k], &p.value) }
     }
 }

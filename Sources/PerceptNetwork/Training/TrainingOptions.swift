@@ -27,6 +27,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     public var earlyStoppingPatience: Int?
     /// Written atomically after every epoch when set; `Trainer.fit(resume: true)` continues from it.
     public var checkpointPath: String?
+    /// Keep an exponential moving average of the weights, w̄ ← d·w̄ + (1 − d)·w after every step,
+    /// and validate and return it instead of the raw weights (Polyak averaging); nil turns it off.
+    public var emaDecay: Float?
     /// Average predictions over each image and its mirror image at validation and in the model.
     public var testTimeFlip: Bool = false
     /// Stop after this many seconds of training (checked between steps; what has been trained is
@@ -48,6 +51,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
             throw PerceptError.invalidArgument("label smoothing must be in [0, 1), got \(labelSmoothing)")
         }
         guard threads >= 1 else { throw PerceptError.invalidArgument("threads must be ≥ 1, got \(threads)") }
+        if let decay = emaDecay, !(decay >= 0 && decay <= 1) {
+            throw PerceptError.invalidArgument("the weight-average decay must be in [0, 1], got \(decay)")
+        }
         if let patience = earlyStoppingPatience, patience < 1 {
             throw PerceptError.invalidArgument("early-stopping patience must be ≥ 1 epoch, got \(patience)")
         }
