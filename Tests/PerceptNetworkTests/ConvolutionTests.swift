@@ -13,6 +13,13 @@ final class ConvolutionTests: XCTestCase {
         (5, 4, 2, 1, 2, 0, 3),   // 1×1 projection with stride 2
         (7, 7, 2, 5, 2, 2, 2),   // 5×5, stride 2, padding 2
         (3, 3, 2, 3, 1, 0, 2),   // kernel as large as the input
+        // Widths the direct AVX2 kernel takes (8…64 outputs), odd widths for its edge tiles:
+        (5, 7, 3, 3, 1, 1, 16),
+        (6, 5, 4, 3, 2, 1, 32),
+        (4, 5, 2, 3, 1, 1, 8),
+        (3, 5, 5, 3, 1, 1, 24),
+        (4, 3, 3, 3, 1, 1, 64),
+        (5, 5, 3, 1, 2, 0, 16),  // 1×1 projection, stride 2
     ]
 
     func geometry(_ c: (Int, Int, Int, Int, Int, Int, Int)) -> ConvGeometry {
@@ -28,8 +35,10 @@ final class ConvolutionTests: XCTestCase {
             let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
             let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
             let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
-            for (parallelism, threads) in [(Conv2D.Parallelism.blas, 1), (.blas, 2), (.batch, 2), (.batch, 3)] {
+            for (parallelism, threads, direct) in [(Conv2D.Parallelism.blas, 1, false), (.blas, 2, false), (.batch, 2, false),
+                                                   (.batch, 3, false), (.automatic, 2, true)] {
                 let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.allowsDirectConvolution = direct
                 layer.parallelism = parallelism
                 layer.threads = threads
                 // A column budget of one image forces several chunks.
@@ -48,6 +57,16 @@ final class ConvolutionTests: XCTestCase {
             layer.parallelism = index % 2 == 0 ? .batch : .blas            // both ways of sharing the batch
             checkGradients(layer, input: randomValues(3 * g.inputCount, seed: 7), batch: 3)
         }
+    }
+
+    func testDirectKernelRunsWhereItShould() {
+        let narrow = geometry((5, 7, 3, 3, 1, 1, 16)), odd = geometry((5, 7, 3, 3, 1, 1, 12))
+        XCTAssertFalse(ConvKernels.directConvolutionAvailable(odd))
+        XCTAssertFalse(ConvKernels.directConvolutionAvailable(geometry((4, 4, 3, 1, 1, 0, 16))))  // pointwise: GEMM
+        // On an AVX2 + FMA machine (every x86-64 CI runner here) the narrow layer takes the direct path.
+        #if arch(x86_64)
+        XCTAssertTrue(ConvKernels.directConvolutionAvailable(narrow))
+        #endif
     }
 
     func testKnownAnswer() {

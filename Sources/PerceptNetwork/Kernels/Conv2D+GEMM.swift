@@ -1,3 +1,4 @@
+import CNetworkKernels
 import PerceptCore
 
 // Convolution as matrix multiplication over NHWC activations (im2col + BLAS sgemm).
@@ -138,13 +139,40 @@ extension ConvKernels {
         }
     }
 
+    /// Whether the direct AVX2 convolution (CNetworkKernels) can run this layer here: square kernels,
+    /// 8–64 output channels (where im2col + GEMM is memory-bound), and a CPU with AVX2 + FMA.
+    public static func directConvolutionAvailable(_ g: ConvGeometry) -> Bool {
+        g.kernelHeight == g.kernelWidth && [8, 16, 24, 32, 64].contains(g.outChannels) && !g.isPointwise
+            && percept_network_has_avx2_fma() == 1
+    }
+
+    /// Y = conv(X, W) by the direct kernel, images shared over `threads` workers. False (and nothing
+    /// written) when the kernel cannot run this layer.
+    public static func forwardDirect(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int, weight: [Float],
+                                     output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
+        guard directConvolutionAvailable(g) else { return false }
+        weight.withUnsafeBufferPointer { w in
+            Parallel.forEachChunk(count: batch, threads: threads) { images in
+                _ = percept_conv2d_direct_nhwc(input, w.baseAddress!, output, images.lowerBound, images.count,
+                                               Int32(g.height), Int32(g.width), Int32(g.inChannels), Int32(g.kernelHeight),
+                                               Int32(g.stride), Int32(g.padding), Int32(g.outChannels),
+                                               Int32(g.outHeight), Int32(g.outWidth))
+            }
+        }
+        return true
+    }
+
     /// Y = conv(X, W) + b for `batch` images: X is N×H×W×Cin, W is K_H×K_W×Cin×Cout, Y is N×OH×OW×Cout.
     /// `cols[w]` must hold `chunk·OH·OW·K_H·K_W·Cin` floats for each worker (unused for pointwise kernels).
     public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int,
                                weight: [Float], bias: [Float]?, output: UnsafeMutablePointer<Float>,
-                               cols: [UnsafeMutablePointer<Float>], chunk: Int, threads: Int) {
+                               cols: [UnsafeMutablePointer<Float>], chunk: Int, threads: Int, direct: Bool = false) {
         let pixels = g.outHeight * g.outWidth
         let workers = cols.count
+        if direct, forwardDirect(g, input: input, batch: batch, weight: weight, output: output, threads: threads) {
+            if let bias { addBias(bias, to: output, rows: batch * pixels, threads: threads) }
+            return
+        }
         weight.withUnsafeBufferPointer { w in
             forEachWorker(batch: batch, workers: workers) { worker, images in
                 let col = cols[worker]

@@ -18,6 +18,8 @@ public final class Conv2D: Layer {
     /// splits well) and `.batch` for narrow ones — measured on the two networks, RESULTS.md.
     public enum Parallelism: Sendable { case automatic, blas, batch }
     public var parallelism = Parallelism.automatic
+    /// Use the direct AVX2 kernel for the forward pass where it applies (narrow layers).
+    public var allowsDirectConvolution = true
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
     public var columnBudget = 1 << 21
 
@@ -84,7 +86,8 @@ public final class Conv2D: Layer {
         output.reserve(batch * geometry.outputCount)
         let chunk = prepareScratch(batch)
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
-                            output: output.pointer, cols: colPointers, chunk: chunk, threads: threads)
+                            output: output.pointer, cols: colPointers, chunk: chunk, threads: threads,
+                            direct: allowsDirectConvolution)
         return output
     }
 
