@@ -3,7 +3,7 @@
 //
 //   percept-bench cnn [--arch airbench94|resnet20|FILE] [--batch 512] [--threads 2] [--steps 3]
 //                     [--warmup 1] [--profile] [--parallelism automatic|batch|blas] [--column-budget FLOATS]
-//   percept-bench conv-layout [--batch 512] [--threads 2]
+//   percept-bench conv-layout [--batch 512] [--threads 2] [--skip-nchw]
 import Foundation
 import PerceptCore
 import PerceptNetwork
@@ -110,6 +110,12 @@ func benchConvLayout(options: [String]) {
                                                            stride: 1, padding: 1, outChannels: 256)),
         ("resnet stage1 32x32 16->16", ConvGeometry(height: 32, width: 32, inChannels: 16, kernelHeight: 3, kernelWidth: 3,
                                                     stride: 1, padding: 1, outChannels: 16)),
+        ("resnet stem 32x32 3->16", ConvGeometry(height: 32, width: 32, inChannels: 3, kernelHeight: 3, kernelWidth: 3,
+                                                 stride: 1, padding: 1, outChannels: 16)),
+        ("resnet stage2 16x16 32->32", ConvGeometry(height: 16, width: 16, inChannels: 32, kernelHeight: 3, kernelWidth: 3,
+                                                    stride: 1, padding: 1, outChannels: 32)),
+        ("resnet stage3 8x8 64->64", ConvGeometry(height: 8, width: 8, inChannels: 64, kernelHeight: 3, kernelWidth: 3,
+                                                  stride: 1, padding: 1, outChannels: 64)),
     ]
     BLAS.withThreadCount(threads) {
         // The reference: one large square sgemm.
@@ -143,6 +149,16 @@ func benchConvLayout(options: [String]) {
                           "seconds": t, "gflops": flops / t / 1e9])
                 }
             }
+            if ConvKernels.directConvolutionAvailable(g) {
+                let t = input.withUnsafeBufferPointer { x in
+                    (0..<3).map { _ in
+                        seconds { _ = ConvKernels.forwardDirect(g, input: x.baseAddress!, batch: batch, weight: weight,
+                                                                output: output, threads: threads) }
+                    }.min()!
+                }
+                emit(["layout": "NHWC direct (AVX2 FMA)", "layer": name, "seconds": t, "gflops": flops / t / 1e9])
+            }
+            if options.contains("--skip-nchw") { continue }
             // NCHW: per image, col is (Cin·K·K) × (OH·OW), Y = W[Cout, Cin·K·K] × col.
             let pixels = g.outHeight * g.outWidth
             let col = UnsafeMutablePointer<Float>.allocate(capacity: g.patchLength * pixels)
