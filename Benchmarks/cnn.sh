@@ -8,7 +8,7 @@ steps=${1:-3}
 bench=.build/release/percept-bench
 echo "# $(date -u +%FT%TZ) load: $(uptime | sed 's/.*load average: //')"
 for arch in airbench94 resnet20; do
-    for parallelism in batch blas; do
+    for parallelism in automatic batch blas; do
         "$bench" cnn --arch "$arch" --batch 512 --threads 2 --steps "$steps" --parallelism "$parallelism"
     done
     python3 Benchmarks/peers/torch_cnn.py --arch "$arch" --batch 512 --threads 2 --steps "$steps" --layout both
