@@ -26,6 +26,8 @@ let cHelpers: [Target] = [
     .target(name: "CPNGCodec", dependencies: ["CPNG"]),
     // Hot loops Swift cannot express (AVX2 sum of absolute differences), with scalar fallbacks.
     .target(name: "CKernels"),
+    // The CNN engine's direct convolution for narrow layers (AVX2 + FMA, runtime-checked).
+    .target(name: "CNetworkKernels"),
 ]
 
 /// The library, one module per stage of the data's journey.
@@ -40,7 +42,7 @@ let libraries: [Target] = [
                            .product(name: "Crypto", package: "swift-crypto")]),
     .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels", "CZlib"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
-    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
+    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels", "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptEvaluation"]),

@@ -10,6 +10,9 @@
 //   percept-bench ivf | scaling | chart …   (IVFBench.swift)
 //
 //   percept-bench linear PACK [--model svm|softmax|mlp] [--features pixels|hog-color] …  (Linear.swift)
+//   percept-bench cnn [--arch NAME|FILE] [--batch 512] [--threads 2] [--steps 3] [--profile]   (CNNBench.swift)
+//   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
+//   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -17,6 +20,7 @@ import PerceptCore
 import PerceptData
 import CKernels
 import PerceptModels
+import PerceptNetwork
 
 func seconds(_ body: () throws -> Void) rethrows -> Double {
     let start = DispatchTime.now()
@@ -119,6 +123,12 @@ do {
         try drawChart(kind: arguments[2], results: arguments[3], output: arguments[4])
     case "linear" where arguments.count >= 3:
         try benchLinear(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "cnn":
+        try benchCNN(options: Array(arguments.dropFirst(2)))
+    case "cnn-train" where arguments.count >= 3:
+        try benchCNNTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "conv-layout":
+        benchConvLayout(options: Array(arguments.dropFirst(2)))
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

@@ -1,0 +1,47 @@
+import PerceptCore
+
+/// A residual connection (He et al. 2016): y = body(x) + shortcut(x), where an empty shortcut is
+/// the identity (and a projection, e.g. 1×1 convolution with stride 2 and BatchNorm, otherwise).
+public final class Residual: Layer {
+    public let name: String
+    public let body: [any Layer]
+    public let shortcut: [any Layer]
+    public var needsInputGradient = true
+    public var threads = Parallel.defaultThreadCount
+    private let output = FloatBuffer(), dInput = FloatBuffer()
+
+    public init(name: String, body: [any Layer], shortcut: [any Layer]) {
+        precondition(!body.isEmpty, "Residual \(name): empty body")
+        self.name = name
+        self.body = body
+        self.shortcut = shortcut
+    }
+
+    public var inputShape: FeatureShape { body[0].inputShape }
+    public var outputShape: FeatureShape { body[body.count - 1].outputShape }
+    public var parameters: [Parameter] { (body + shortcut).flatMap(\.parameters) }
+    public var state: [Parameter] { (body + shortcut).flatMap(\.state) }
+    public var layers: [any Layer] { body + shortcut }
+
+    public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
+        var b = input
+        for layer in body { b = layer.forward(b, batch: batch, mode: mode) }
+        var s = input
+        for layer in shortcut { s = layer.forward(s, batch: batch, mode: mode) }
+        let count = batch * outputShape.count
+        output.reserve(count)
+        ActivationKernels.add(b.pointer, s.pointer, into: output.pointer, count: count, threads: threads)
+        return output
+    }
+
+    public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
+        var db = dOutput
+        for layer in body.reversed() { db = layer.backward(db, batch: batch) }
+        var ds = dOutput
+        for layer in shortcut.reversed() { ds = layer.backward(ds, batch: batch) }
+        let count = batch * inputShape.count
+        dInput.reserve(count)
+        ActivationKernels.add(db.pointer, ds.pointer, into: dInput.pointer, count: count, threads: threads)
+        return dInput
+    }
+}

@@ -1,0 +1,39 @@
+import PerceptCore
+
+/// Random changes to training images, drawn per image from a seed (DeVries & Taylor 2017 for
+/// cutout; reflect-padded random crops and flips as in the CIFAR ResNet and airbench recipes).
+public struct Augmentation: Codable, Sendable, Equatable {
+    /// Random shift of up to ± this many pixels in each direction, edges reflected (the "random
+    /// crop with reflect padding"); 0 turns it off.
+    public var translate: Int
+    /// Mirror left–right with probability ½.
+    public var flip: Bool
+    /// Side of a square set to the mean at a random place; 0 turns it off.
+    public var cutout: Int
+
+    public init(translate: Int = 2, flip: Bool = true, cutout: Int = 0) {
+        self.translate = max(0, translate)
+        self.flip = flip
+        self.cutout = max(0, cutout)
+    }
+
+    public static let none = Augmentation(translate: 0, flip: false, cutout: 0)
+
+    /// The transform of one image, from its own random stream.
+    public func transform(height: Int, width: Int, random: inout SeededRandom) -> ImageTransform {
+        var t = ImageTransform()
+        if translate > 0 {
+            let span = UInt64(2 * translate + 1)
+            t.dy = Int(random.next() % span) - translate
+            t.dx = Int(random.next() % span) - translate
+        }
+        if flip { t.flip = random.next() & 1 == 1 }
+        if cutout > 0 {
+            t.cutoutSize = cutout
+            // The square's centre is uniform over the image; it may hang over the edge.
+            t.cutoutY = Int(random.next() % UInt64(height)) - cutout / 2
+            t.cutoutX = Int(random.next() % UInt64(width)) - cutout / 2
+        }
+        return t
+    }
+}

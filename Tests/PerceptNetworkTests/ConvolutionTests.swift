@@ -1,0 +1,88 @@
+import XCTest
+import PerceptCore
+import TestSupport
+@testable import PerceptNetwork
+
+final class ConvolutionTests: XCTestCase {
+    /// (H, W, Cin, K, stride, padding, Cout)
+    static let cases: [(Int, Int, Int, Int, Int, Int, Int)] = [
+        (5, 5, 3, 3, 1, 1, 4),   // "same" 3×3
+        (6, 7, 2, 3, 2, 1, 3),   // strided, odd width
+        (5, 5, 2, 2, 1, 0, 3),   // 2×2 stem, no padding
+        (4, 4, 3, 1, 1, 0, 5),   // pointwise (no im2col)
+        (5, 4, 2, 1, 2, 0, 3),   // 1×1 projection with stride 2
+        (7, 7, 2, 5, 2, 2, 2),   // 5×5, stride 2, padding 2
+        (3, 3, 2, 3, 1, 0, 2),   // kernel as large as the input
+        // Widths the direct AVX2 kernel takes (8…64 outputs), odd widths for its edge tiles:
+        (5, 7, 3, 3, 1, 1, 16),
+        (6, 5, 4, 3, 2, 1, 32),
+        (4, 5, 2, 3, 1, 1, 8),
+        (3, 5, 5, 3, 1, 1, 24),
+        (4, 3, 3, 3, 1, 1, 64),
+        (5, 5, 3, 1, 2, 0, 16),  // 1×1 projection, stride 2
+    ]
+
+    func geometry(_ c: (Int, Int, Int, Int, Int, Int, Int)) -> ConvGeometry {
+        ConvGeometry(height: c.0, width: c.1, inChannels: c.2, kernelHeight: c.3, kernelWidth: c.3, stride: c.4,
+                     padding: c.5, outChannels: c.6)
+    }
+
+    func testGEMMConvolutionMatchesTheNaiveDirectConvolution() {
+        for (index, c) in Self.cases.enumerated() {
+            let g = geometry(c)
+            let batch = 3
+            let input = randomValues(batch * g.inputCount, seed: UInt64(index))
+            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
+            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
+            let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
+            for (parallelism, threads, direct) in [(Conv2D.Parallelism.blas, 1, false), (.blas, 2, false), (.batch, 2, false),
+                                                   (.batch, 3, false), (.automatic, 2, true)] {
+                let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.allowsDirectConvolution = direct
+                layer.parallelism = parallelism
+                layer.threads = threads
+                // A column budget of one image forces several chunks.
+                layer.columnBudget = 1
+                assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-5, atol: 1e-5, "case \(c) \(parallelism)×\(threads)")
+            }
+        }
+    }
+
+    func testConvolutionGradientsMatchFiniteDifferences() {
+        for (index, c) in Self.cases.enumerated() {
+            let g = geometry(c)
+            var random = SeededRandom(seed: UInt64(index))
+            let layer = Conv2D(name: "conv\(index)", geometry: g, bias: true, random: &random)
+            layer.columnBudget = g.outHeight * g.outWidth * g.patchLength  // one image per chunk
+            layer.parallelism = index % 2 == 0 ? .batch : .blas            // both ways of sharing the batch
+            checkGradients(layer, input: randomValues(3 * g.inputCount, seed: 7), batch: 3)
+        }
+    }
+
+    func testDirectKernelRunsWhereItShould() {
+        let narrow = geometry((5, 7, 3, 3, 1, 1, 16)), odd = geometry((5, 7, 3, 3, 1, 1, 12))
+        XCTAssertFalse(ConvKernels.directConvolutionAvailable(odd))
+        XCTAssertFalse(ConvKernels.directConvolutionAvailable(geometry((4, 4, 3, 1, 1, 0, 16))))  // pointwise: GEMM
+        // On an AVX2 + FMA machine (every x86-64 CI runner here) the narrow layer takes the direct path.
+        #if arch(x86_64)
+        XCTAssertTrue(ConvKernels.directConvolutionAvailable(narrow))
+        #endif
+    }
+
+    func testKnownAnswer() {
+        // A 3×3 single-channel image, 2×2 kernel of ones, no padding: sums of 2×2 windows.
+        let g = ConvGeometry(height: 3, width: 3, inChannels: 1, kernelHeight: 2, kernelWidth: 2, stride: 1, padding: 0,
+                             outChannels: 1)
+        let layer = Conv2D(name: "c", geometry: g, weight: [1, 1, 1, 1], bias: [0.5])
+        XCTAssertEqual(outputOf(layer, [1, 2, 3, 4, 5, 6, 7, 8, 9], batch: 1), [12.5, 16.5, 24.5, 28.5])
+    }
+
+    func testLinearIsAMatrixProduct() {
+        // x = [1, 2], W = [[1, 2, 3], [4, 5, 6]] (D×units), b = [0.5, 0, -1] → [9.5, 12, 14]
+        let layer = Linear(name: "fc", inputCount: 2, units: 3, weight: [1, 2, 3, 4, 5, 6], bias: [0.5, 0, -1])
+        XCTAssertEqual(outputOf(layer, [1, 2], batch: 1), [9.5, 12, 14])
+        var random = SeededRandom(seed: 3)
+        checkGradients(Linear(name: "fc", inputCount: 6, units: 4, bias: true, random: &random),
+                       input: randomValues(18, seed: 4), batch: 3)
+    }
+}
