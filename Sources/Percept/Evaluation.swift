@@ -77,3 +77,17 @@ extension Evaluation {
         return CaptionedGrid(columns: 8, scale: dataset.width <= 48 ? 2 : 1).render(cells)
     }
 }
+
+extension ConfusionMatrix {
+    /// The matrix as a heatmap (true labels down, predictions across, counts in the cells, the
+    /// diagonal outlined): `confusion.svg` / `.png` of `percept evaluate --output`.
+    public func heatmap() throws -> Heatmap {
+        let largest = Double(max(1, counts.flatMap { $0 }.max() ?? 1))
+        // Wide enough for the longest label in the 6-pixel raster font, so column labels never overlap.
+        let width = max(44, min(130, (classNames.map(\.count).max() ?? 0) * 6 + 10))
+        return try Heatmap(title: "Confusion matrix", rowTitle: "true label", columnTitle: "predicted label",
+                           rowLabels: classNames, columnLabels: classNames,
+                           values: counts.map { $0.map { Double($0) } }, format: .integer, range: 0...largest,
+                           highlighted: classNames.indices.map { ($0, $0) }, cellWidth: width, cellHeight: 26)
+    }
+}

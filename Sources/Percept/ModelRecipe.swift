@@ -3,6 +3,7 @@ import PerceptCore
 import PerceptData
 import PerceptEvaluation
 import PerceptModels
+import PerceptNetwork
 
 /// A model family and its hyper-parameters: what `percept train --model …` describes.
 public enum ModelRecipe: Sendable {
@@ -10,12 +11,21 @@ public enum ModelRecipe: Sendable {
     case nearestClassMean
     /// k-nearest neighbours in pixel space.
     case kNearestNeighbors(k: Int, metric: DistanceMetric, weighting: KNearestNeighbors.Weighting = .uniform)
+    /// f(x) = Wx + b with the multiclass SVM (hinge) or softmax loss, minibatch SGD.
+    case linear(loss: ClassificationLoss, features: ImageFeatures, preprocessing: Preprocessing, options: SGDOptions)
+    /// affine – ReLU – affine – softmax.
+    case twoLayerNet(hiddenSize: Int, features: ImageFeatures, preprocessing: Preprocessing, options: SGDOptions)
+    /// A convolutional network trained by the CNN engine.
+    case convNet(architecture: Architecture, options: TrainingOptions, resume: Bool)
 
     /// The short name used on the command line and in reports.
     public var name: String {
         switch self {
         case .nearestClassMean: return "ncm"
         case .kNearestNeighbors: return "knn"
+        case let .linear(loss, _, _, _): return loss == .hinge ? "svm" : "softmax"
+        case .twoLayerNet: return "mlp"
+        case let .convNet(architecture, _, _): return "cnn (\(architecture.name))"
         }
     }
 }
@@ -29,7 +39,11 @@ public struct TrainedModel: Sendable {
 }
 
 /// Fits `recipe` on `train` and measures it on `validation` (which it never trains on).
-public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?) throws -> TrainedModel {
+///
+/// `progress` receives a line now and then for families that train for a while (SGD epochs,
+/// CNN steps); throwing from it stops training.
+public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?,
+                  progress: ((String) throws -> Void)? = nil) throws -> TrainedModel {
     let start = DispatchTime.now()
     let model: any ArchivableModel
     switch recipe {
@@ -41,6 +55,25 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
         var knn = KNearestNeighbors(k: k, metric: metric, weighting: weighting)
         try knn.fit(train)
         model = knn
+    case let .linear(loss, features, preprocessing, options):
+        var linear = LinearClassifier(loss: loss, features: features, preprocessing: preprocessing, options: options)
+        let history = try linear.fit(train, validation: validation)
+        try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
+        model = linear
+    case let .twoLayerNet(hiddenSize, features, preprocessing, options):
+        var net = TwoLayerNet(hiddenSize: hiddenSize, features: features, preprocessing: preprocessing, options: options)
+        let history = try net.fit(train, validation: validation)
+        try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
+        model = net
+    case let .convNet(architecture, options, resume):
+        let result = try Trainer(architecture: architecture, options: options)
+            .fit(train: train, validation: validation, resume: resume) { step in
+                try progress?(String(format: "epoch %d/%d step %d/%d  loss %.3f  acc %.1f%%  %.0f img/s  ETA %.0f s",
+                                     step.epoch, step.epochs, step.step, step.stepsPerEpoch, step.loss,
+                                     step.accuracy * 100, step.imagesPerSecond, step.secondsRemaining)
+                               + (step.validationAccuracy.map { String(format: "  val %.1f%%", $0 * 100) } ?? ""))
+            }
+        model = result.model
     }
     var validationAccuracy: Double?
     if let validation, !validation.isEmpty {

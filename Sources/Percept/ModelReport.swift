@@ -149,6 +149,13 @@ public struct ModelReport {
                             + "lines the means, bars one standard deviation.")
             count += 1
         }
+        if let linear = model.model as? LinearClassifier, linear.features.isPixels {
+            let templates = try TemplateGrid().render(linear)
+            figures.png(try templates.pngData(), width: templates.width, alt: "class templates",
+                        caption: "The visual view of the linear classifier: each class's row of W as an image, "
+                            + "rescaled to 0–255 — one template per class.")
+            count += 1
+        }
         guard count > 0 else { return }
         page.heading("The model's own pictures", level: 2, id: "pictures")
         page.append(figures)

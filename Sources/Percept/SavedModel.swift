@@ -10,6 +10,7 @@ public struct SavedModel: Sendable {
     /// Every family a model file can hold, by its `kind`.
     public static let families: [any ArchivableModel.Type] = [
         NearestClassMean.self, KNearestNeighbors.self, NearestNeighbor.self, LinearClassifier.self, TwoLayerNet.self,
+        ConvNetClassifier.self,
     ]
 
     public let model: any ArchivableModel

@@ -138,6 +138,27 @@ final class WorkflowTests: XCTestCase {
         XCTAssertEqual((try json(evaluated.stdout)["evaluation"] as? [String: Any])?["images"] as? Int, 6)
     }
 
+    func testEveryTrainableFamilySavesAModelThatPredicts() throws {
+        for (family, extra) in [("svm", ["--epochs", "2"]), ("softmax", ["--epochs", "2"]),
+                                ("mlp", ["--epochs", "2", "--hidden", "8"]), ("cnn", ["--arch", "tiny", "--epochs", "1"]),
+                                ("knn", ["--k", "3", "--metric", "cosine"])] {
+            let path = "\(folder)/\(family).percept"
+            let run = try runPercept(["train", "\(folder)/data", "--model", family, "-o", path, "--json"] + extra)
+            XCTAssertEqual(run.status, 0, "\(family): \(run.stderr)")
+            let accuracy = try json(run.stdout)["validationAccuracy"] as? Double ?? -1
+            XCTAssertTrue((0...1).contains(accuracy), "\(family): \(accuracy)")
+            let predicted = try runPercept(["predict", path, "\(folder)/data/blue/0.png", "--json"])
+            XCTAssertEqual(predicted.status, 0, "\(family): \(predicted.stderr)")
+            XCTAssertTrue(predicted.stdout.contains("\"label\""), "\(family): \(predicted.stdout)")
+        }
+        // The colours are easy: the linear softmax must find them (chance is 1/3).
+        let evaluated = try runPercept(["evaluate", "\(folder)/softmax.percept", "\(folder)/data", "--split", "all", "--json"])
+        XCTAssertGreaterThan((try json(evaluated.stdout)["evaluation"] as? [String: Any])?["accuracy"] as? Double ?? 0, 0.8)
+        let badArch = try runPercept(["train", "\(folder)/data", "--model", "cnn", "--arch", "\(folder)/nope.json"])
+        XCTAssertEqual(badArch.status, 2)
+        XCTAssertTrue(badArch.stderr.contains("nope.json"), badArch.stderr)
+    }
+
     func testBadFlagsAreUsageErrors() throws {
         let run = try runPercept(["train", "\(folder)/data", "--model", "forest"])
         XCTAssertEqual(run.status, 1)

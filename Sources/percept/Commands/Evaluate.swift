@@ -33,7 +33,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Seed of the split (default: the one the model was trained with).")
     var seed: UInt64?
 
-    @Option(name: .shortAndLong, help: "Folder for the confusion matrix and the most confident mistakes (PNG).")
+    @Option(name: .shortAndLong, help: "Folder for the confusion matrix (SVG, PNG) and the most confident mistakes (PNG).")
     var output: String?
 
     @Flag(help: "Stop at the first unreadable image instead of reporting it and going on.")
@@ -75,6 +75,10 @@ struct Evaluate: ParsableCommand {
         var written: [String] = []
         if let output {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            let heatmap = try evaluation.confusion.heatmap()
+            try AtomicFile.write(heatmap.svg(), to: "\(output)/confusion.svg")
+            try AtomicFile.write(Data(try heatmap.pngData()), to: "\(output)/confusion.png")
+            written += ["\(output)/confusion.svg", "\(output)/confusion.png"]
             if !evaluation.mistakes.isEmpty {
                 let path = "\(output)/mistakes.png"
                 try AtomicFile.write(Data(try evaluation.mistakeSheet(dataset).pngData()), to: path)

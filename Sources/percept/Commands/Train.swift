@@ -16,10 +16,14 @@ struct Train: ParsableCommand {
             Examples:
               percept train ~/photos --model knn --k 5 --metric l1 -o photos.percept
               percept train cifar10.pack --model ncm -o baseline.percept --json
+              percept train cifar10.pack --model softmax --lr 1e-2 --reg 1e-3 --epochs 14 -o softmax.percept
+              percept train cifar10.pack --model mlp --features hog-color --hidden 500 --lr 3e-2 -o mlp.percept
+              percept train cifar10.pack --model cnn --arch resnet20 --epochs 30 --checkpoint run.ckpt -o cnn.percept
+              percept train photos/ --model cnn --arch my-net.json --resume --checkpoint run.ckpt
             """)
 
     enum Family: String, ExpressibleByArgument, CaseIterable {
-        case knn, ncm
+        case knn, ncm, svm, softmax, mlp, cnn
     }
 
     @Argument(help: "The labelled images.")
@@ -40,6 +44,36 @@ struct Train: ParsableCommand {
     @Option(help: "k-NN: how neighbours vote, uniform or distance (nearer votes count more).")
     var weighting: KNearestNeighbors.Weighting = .uniform
 
+    @Option(help: "svm/softmax/mlp/cnn: learning rate (default: one suited to the family and features).")
+    var lr: Double?
+
+    @Option(help: "svm/softmax/mlp: L2 regularisation strength; cnn: weight decay.")
+    var reg: Double?
+
+    @Option(help: "svm/softmax/mlp/cnn: passes over the training images.")
+    var epochs: Int?
+
+    @Option(help: "svm/softmax/mlp/cnn: images per minibatch.")
+    var batch: Int?
+
+    @Option(help: "svm/softmax/mlp: input features, pixels or hog-color.")
+    var features = "pixels"
+
+    @Option(help: "mlp: hidden units.")
+    var hidden = 500
+
+    @Option(help: "cnn: a built-in architecture (airbench94, resnet20, tiny) or a JSON architecture file.")
+    var arch = "tiny"
+
+    @Option(help: "cnn: checkpoint file, written atomically after every epoch.")
+    var checkpoint: String?
+
+    @Flag(help: "cnn: continue from --checkpoint if it exists.")
+    var resume = false
+
+    @Flag(help: "cnn: average the scores of each image and its mirror image at prediction.")
+    var testTimeFlip = false
+
     @Option(help: "Fraction of the training images held out for validation when DATA has no validation split.")
     var validation = 0.1
 
@@ -56,15 +90,51 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard k >= 1 else { throw ValidationError("--k must be at least 1 (got \(k))") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive number (got \(lr))") }
+        if let reg, !(reg >= 0 && reg.isFinite) { throw ValidationError("--reg must be zero or positive (got \(reg))") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1 (got \(epochs))") }
+        if let batch, batch < 1 { throw ValidationError("--batch must be at least 1 (got \(batch))") }
+        guard hidden >= 1 else { throw ValidationError("--hidden must be at least 1 (got \(hidden))") }
+        if resume && checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         guard validation > 0, validation < 1 else {
             throw ValidationError("--validation must lie strictly between 0 and 1 (got \(validation)), e.g. 0.1")
         }
     }
 
-    var recipe: ModelRecipe {
+    func recipe() throws -> ModelRecipe {
+        let featureSet = try ImageFeatures(name: features)
+        let onPixels = featureSet.isPixels
+        // Defaults measured on CIFAR-10 (Benchmarks/RESULTS.md, issue 4).
+        func sgd(_ rate: Double, _ strength: Double, decay: Float, epochs defaultEpochs: Int) -> SGDOptions {
+            SGDOptions(learningRate: Float(lr ?? rate), regularization: Float(reg ?? strength), learningRateDecay: decay,
+                       batchSize: batch ?? 200, epochs: epochs ?? defaultEpochs, seed: seed, threads: loading.threads)
+        }
         switch model {
         case .knn: return .kNearestNeighbors(k: k, metric: metric, weighting: weighting)
         case .ncm: return .nearestClassMean
+        case .svm:
+            return .linear(loss: .hinge, features: featureSet, preprocessing: onPixels ? .meanImage : .featureStandardization,
+                           options: sgd(onPixels ? 1e-3 : 1e-2, onPixels ? 1e-4 : 1e-3, decay: onPixels ? 0.8 : 0.9, epochs: 14))
+        case .softmax:
+            return .linear(loss: .softmax, features: featureSet, preprocessing: onPixels ? .meanImage : .featureStandardization,
+                           options: sgd(onPixels ? 1e-2 : 3e-2, 1e-3, decay: onPixels ? 0.8 : 0.9, epochs: 14))
+        case .mlp:
+            return .twoLayerNet(hiddenSize: hidden, features: featureSet,
+                                preprocessing: onPixels ? .channelStandardization : .featureStandardization,
+                                options: sgd(onPixels ? 1e-2 : 3e-2, 1e-3, decay: 0.9, epochs: 10))
+        case .cnn:
+            let architecture: Architecture
+            if let named = Architecture.named(arch) { architecture = named } else { architecture = try Architecture.load(arch) }
+            var options = TrainingOptions()
+            options.seed = seed
+            if let threads = loading.threads { options.threads = threads }
+            if let epochs { options.epochs = epochs }
+            if let batch { options.batchSize = batch }
+            if let lr { options.schedule = LearningRateSchedule(peak: lr, shape: options.schedule.shape, warmupSteps: options.schedule.warmupSteps) }
+            if let reg { options.weightDecay = Float(reg) }
+            options.checkpointPath = checkpoint
+            options.testTimeFlip = testTimeFlip
+            return .convNet(architecture: architecture, options: options, resume: resume)
         }
     }
 
@@ -78,10 +148,14 @@ struct Train: ParsableCommand {
         let (splits, notes) = try loaded.dataset.standardSplits(seed: seed, validationFraction: validation)
         for note in notes { Terminal.info("note: \(note)") }
         guard !splits.train.isEmpty else { throw PerceptError.invalidData("the training split is empty", path: data) }
+        let recipe = try recipe()
         Terminal.info("training \(recipe.name) on \(splits.train.count) images of \(splits.train.classCount) labels, "
                       + "validating on \(splits.validation.count)")
 
-        let trained = try Percept.train(recipe, on: splits.train, validation: splits.validation)
+        let trained = try Percept.train(recipe, on: splits.train, validation: splits.validation) { line in
+            Terminal.progress(line)
+        }
+        Terminal.endProgress()
         var metadata = [
             "dataset": data, "seed": String(seed), "trainImages": String(splits.train.count),
             "validationImages": String(splits.validation.count), "testImages": String(splits.test.count),
