@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import PerceptCore
 import PerceptData
 import PerceptEvaluation
@@ -36,6 +37,15 @@ public struct TrainedModel: Sendable {
     /// Accuracy on the validation split; nil when there was none.
     public var validationAccuracy: Double?
     public var seconds: Double
+    /// The training curves as JSON (the family's own history type), for reports; nil for
+    /// families that do not iterate (k-NN, nearest class mean).
+    public var historyJSON: String?
+}
+
+private func json<T: Encodable>(_ value: T) -> String? {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
 }
 
 /// Fits `recipe` on `train` and measures it on `validation` (which it never trains on).
@@ -46,6 +56,7 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
                   progress: ((String) throws -> Void)? = nil) throws -> TrainedModel {
     let start = DispatchTime.now()
     let model: any ArchivableModel
+    var historyJSON: String?
     switch recipe {
     case .nearestClassMean:
         var ncm = NearestClassMean()
@@ -58,11 +69,13 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
     case let .linear(loss, features, preprocessing, options):
         var linear = LinearClassifier(loss: loss, features: features, preprocessing: preprocessing, options: options)
         let history = try linear.fit(train, validation: validation)
+        historyJSON = json(history)
         try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
         model = linear
     case let .twoLayerNet(hiddenSize, features, preprocessing, options):
         var net = TwoLayerNet(hiddenSize: hiddenSize, features: features, preprocessing: preprocessing, options: options)
         let history = try net.fit(train, validation: validation)
+        historyJSON = json(history)
         try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
         model = net
     case let .convNet(architecture, options, resume):
@@ -74,11 +87,12 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
                                + (step.validationAccuracy.map { String(format: "  val %.1f%%", $0 * 100) } ?? ""))
             }
         model = result.model
+        historyJSON = json(result.history)
     }
     var validationAccuracy: Double?
     if let validation, !validation.isEmpty {
         validationAccuracy = try accuracy(predicted: model.predict(validation), truth: validation.labels)
     }
     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-    return TrainedModel(model: model, validationAccuracy: validationAccuracy, seconds: seconds)
+    return TrainedModel(model: model, validationAccuracy: validationAccuracy, seconds: seconds, historyJSON: historyJSON)
 }

@@ -4,6 +4,7 @@ import PerceptData
 import PerceptEvaluation
 import PerceptImage
 import PerceptModels
+import PerceptNetwork
 import PerceptReports
 
 /// The one-page HTML report on a model, and on a dataset when one is given: what
@@ -123,6 +124,28 @@ public struct ModelReport {
         }
     }
 
+    /// The loss and accuracy curves stored by `percept train` (metadata "history"), in the
+    /// shape of the model's family: SGD epochs for linear models, epochs against wall time for CNNs.
+    private func trainingCharts() -> [LineChart] {
+        guard let data = model.metadata["history"]?.data(using: .utf8) else { return [] }
+        if model.model is ConvNetClassifier, let history = try? JSONDecoder().decode(PerceptNetwork.TrainingHistory.self, from: data) {
+            func series(_ name: String, _ color: RGB, _ values: [(Double, Double?)]) -> LineChart.Series {
+                LineChart.Series(name: name, color: color, points: values.compactMap { x, y in
+                    y.map { LineChart.Point(x: x, samples: [], mean: $0 * 100, spread: 0) }
+                })
+            }
+            let epochs = history.epochs
+            return [LineChart(title: "Accuracy against wall time", xLabel: "seconds", yLabel: "accuracy (%)", series: [
+                series("train", RGB(70, 120, 190), epochs.map { ($0.elapsedSeconds, $0.trainAccuracy) }),
+                series("validation", RGB(210, 90, 40), epochs.map { ($0.elapsedSeconds, $0.validationAccuracy) }),
+            ])]
+        }
+        if let history = try? JSONDecoder().decode(PerceptModels.TrainingHistory.self, from: data), history.iterations > 0 {
+            return [LineChart(lossHistory: history), LineChart(accuracyHistory: history)]
+        }
+        return []
+    }
+
     /// A spread of up to 8 query images, each with its 10 nearest training images.
     private func retrievalGrid(_ knn: KNearestNeighbors, training: Dataset, queries: Dataset) throws -> Image {
         let chosen = Array(Swift.stride(from: 0, to: queries.count, by: max(1, queries.count / 8)).prefix(8))
@@ -147,6 +170,10 @@ public struct ModelReport {
             figures.svg(LineChart(crossValidation: result).svg(),
                         caption: "k-NN cross-validation: accuracy against k for each metric; dots are folds, "
                             + "lines the means, bars one standard deviation.")
+            count += 1
+        }
+        for chart in trainingCharts() {
+            figures.svg(chart.svg(), caption: "Training curves recorded when the model was trained.")
             count += 1
         }
         if let linear = model.model as? LinearClassifier, linear.features.isPixels {

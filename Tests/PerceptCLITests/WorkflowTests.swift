@@ -154,6 +154,10 @@ final class WorkflowTests: XCTestCase {
         // The colours are easy: the linear softmax must find them (chance is 1/3).
         let evaluated = try runPercept(["evaluate", "\(folder)/softmax.percept", "\(folder)/data", "--split", "all", "--json"])
         XCTAssertGreaterThan((try json(evaluated.stdout)["evaluation"] as? [String: Any])?["accuracy"] as? Double ?? 0, 0.8)
+        // The training curves travel in the model file into the report.
+        let report = try runPercept(["report", "\(folder)/softmax.percept", "-o", "\(folder)/softmax.html"])
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertTrue(try String(contentsOfFile: "\(folder)/softmax.html", encoding: .utf8).contains("Training curves"))
         let badArch = try runPercept(["train", "\(folder)/data", "--model", "cnn", "--arch", "\(folder)/nope.json"])
         XCTAssertEqual(badArch.status, 2)
         XCTAssertTrue(badArch.stderr.contains("nope.json"), badArch.stderr)

@@ -163,6 +163,7 @@ struct Train: ParsableCommand {
             "recipe": recipe.name, "validationFraction": String(validation),
         ]
         if let accuracy = trained.validationAccuracy { metadata["validationAccuracy"] = String(accuracy) }
+        if let history = trained.historyJSON { metadata["history"] = history }
         try ModelFile.write(trained.model, to: output, resizeMode: loading.resize.rawValue, metadata: metadata)
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
 

@@ -35,7 +35,7 @@ struct TuneNearestNeighbors: ParsableCommand {
     @Option(name: .customLong("k"), help: "Values of k to try, comma-separated.")
     var kList = "1,3,5,7,10,20,50,100"
 
-    @Option(name: .customLong("metric"), help: "Distance metrics to try, comma-separated: l1, l2.")
+    @Option(name: .customLong("metric"), help: "Distance metrics to try, comma-separated: l1, l2, cosine.")
     var metricList = "l1,l2"
 
     @Option(help: "Number of cross-validation folds (at least 2; at most the smallest class's size).")
@@ -88,7 +88,7 @@ struct TuneNearestNeighbors: ParsableCommand {
         let names = metricList.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let values = names.map { DistanceMetric(rawValue: $0) }
         guard !values.isEmpty, values.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--metric takes l1 and/or l2 separated by commas, e.g. l1,l2 (got \(metricList))")
+            throw ValidationError("--metric takes l1, l2 and/or cosine separated by commas, e.g. l1,l2 (got \(metricList))")
         }
         return values.compactMap { $0 }
     }
