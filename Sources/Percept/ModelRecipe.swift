@@ -48,6 +48,13 @@ private func json<T: Encodable>(_ value: T) -> String? {
     return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
 }
 
+/// Tells `progress` how an SGD fit ended and returns its history as JSON for the model file.
+private func reportSGD(_ history: PerceptModels.TrainingHistory, _ progress: ((String) throws -> Void)?) throws -> String? {
+    try progress?("\(history.epochLosses.count) epochs, final loss "
+                  + (history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a"))
+    return json(history)
+}
+
 /// Fits `recipe` on `train` and measures it on `validation` (which it never trains on).
 ///
 /// `progress` receives a line now and then for families that train for a while (SGD epochs,
@@ -68,15 +75,11 @@ public func train(_ recipe: ModelRecipe, on train: Dataset, validation: Dataset?
         model = knn
     case let .linear(loss, features, preprocessing, options):
         var linear = LinearClassifier(loss: loss, features: features, preprocessing: preprocessing, options: options)
-        let history = try linear.fit(train, validation: validation)
-        historyJSON = json(history)
-        try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
+        historyJSON = try reportSGD(try linear.fit(train, validation: validation), progress)
         model = linear
     case let .twoLayerNet(hiddenSize, features, preprocessing, options):
         var net = TwoLayerNet(hiddenSize: hiddenSize, features: features, preprocessing: preprocessing, options: options)
-        let history = try net.fit(train, validation: validation)
-        historyJSON = json(history)
-        try progress?("\(history.validationAccuracies.count) epochs, final loss \(history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")")
+        historyJSON = try reportSGD(try net.fit(train, validation: validation), progress)
         model = net
     case let .convNet(architecture, options, resume):
         let result = try Trainer(architecture: architecture, options: options)

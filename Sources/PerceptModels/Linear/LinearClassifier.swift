@@ -65,10 +65,9 @@ public struct LinearClassifier: Classifier {
     @discardableResult
     public mutating func fit(_ train: Dataset, validation: Dataset? = nil) throws -> TrainingHistory {
         try options.validate()
-        let data = try PreparedData.training(train, features: features, preprocessing: preprocessing,
-                                             seed: options.seed, threads: options.threads)
-        let held = try validation.map { try PreparedData.applying(data.pipeline, to: $0, threads: options.threads) }
-        return try fit(data, validation: held)
+        let prepared = try PreparedData.trainingAndValidation(train, validation: validation, features: features,
+                                                              preprocessing: preprocessing, options: options)
+        return try fit(prepared.train, validation: prepared.validation)
     }
 
     /// Fits the weights on prepared features (reuse one preparation across many settings).
