@@ -31,6 +31,11 @@ func benchCNN(options: [String]) throws {
     if let budget = optionValue(options, "--column-budget").flatMap(Int.init) {
         for case let conv as Conv2D in allLayers(network.layers) { conv.columnBudget = budget }
     }
+    if let budget = optionValue(options, "--winograd-budget").flatMap(Int.init) {
+        for case let conv as Conv2D in allLayers(network.layers) { conv.winogradBudget = budget }
+    }
+    let winograd = optionValue(options, "--winograd") != "off"
+    for case let conv as Conv2D in allLayers(network.layers) { conv.allowsWinograd = winograd }
     var random = SeededRandom(seed: 2)
     let input = FloatBuffer(capacity: batch * shape.count)
     for i in 0..<(batch * shape.count) { input.pointer[i] = random.nextGaussian() }
@@ -52,7 +57,7 @@ func benchCNN(options: [String]) throws {
         for _ in 0..<steps { times.append(seconds { trainStep() }) }
         let best = times.min() ?? 1, median = times.sorted()[times.count / 2]
         emit(["tool": "percept-cnn-train", "arch": architecture.name, "batch": batch, "threads": threads,
-              "parallelism": "\(parallelism)",
+              "parallelism": "\(parallelism)", "winograd": winograd,
               "seconds_per_step": median, "images_per_second": Double(batch) / median,
               "best_images_per_second": Double(batch) / best,
               "gflops": 3 * flops * Double(batch) / median / 1e9, "all": times,

@@ -1,51 +1,64 @@
 // percept-bench cnn-train: a real training run on a pack (CIFAR-10), validation accuracy against
 // wall time as JSON lines — the accuracy-in-wall-time benchmark of Benchmarks/RESULTS.md.
 //
-//   percept-bench cnn-train PACK [--arch airbench94] [--epochs 10] [--batch 512] [--lr 0.75]
-//        [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--validation 5000] [--seed 1]
-//        [--threads 2] [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta]
+//   percept-bench cnn-train PACK [--recipe airbench94] [--arch airbench94] [--epochs 10] [--batch 512]
+//        [--lr 0.75] [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--seed 1] [--threads 2]
+//        [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta none|flip|flip-translate] [--save MODEL]
+//
+// Validation: the 5,000 pack items whose index is a multiple of 10 (500 per class on a CIFAR-10
+// pack, which lists images class by class), as in the linear benchmark and the PyTorch peer
+// (peers/torch_airbench.py); training: the other 45,000. With --recipe airbench94 the options
+// are TrainingOptions.airbench94 and only --epochs/--threads/--seed/--time-limit apply.
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptModels
 import PerceptNetwork
 
 func benchCNNTrain(pack: String, options: [String]) throws {
     func value<T: LosslessStringConvertible>(_ name: String, _ fallback: T) -> T {
         optionValue(options, name).flatMap(T.init) ?? fallback
     }
+    let processStart = Date()
     let dataset = try PackFile.load(pack)
-    let validationCount = value("--validation", 5000)
-    let seed: UInt64 = value("--seed", 1)
-    // Hold out `validationCount` images chosen by a seeded shuffle.
-    var random = SeededRandom(seed: seed ^ 0xC1FA_2010)
-    let order = Array(0..<dataset.count).shuffled(using: &random)
-    let validation = dataset.subset(Array(order.prefix(validationCount)))
-    let train = dataset.subset(Array(order.dropFirst(validationCount)))
+    let validation = dataset.subset(Array(stride(from: 0, to: dataset.count, by: 10)))
+    let train = dataset.subset((0..<dataset.count).filter { $0 % 10 != 0 })
     let archName = optionValue(options, "--arch") ?? "airbench94"
     let architecture = try Architecture.named(archName) ?? Architecture.load(archName)
-    var o = TrainingOptions()
-    o.epochs = value("--epochs", 10)
-    o.batchSize = value("--batch", 512)
-    o.momentum = value("--momentum", Float(0.85))
-    o.nesterov = true
-    o.weightDecay = value("--weight-decay", Float(5e-4))
-    o.labelSmoothing = value("--smoothing", Float(0.2))
-    o.schedule = LearningRateSchedule(peak: value("--lr", 0.75), shape: .oneCycle(start: 0.2, peakAt: 0.23, final: 0.07))
-    o.augmentation = Augmentation(translate: 2, flip: true, cutout: value("--cutout", 0))
-    o.seed = seed
+    var o: TrainingOptions
+    if optionValue(options, "--recipe") == "airbench94" {
+        o = TrainingOptions.airbench94(epochs: value("--epochs", 10))
+    } else {
+        o = TrainingOptions()
+        o.epochs = value("--epochs", 10)
+        o.batchSize = value("--batch", 512)
+        o.momentum = value("--momentum", Float(0.85))
+        o.nesterov = true
+        o.weightDecay = value("--weight-decay", Float(5e-4))
+        o.labelSmoothing = value("--smoothing", Float(0.2))
+        o.schedule = LearningRateSchedule(peak: value("--lr", 0.75), shape: .oneCycle(start: 0.2, peakAt: 0.23, final: 0.07))
+        o.augmentation = Augmentation(translate: 2, flip: true, cutout: value("--cutout", 0))
+    }
+    if let tta = optionValue(options, "--tta") {
+        guard let views = TestTimeAugmentation(rawValue: tta) else {
+            throw PerceptError.invalidArgument("--tta must be none, flip or flip-translate")
+        }
+        o.testTimeAugmentation = views
+    }
+    o.seed = value("--seed", UInt64(1))
     o.threads = value("--threads", 2)
-    o.testTimeFlip = options.contains("--tta")
     o.timeLimit = optionValue(options, "--time-limit").flatMap(Double.init)
     o.checkpointPath = optionValue(options, "--checkpoint")
     emit(["event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
+          "recipe": optionValue(options, "--recipe") ?? "flags", "tta": o.testTimeAugmentation.rawValue,
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
     fflush(nil)  // each line reaches the log as it happens, so a run can be followed
     var lastReport = 0.0
-    let start = Date()
     let result = try Trainer(architecture: architecture, options: o).fit(
         train: train, validation: validation, resume: options.contains("--resume")) { p in
-        let now = Date().timeIntervalSince(start)
+        // Wall time from the process start: loading, whitening and every validation included.
+        let now = Date().timeIntervalSince(processStart)
         if let accuracy = p.validationAccuracy {
             emit(["event": "epoch", "epoch": p.epoch, "validation_accuracy": accuracy, "train_loss": p.loss,
                   "train_accuracy": p.accuracy, "wall_seconds": now, "images_per_second": p.imagesPerSecond])
@@ -57,6 +70,12 @@ func benchCNNTrain(pack: String, options: [String]) throws {
                   "eta_seconds": p.secondsRemaining, "wall_seconds": now])
             fflush(nil)
         }
+    }
+    emit(["event": "end", "wall_seconds": Date().timeIntervalSince(processStart),
+          "final_validation_accuracy": result.history.epochs.last?.validationAccuracy ?? 0,
+          "peak_memory_bytes": result.history.peakMemoryBytes ?? 0])
+    if let path = optionValue(options, "--save") {
+        try ModelFile.write(result.model.archive(), to: path)
     }
     if let data = try? JSONEncoder().encode(result.history), let text = String(data: data, encoding: .utf8) {
         print(text)

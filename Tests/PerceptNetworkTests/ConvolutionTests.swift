@@ -38,6 +38,7 @@ final class ConvolutionTests: XCTestCase {
             for (parallelism, threads, direct) in [(Conv2D.Parallelism.blas, 1, false), (.blas, 2, false), (.batch, 2, false),
                                                    (.batch, 3, false), (.automatic, 2, true)] {
                 let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.allowsWinograd = false  // Winograd has its own tests below
                 layer.allowsDirectConvolution = direct
                 layer.parallelism = parallelism
                 layer.threads = threads
@@ -55,7 +56,63 @@ final class ConvolutionTests: XCTestCase {
             let layer = Conv2D(name: "conv\(index)", geometry: g, bias: true, random: &random)
             layer.columnBudget = g.outHeight * g.outWidth * g.patchLength  // one image per chunk
             layer.parallelism = index % 2 == 0 ? .batch : .blas            // both ways of sharing the batch
+            layer.allowsWinograd = false
             checkGradients(layer, input: randomValues(3 * g.inputCount, seed: 7), batch: 3)
+        }
+    }
+
+    /// 3×3 stride-1 layers for Winograd: odd and even maps (edge tiles), padding 0/1/2, channel
+    /// counts below, at and past the 8-lane vectors.
+    static let winogradCases: [(Int, Int, Int, Int, Int, Int, Int)] = [
+        (5, 5, 3, 3, 1, 1, 4), (6, 7, 8, 3, 1, 1, 16), (7, 7, 11, 3, 1, 0, 9), (4, 5, 16, 3, 1, 2, 8),
+        (3, 3, 24, 3, 1, 1, 64), (8, 8, 9, 3, 1, 1, 17), (2, 2, 5, 3, 1, 1, 3),
+    ]
+
+    func testWinogradMatchesTheNaiveConvolution() {
+        for (index, c) in Self.winogradCases.enumerated() {
+            let g = geometry(c)
+            XCTAssertTrue(ConvKernels.winogradApplies(g))
+            let batch = 3
+            let input = randomValues(batch * g.inputCount, seed: UInt64(300 + index))
+            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(400 + index))
+            let bias = randomValues(g.outChannels, seed: UInt64(500 + index))
+            let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
+            for (threads, budget) in [(1, 1 << 20), (2, 1), (3, 1 << 20)] {  // budget 1: one image per chunk
+                let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.threads = threads
+                layer.winogradBudget = budget
+                assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-4, atol: 1e-4, "case \(c) ×\(threads)")
+            }
+        }
+        XCTAssertFalse(ConvKernels.winogradApplies(geometry((6, 7, 2, 3, 2, 1, 3))))  // strided
+        XCTAssertFalse(ConvKernels.winogradApplies(geometry((7, 7, 2, 5, 2, 2, 2))))  // 5×5
+    }
+
+    func testWinogradGradientsMatchFiniteDifferencesAndTheGEMMPath() {
+        for (index, c) in Self.winogradCases.enumerated() {
+            let g = geometry(c)
+            var random = SeededRandom(seed: UInt64(index))
+            let layer = Conv2D(name: "wino\(index)", geometry: g, bias: true, random: &random)
+            layer.threads = index % 2 + 1
+            layer.winogradBudget = index % 3 == 0 ? 1 : 1 << 20
+            let input = randomValues(3 * g.inputCount, seed: 9)
+            checkGradients(layer, input: input, batch: 3)
+            // The same gradients as im2col + GEMM, to rounding.
+            let dOutput = randomValues(3 * g.outputCount, seed: 10)
+            func gradients(_ winograd: Bool) -> (dx: [Float], dw: [Float]) {
+                let twin = Conv2D(name: "twin", geometry: g, weight: layer.weight.value, bias: layer.bias?.value)
+                twin.allowsWinograd = winograd
+                twin.threads = layer.threads
+                let x = FloatBuffer(capacity: input.count), dy = FloatBuffer(capacity: dOutput.count)
+                for i in input.indices { x.pointer[i] = input[i] }
+                for i in dOutput.indices { dy.pointer[i] = dOutput[i] }
+                _ = twin.forward(x, batch: 3, mode: .training)
+                let dx = twin.backward(dy, batch: 3).array(input.count)
+                return (dx, twin.weight.gradient)
+            }
+            let (fast, slow) = (gradients(true), gradients(false))
+            assertClose(fast.dx, slow.dx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
+            assertClose(fast.dw, slow.dw, rtol: 1e-4, atol: 1e-4, "dw \(c)")
         }
     }
 

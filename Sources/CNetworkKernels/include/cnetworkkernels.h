@@ -20,6 +20,33 @@ int percept_conv2d_direct_nhwc(const float *x, const float *w, float *y, size_t 
                                int height, int width, int cin, int kernel, int stride, int pad, int cout,
                                int out_height, int out_width);
 
+// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (winograd.c). A chunk of `count` images
+// has T = count·⌈OH/2⌉·⌈OW/2⌉ output tiles (tile t = (image·tilesY + ty)·tilesX + tx) and 16
+// transformed planes; the convolution is then M[ξ] = V[ξ]·U[ξ] for ξ < 16 (BLAS), and Y from M.
+
+/// V[ξ][t][c] (16 × T × C) for tiles [tile_begin, tile_end) of images [first, first + count) of
+/// x (N×H×W×C), with `pad` zeros around each image (OH = H + 2·pad − 2).
+void percept_winograd_input(const float *x, size_t first, size_t count, int height, int width, int channels, int pad,
+                            float *v, size_t tile_begin, size_t tile_end);
+
+/// y[first + …] (N×OH×OW×C) from M[ξ][t][c] (16 × T × C) for tiles [tile_begin, tile_end), plus
+/// bias[c] when bias is not NULL; overwrites y.
+void percept_winograd_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
+                             const float *bias, float *y, size_t tile_begin, size_t tile_end);
+
+/// U[ξ][ci][co] (16 × Cin × Cout) from w (3×3×Cin×Cout). With flip, the filter of the input
+/// gradient instead — w rotated by 180° with its channels swapped (3×3×Cout×Cin read from w, so
+/// U is 16 × Cout × Cin; pass cin = Cout and cout = Cin of the layer).
+void percept_winograd_weights(const float *w, int cin, int cout, int flip, float *u);
+
+/// Ĝ[ξ][t][c] (16 × T × C): the output-gradient tiles of ∂y (N×OH×OW×C) transformed by A·∂Y·Aᵀ,
+/// for the weight gradient Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] (V from `percept_winograd_input` of the layer's input).
+void percept_winograd_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
+                                      int channels, float *g, size_t tile_begin, size_t tile_end);
+
+/// dw (3×3×Cin×Cout, overwritten) = Gᵀ·Ŵ·G from Ŵ (16 × Cin × Cout).
+void percept_winograd_weight_gradient(const float *what, int cin, int cout, float *dw);
+
 #ifdef __cplusplus
 }
 #endif

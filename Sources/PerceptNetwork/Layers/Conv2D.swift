@@ -22,11 +22,19 @@ public final class Conv2D: Layer {
     public var allowsDirectConvolution = true
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
     public var columnBudget = 1 << 21
+    /// Compute 3×3 stride-1 layers by Winograd F(2×2, 3×3) (forward and input gradient) where
+    /// `ConvKernels.winogradApplies`; measured faster than im2col + GEMM and the direct kernel on
+    /// every such layer of airbench94 and ResNet-20 (RESULTS.md).
+    public var allowsWinograd = true
+    /// The most floats one worker's transformed tiles may use (16 × tiles × channels).
+    public var winogradBudget = 1 << 20
 
     private let output = FloatBuffer(), dInput = FloatBuffer()
     private var cols: [FloatBuffer] = [], partials: [FloatBuffer] = []
     private var colPointers: [UnsafeMutablePointer<Float>] = [], partialPointers: [UnsafeMutablePointer<Float>] = []
     private var input: FloatBuffer?
+    private let transformed = FloatBuffer()
+    private var winogradV: [FloatBuffer] = [], winogradM: [FloatBuffer] = [], winogradW: [FloatBuffer] = []
 
     /// A convolution with explicit weights (K_H×K_W×Cin×Cout) and optional bias (Cout).
     public init(name: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?) {
@@ -56,6 +64,29 @@ public final class Conv2D: Layer {
     }
     public var parameters: [Parameter] { [weight] + (bias.map { [$0] } ?? []) }
 
+    /// A fixed whitening filter bank (airbench): the trainer fills the weights from the training
+    /// images' patches (`Whitening`) and never trains them.
+    public var isWhitening = false {
+        didSet { weight.trainable = !isWhitening }
+    }
+
+    /// Makes the first min(Cin, Cout) filters pass their input channel through unchanged (a 1 at
+    /// the kernel's centre, PyTorch's `dirac_`), so a deep stack starts near the identity.
+    public func setIdentityFilters() {
+        let g = geometry
+        let (cy, cx) = (g.kernelHeight / 2, g.kernelWidth / 2)
+        for o in 0..<min(g.inChannels, g.outChannels) {
+            for ky in 0..<g.kernelHeight {
+                for kx in 0..<g.kernelWidth {
+                    for i in 0..<g.inChannels {
+                        let index = ((ky * g.kernelWidth + kx) * g.inChannels + i) * g.outChannels + o
+                        weight.value[index] = ky == cy && kx == cx && i == o ? 1 : 0
+                    }
+                }
+            }
+        }
+    }
+
     private var workers: Int {
         switch parallelism {
         case .batch: max(1, threads)
@@ -81,9 +112,35 @@ public final class Conv2D: Layer {
         return chunk
     }
 
+    private var usesWinograd: Bool { allowsWinograd && ConvKernels.winogradApplies(geometry) }
+
+    /// Winograd scratch for `g`: the transformed filters and each worker's tile buffers; returns
+    /// the pointers and the images per chunk.
+    private func prepareWinograd(_ g: ConvGeometry, batch: Int)
+        -> (v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], chunk: Int) {
+        let workers = max(1, min(threads, batch))
+        let perWorker = (batch + workers - 1) / workers
+        let chunk = ConvKernels.winogradChunk(g, batch: perWorker, floatBudget: winogradBudget)
+        let tiles = chunk * ConvKernels.winogradTiles(g)
+        transformed.reserve(16 * g.inChannels * g.outChannels)
+        while winogradV.count < workers { winogradV.append(FloatBuffer()); winogradM.append(FloatBuffer()) }
+        for w in 0..<workers {
+            winogradV[w].reserve(16 * tiles * g.inChannels)
+            winogradM[w].reserve(16 * tiles * g.outChannels)
+        }
+        return (winogradV[0..<workers].map(\.pointer), winogradM[0..<workers].map(\.pointer), chunk)
+    }
+
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         output.reserve(batch * geometry.outputCount)
+        if usesWinograd {
+            let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
+            ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: false, into: transformed.pointer)
+            ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer,
+                                        bias: bias?.value, output: output.pointer, v: v, m: m, chunk: chunk)
+            return output
+        }
         let chunk = prepareScratch(batch)
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
                             output: output.pointer, cols: colPointers, chunk: chunk, threads: threads,
@@ -94,6 +151,10 @@ public final class Conv2D: Layer {
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         guard let input else { preconditionFailure("Conv2D \(name): backward before forward") }
         if needsInputGradient { dInput.reserve(batch * geometry.inputCount) }
+        if usesWinograd {
+            backwardWinograd(input: input, dOutput: dOutput, batch: batch)
+            return dInput
+        }
         let chunk = prepareScratch(batch)
         ConvKernels.backward(geometry, input: input.pointer, batch: batch, weight: weight.value,
                              dOutput: dOutput.pointer, dWeight: &weight.gradient,
@@ -104,5 +165,28 @@ public final class Conv2D: Layer {
                                    columns: geometry.outChannels, into: &bias.gradient)
         }
         return dInput
+    }
+
+    /// dW by Winograd (no im2col at all) and, when needed, dX as the convolution of dY with the
+    /// rotated filter, also by Winograd.
+    private func backwardWinograd(input: FloatBuffer, dOutput: FloatBuffer, batch: Int) {
+        let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
+        let size = 16 * geometry.inChannels * geometry.outChannels
+        while winogradW.count < v.count { winogradW.append(FloatBuffer()) }
+        for buffer in winogradW[0..<v.count] { buffer.reserve(size) }
+        ConvKernels.winogradWeightGradient(geometry, input: input.pointer, batch: batch, dOutput: dOutput.pointer,
+                                           dWeight: &weight.gradient, v: v, m: m,
+                                           what: winogradW[0..<v.count].map(\.pointer), chunk: chunk)
+        if let bias {
+            ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
+                                   columns: geometry.outChannels, into: &bias.gradient)
+        }
+        if needsInputGradient {
+            let g = ConvKernels.winogradInputGradientGeometry(geometry)
+            let (v, m, chunk) = prepareWinograd(g, batch: batch)
+            ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: true, into: transformed.pointer)
+            ConvKernels.winogradForward(g, input: dOutput.pointer, batch: batch, u: transformed.pointer, bias: nil,
+                                        output: dInput.pointer, v: v, m: m, chunk: chunk)
+        }
     }
 }

@@ -30,9 +30,13 @@ public final class Parameter {
     /// ∂loss/∂value from the latest backward pass (overwritten, not accumulated).
     public var gradient: [Float]
     /// Whether the optimiser applies weight decay (weights yes; biases and BatchNorm no).
-    public let decays: Bool
+    public var decays: Bool
     /// Whether the optimiser updates it at all (airbench freezes BatchNorm's scale).
     public var trainable: Bool
+    /// Multiplies the optimiser's learning rate and weight decay for this array: airbench trains
+    /// BatchNorm shifts 64× faster with 1/64 the decay (`TrainingOptions.biasScaler`).
+    public var learningRateScale: Float = 1
+    public var weightDecayScale: Float = 1
 
     public init(name: String, shape: [Int], value: [Float], decays: Bool, trainable: Bool = true) {
         precondition(shape.reduce(1, *) == value.count, "Parameter \(name): shape \(shape) vs \(value.count) values")

@@ -1,19 +1,21 @@
 extension Architecture {
-    /// The CIFAR-10 speed-run network of Keller Jordan's airbench94 (2024): a 2×2 convolution stem
-    /// of width 24 with GELU, then three groups of conv3×3 → max-pool 2 → BatchNorm → GELU →
-    /// conv3×3 → BatchNorm → GELU at widths 64/256/256, a global max pool and a linear head
-    /// without bias whose logits are scaled by 1/9. BatchNorm scales are frozen at 1, as there;
-    /// 236 MFLOP forward per 32×32 image (≈708 MFLOP per training image).
+    /// The CIFAR-10 speed-run network of Keller Jordan's airbench94 (2024): a 2×2 whitening
+    /// convolution stem of width 24 (fixed filters from the training images' patch covariance,
+    /// only its bias learns) with GELU, then three groups of conv3×3 → max-pool 2 → BatchNorm →
+    /// GELU → conv3×3 → BatchNorm → GELU at widths 64/256/256 (convolutions start as identity
+    /// filters), a global max pool and a linear head without bias whose logits are scaled by 1/9.
+    /// BatchNorm scales are frozen at 1, as there; 236 MFLOP forward per 32×32 image (≈708 MFLOP
+    /// per training image). Train it with `TrainingOptions.airbench94(epochs:)`.
     public static func airbench94(widths: [Int] = [64, 256, 256], stemWidth: Int = 24) -> Architecture {
-        var layers: [LayerSpec] = [.conv(stemWidth, kernel: 2, padding: 0, bias: true, name: "stem"), .gelu]
+        var layers: [LayerSpec] = [.conv(stemWidth, kernel: 2, padding: 0, bias: true, whiten: true, name: "stem"), .gelu]
         for (index, width) in widths.enumerated() {
             let group = "block\(index + 1)"
             layers += [
-                .conv(width, name: "\(group).conv1"), .maxPool(2), .batchNorm(momentum: 0.4, epsilon: 1e-12,
-                                                                              trainableScale: false, name: "\(group).norm1"),
+                .conv(width, initialization: "identity", name: "\(group).conv1"), .maxPool(2),
+                .batchNorm(momentum: 0.4, epsilon: 1e-12, trainableScale: false, name: "\(group).norm1"),
                 .gelu,
-                .conv(width, name: "\(group).conv2"), .batchNorm(momentum: 0.4, epsilon: 1e-12,
-                                                                 trainableScale: false, name: "\(group).norm2"),
+                .conv(width, initialization: "identity", name: "\(group).conv2"),
+                .batchNorm(momentum: 0.4, epsilon: 1e-12, trainableScale: false, name: "\(group).norm2"),
                 .gelu,
             ]
         }

@@ -4,7 +4,8 @@ import PerceptCore
 /// One layer of an architecture as data: what the JSON architecture file holds and what the
 /// Swift builder produces. Only the fields a type uses are read.
 ///
-/// Types: `conv` (filters, kernel, stride = 1, padding = kernel/2, bias = false), `batchnorm`
+/// Types: `conv` (filters, kernel, stride = 1, padding = kernel/2, bias = false, initialization =
+/// "uniform" or "identity", whiten = false), `batchnorm`
 /// (momentum = 0.1, epsilon = 1e-5, trainableScale = true), `relu`, `gelu`, `maxpool` / `avgpool`
 /// (kernel, stride = kernel), `globalmaxpool`, `globalavgpool`, `flatten`, `dropout` (rate),
 /// `linear` (units, default the number of classes; bias = true), `scale` (factor), and
@@ -23,6 +24,13 @@ public struct LayerSpec: Codable, Sendable, Equatable {
     public var momentum: Float?
     public var epsilon: Float?
     public var trainableScale: Bool?
+    /// conv: "uniform" (PyTorch's default) or "identity" (airbench: the first min(Cin, Cout)
+    /// filters start as the identity, Dirac-delta kernels; the rest uniform).
+    public var initialization: String?
+    /// conv, first layer only: a fixed whitening filter bank computed from the training images
+    /// (eigenvectors of the patch covariance, ± pairs; needs filters = 2·kernel²·channels),
+    /// not trained; only its bias learns (see `TrainingOptions.whiteningBiasEpochs`).
+    public var whiten: Bool?
     public var body: [LayerSpec]?
     public var shortcut: [LayerSpec]?
 
@@ -32,8 +40,10 @@ public struct LayerSpec: Codable, Sendable, Equatable {
     }
 
     public static func conv(_ filters: Int, kernel: Int = 3, stride: Int = 1, padding: Int? = nil, bias: Bool = false,
-                            name: String? = nil) -> LayerSpec {
+                            initialization: String? = nil, whiten: Bool? = nil, name: String? = nil) -> LayerSpec {
         var spec = LayerSpec(type: "conv", name: name)
+        spec.initialization = initialization
+        spec.whiten = whiten
         spec.filters = filters
         spec.kernel = kernel
         spec.stride = stride

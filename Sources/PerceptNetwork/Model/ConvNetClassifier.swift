@@ -17,6 +17,9 @@ public struct ConvNetClassifier: ArchivableModel {
         public var normalization: Normalization
         /// Average the probabilities of each image and its mirror image.
         public var testTimeFlip: Bool
+        /// With `testTimeFlip`: also of both shifted by one pixel either way (airbench's TTA).
+        /// Optional so that files written before it existed still load.
+        public var testTimeTranslate: Bool?
     }
 
     public var settings: Settings
@@ -29,17 +32,23 @@ public struct ConvNetClassifier: ArchivableModel {
     public var threads = Parallel.defaultThreadCount
 
     public init(architecture: Architecture, normalization: Normalization, classNames: [String], inputShape: FeatureShape,
-                tensors: [String: Tensor], testTimeFlip: Bool = false) throws {
-        settings = Settings(architecture: architecture, normalization: normalization, testTimeFlip: testTimeFlip)
+                tensors: [String: Tensor], testTimeAugmentation: TestTimeAugmentation = .none) throws {
+        settings = Settings(architecture: architecture, normalization: normalization,
+                            testTimeFlip: testTimeAugmentation != .none,
+                            testTimeTranslate: testTimeAugmentation == .flipAndTranslate ? true : nil)
         self.classNames = classNames
         self.inputShape = inputShape
         self.tensors = tensors
         _ = try makeNetwork()  // refuses arrays that do not fit the architecture
     }
 
-    public var testTimeFlip: Bool {
-        get { settings.testTimeFlip }
-        set { settings.testTimeFlip = newValue }
+    /// The views averaged at prediction.
+    public var testTimeAugmentation: TestTimeAugmentation {
+        get { !settings.testTimeFlip ? .none : settings.testTimeTranslate == true ? .flipAndTranslate : .flip }
+        set {
+            settings.testTimeFlip = newValue != .none
+            settings.testTimeTranslate = newValue == .flipAndTranslate ? true : nil
+        }
     }
 
     /// A fresh network holding these weights.
@@ -58,7 +67,8 @@ public struct ConvNetClassifier: ArchivableModel {
         let network = try makeNetwork()
         network.setThreads(threads)
         return BLAS.withThreadCount(threads) { Inference.probabilities(network, dataset: dataset, normalization: settings.normalization,
-                                                                        batchSize: batchSize, flip: testTimeFlip, threads: threads) }
+                                                                        batchSize: batchSize, views: testTimeAugmentation,
+                                                                        threads: threads) }
     }
 
     public func archive() throws -> ModelArchive {
@@ -78,29 +88,50 @@ public struct ConvNetClassifier: ArchivableModel {
         try self.init(architecture: settings.architecture, normalization: settings.normalization, classNames: archive.classNames,
                       inputShape: FeatureShape(height: archive.inputShape[0], width: archive.inputShape[1],
                                                channels: archive.inputShape[2]),
-                      tensors: archive.tensors, testTimeFlip: settings.testTimeFlip)
+                      tensors: archive.tensors)
+        self.settings = settings
+    }
+}
+
+/// Which views of each image a network's predictions are averaged over.
+public enum TestTimeAugmentation: String, Codable, Sendable, CaseIterable {
+    case none
+    /// The image and its mirror image.
+    case flip
+    /// airbench's level 2: ½ of the flip average above plus ½ of the same average over the image
+    /// shifted by one pixel down-right and up-left (edges reflected): six forward passes.
+    case flipAndTranslate = "flip-translate"
+
+    /// The transforms and the weight of each one's probabilities.
+    public var views: [(transform: ImageTransform, weight: Float)] {
+        switch self {
+        case .none: [(.identity, 1)]
+        case .flip: [(.identity, 0.5), (ImageTransform(flip: true), 0.5)]
+        case .flipAndTranslate:
+            [(.identity, 0.25), (ImageTransform(flip: true), 0.25),
+             (ImageTransform(dy: -1, dx: -1), 0.125), (ImageTransform(dy: -1, dx: -1, flip: true), 0.125),
+             (ImageTransform(dy: 1, dx: 1), 0.125), (ImageTransform(dy: 1, dx: 1, flip: true), 0.125)]
+        }
     }
 }
 
 /// Batched inference shared by the classifier and the trainer's validation.
 enum Inference {
-    /// Softmax probabilities for every image, in order (N×C).
+    /// Softmax probabilities for every image, in order (N×C), averaged over `views`.
     static func probabilities(_ network: Network, dataset: Dataset, normalization: Normalization, batchSize: Int,
-                              flip: Bool, threads: Int) -> Tensor {
+                              views: TestTimeAugmentation, threads: Int) -> Tensor {
         let c = network.classCount
         var result = [Float](repeating: 0, count: dataset.count * c)
         let pipeline = BatchPipeline(dataset: dataset, batchSize: batchSize, augmentation: .none, normalization: normalization,
                                      seed: 0, shuffle: false, dropLast: false)
         pipeline.threads = threads
-        let views: [ImageTransform] = flip ? [.identity, ImageTransform(flip: true)] : [.identity]
         let batch = Batch()
         for index in 0..<pipeline.batchesPerEpoch {
             let first = index * batchSize, n = min(batchSize, dataset.count - first)
-            for view in views {
+            for (view, weight) in views.views {
                 pipeline.assemble(first..<(first + n), transform: view, into: batch)
                 let logits = network.forward(batch.images, batch: n, mode: .inference)
-                Softmax.accumulate(logits.pointer, rows: n, classes: c, weight: 1 / Float(views.count),
-                                   into: &result, offset: first * c)
+                Softmax.accumulate(logits.pointer, rows: n, classes: c, weight: weight, into: &result, offset: first * c)
             }
         }
         return Tensor(shape: [dataset.count, c], scalars: result)

@@ -55,7 +55,24 @@ struct NetworkBuilder {
                 throw fail(spec, name, position,
                            "a \(kernel)×\(kernel) kernel with padding \(padding) does not fit its \(input) input")
             }
-            return Conv2D(name: name, geometry: g, bias: spec.bias ?? false, random: &random)
+            let conv = Conv2D(name: name, geometry: g, bias: spec.bias ?? false, random: &random)
+            switch spec.initialization?.lowercased() ?? "uniform" {
+            case "uniform": break
+            case "identity": conv.setIdentityFilters()
+            case let other:
+                throw fail(spec, name, position, "unknown initialization '\(other)'; use uniform or identity")
+            }
+            if spec.whiten ?? false {
+                guard prefix.isEmpty, index == 0 else {
+                    throw fail(spec, name, position, "only the first layer can whiten (it is computed from the input images)")
+                }
+                guard filters == 2 * kernel * kernel * input.channels, stride == 1 else {
+                    throw fail(spec, name, position,
+                               "a whitening layer needs stride 1 and 2·kernel²·channels = \(2 * kernel * kernel * input.channels) filters, got \(filters)")
+                }
+                conv.isWhitening = true
+            }
+            return conv
         case "batchnorm", "bn":
             return BatchNorm(name: name, shape: input, epsilon: spec.epsilon ?? 1e-5, momentum: spec.momentum ?? 0.1,
                              trainableScale: spec.trainableScale ?? true)

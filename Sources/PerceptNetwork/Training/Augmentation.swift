@@ -8,16 +8,28 @@ public struct Augmentation: Codable, Sendable, Equatable {
     public var translate: Int
     /// Mirror left–right with probability ½.
     public var flip: Bool
+    /// With `flip`: each image is mirrored at random in the first epoch and then in every other
+    /// epoch exactly when it was not in the previous one (airbench's alternating flip), so each
+    /// pair of epochs shows both versions of every image.
+    public var alternatingFlip: Bool
     /// Side of a square set to the mean at a random place; 0 turns it off.
     public var cutout: Int
 
-    public init(translate: Int = 2, flip: Bool = true, cutout: Int = 0) {
+    public init(translate: Int = 2, flip: Bool = true, cutout: Int = 0, alternatingFlip: Bool = false) {
         self.translate = max(0, translate)
         self.flip = flip
+        self.alternatingFlip = alternatingFlip
         self.cutout = max(0, cutout)
     }
 
     public static let none = Augmentation(translate: 0, flip: false, cutout: 0)
+
+    /// The alternating flip of dataset item `item` in epoch `epoch`: a coin drawn once per item,
+    /// inverted on odd epochs.
+    public static func alternatingFlip(item: Int, epoch: Int, seed: UInt64) -> Bool {
+        var random = SeededRandom.stream(seed: seed ^ 0xF11F_0000_0000_0001, index: item)
+        return (random.next() & 1 == 1) != (epoch % 2 == 1)
+    }
 
     /// The transform of one image, from its own random stream.
     public func transform(height: Int, width: Int, random: inout SeededRandom) -> ImageTransform {

@@ -92,7 +92,11 @@ public final class BatchPipeline: @unchecked Sendable {
         let transforms = (start..<end).map { position -> ImageTransform in
             guard augmentation != .none else { return .identity }
             var random = SeededRandom.stream(seed: augmentSeed, index: epoch &* dataset.count &+ position)
-            return augmentation.transform(height: dataset.height, width: dataset.width, random: &random)
+            var t = augmentation.transform(height: dataset.height, width: dataset.width, random: &random)
+            if augmentation.flip && augmentation.alternatingFlip {
+                t.flip = Augmentation.alternatingFlip(item: order[position], epoch: epoch, seed: seed)
+            }
+            return t
         }
         batch.labels.removeAll(keepingCapacity: true)
         for i in members { batch.labels.append(dataset.labels[i]) }

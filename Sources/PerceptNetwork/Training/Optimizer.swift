@@ -34,9 +34,9 @@ public final class SGD: Optimizer {
         for p in parameters where p.trainable {
             let key = "\(p.name).velocity"
             var v = state.removeValue(forKey: key) ?? [Float](repeating: 0, count: p.count)
-            let decay = p.decays ? weightDecay : 0
+            let decay = p.decays ? weightDecay * p.weightDecayScale : 0
             let coupled = decoupledWeightDecay ? 0 : decay, decoupled = decoupledWeightDecay ? decay : 0
-            let (mu, eta, nesterov) = (momentum, learningRate, self.nesterov)
+            let (mu, eta, nesterov) = (momentum, learningRate * p.learningRateScale, self.nesterov)
             p.value.withUnsafeMutableBufferPointer { w in
                 p.gradient.withUnsafeBufferPointer { g in
                     v.withUnsafeMutableBufferPointer { v in
@@ -81,9 +81,9 @@ public final class Adam: Optimizer {
         for p in parameters where p.trainable {
             var m = state.removeValue(forKey: "\(p.name).m") ?? [Float](repeating: 0, count: p.count)
             var v = state.removeValue(forKey: "\(p.name).v") ?? [Float](repeating: 0, count: p.count)
-            let decay = p.decays ? weightDecay : 0
+            let decay = p.decays ? weightDecay * p.weightDecayScale : 0
             let coupled = decoupledWeightDecay ? 0 : decay, decoupled = decoupledWeightDecay ? decay : 0
-            let (b1, b2, eps, eta) = (beta1, beta2, epsilon, learningRate)
+            let (b1, b2, eps, eta) = (beta1, beta2, epsilon, learningRate * p.learningRateScale)
             p.value.withUnsafeMutableBufferPointer { w in
                 p.gradient.withUnsafeBufferPointer { g in
                     m.withUnsafeMutableBufferPointer { m in

@@ -45,6 +45,18 @@ public final class Trainer {
         case .adam: Adam(weightDecay: options.weightDecay, decoupledWeightDecay: options.decoupledWeightDecay)
         }
         var normalization = options.normalization ?? Trainer.channelStatistics(train)
+        let whitening = network.layers.first as? Conv2D
+        if let whitening, whitening.isWhitening {
+            try Whitening.initialize(whitening, from: train, normalization: normalization, threads: options.threads)
+        }
+        if let scaler = options.biasScaler {
+            for case let norm as BatchNorm in Trainer.allLayers(network.layers) {
+                norm.shift.learningRateScale = scaler
+                norm.shift.weightDecayScale = 1 / scaler
+                norm.shift.decays = true
+            }
+        }
+        var lookahead = options.lookahead ? Lookahead(network.parameters + network.state) : nil
         var history = TrainingHistory()
         var startEpoch = 0, globalStep = 0
         var best: [String: Tensor]?
@@ -70,6 +82,15 @@ public final class Trainer {
             try network.load(prefixed("network/"))
             optimizer.state = prefixed("optimizer/").mapValues(\.scalars)
             optimizer.stepCount = h.optimizerSteps
+            if lookahead != nil {
+                let saved = prefixed("lookahead/")
+                lookahead?.values = try (network.parameters + network.state).map { p in
+                    guard let values = saved[p.name]?.scalars else {
+                        throw PerceptError.invalidData("the checkpoint has no lookahead average for '\(p.name)'", path: path)
+                    }
+                    return values
+                }
+            }
             if average != nil {
                 let saved = prefixed("ema/")
                 average?.values = try trainableNames.map { name in
@@ -103,6 +124,9 @@ public final class Trainer {
             var epoch = startEpoch
             while epoch < options.epochs && !history.stoppedEarly {
                 pipeline.start(epoch: epoch)
+                if let whitening, whitening.isWhitening, let epochs = options.whiteningBiasEpochs {
+                    whitening.bias?.trainable = epoch < epochs
+                }
                 var lossSum = 0.0, correct = 0, seen = 0, step = 0
                 let epochStart = elapsed() - validationSeconds
                 var rate = 0.0
@@ -122,6 +146,9 @@ public final class Trainer {
                     optimizer.step(trainable, learningRate: Float(rate))
                     average?.update(trainable)
                     globalStep += 1
+                    if globalStep % Lookahead.period == 0 {
+                        lookahead?.update(network.parameters + network.state, step: globalStep, totalSteps: totalSteps)
+                    }
                     step += 1
                     lossSum += result.loss * Double(n)
                     correct += result.correct
@@ -140,12 +167,18 @@ public final class Trainer {
                                          trainAccuracy: Double(correct) / Double(max(seen, 1)), learningRate: rate,
                                          elapsedSeconds: elapsed() - validationSeconds,
                                          imagesPerSecond: Double(seen) / max(1e-9, elapsed() - validationSeconds - epochStart))
+                let last = epoch + 1 == options.epochs || outOfTime
+                // The run ends on the lookahead average: validate that, as the model will be.
+                if last { lookahead?.finish(network.parameters + network.state) }
                 if let validation {
                     let start = elapsed()
                     average?.swap(trainable)
                     defer { average?.swap(trainable) }
+                    // Earlier epochs are validated plainly (test-time views cost a pass each); the
+                    // last one the way the model will predict.
                     let (loss, accuracy) = Trainer.evaluate(network, on: validation, normalization: normalization,
-                                                            batchSize: options.batchSize, flip: options.testTimeFlip,
+                                                            batchSize: options.batchSize,
+                                                            views: last ? options.testTimeAugmentation : .none,
                                                             threads: options.threads)
                     validationSeconds += elapsed() - start
                     record.validationLoss = loss
@@ -175,14 +208,19 @@ public final class Trainer {
                     for (name, values) in zip(trainableNames, average?.values ?? []) {
                         checkpoint.arrays["ema/\(name)"] = Tensor(shape: [values.count], scalars: values)
                     }
+                    for (p, values) in zip(network.parameters + network.state, lookahead?.values ?? []) {
+                        checkpoint.arrays["lookahead/\(p.name)"] = Tensor(shape: p.shape, scalars: values)
+                    }
                     try checkpoint.write(to: path)
                 }
             }
         }
         average?.swap(trainable)
+        lookahead?.finish(network.parameters + network.state)
         let tensors = options.keepBest ? (best ?? network.tensors()) : network.tensors()
         let model = try ConvNetClassifier(architecture: architecture, normalization: normalization, classNames: train.classNames,
-                                          inputShape: inputShape, tensors: tensors, testTimeFlip: options.testTimeFlip)
+                                          inputShape: inputShape, tensors: tensors,
+                                          testTimeAugmentation: options.testTimeAugmentation)
         return TrainingResult(model: model, history: history)
     }
 
@@ -202,10 +240,10 @@ public final class Trainer {
     }
 
     /// Mean cross-entropy and accuracy of the network (inference mode) on a dataset.
-    static func evaluate(_ network: Network, on dataset: Dataset, normalization: Normalization, batchSize: Int, flip: Bool,
-                         threads: Int) -> (loss: Double, accuracy: Double) {
+    static func evaluate(_ network: Network, on dataset: Dataset, normalization: Normalization, batchSize: Int,
+                         views: TestTimeAugmentation, threads: Int) -> (loss: Double, accuracy: Double) {
         let p = Inference.probabilities(network, dataset: dataset, normalization: normalization, batchSize: batchSize,
-                                        flip: flip, threads: threads)
+                                        views: views, threads: threads)
         let c = network.classCount
         var loss = 0.0, correct = 0
         for i in 0..<dataset.count {
@@ -264,5 +302,36 @@ struct WeightAverage {
     /// Exchanges the average and the live weights (twice restores them).
     mutating func swap(_ parameters: [Parameter]) {
         for (k, p) in parameters.enumerated() { Swift.swap(&values[k], &p.value) }
+    }
+}
+
+/// airbench's lookahead (after Zhang et al. 2019): a slow average of every weight and statistic
+/// that the network is reset to every `period` steps; it trails further behind late in the run
+/// (α = 0.95⁵·(t/T)³), which averages away the noise of the final high-rate steps.
+struct Lookahead {
+    static let period = 5
+    var values: [[Float]]
+
+    init(_ arrays: [Parameter]) { values = arrays.map(\.value) }
+
+    /// w̄ ← w̄ + (1 − α)(w − w̄), then w ← w̄.
+    mutating func update(_ arrays: [Parameter], step: Int, totalSteps: Int) {
+        let progress = Double(step) / Double(max(1, totalSteps))
+        let keep = Float(pow(0.95, 5) * progress * progress * progress)
+        for (k, p) in arrays.enumerated() {
+            values[k].withUnsafeMutableBufferPointer { average in
+                p.value.withUnsafeMutableBufferPointer { w in
+                    for i in 0..<w.count {
+                        average[i] += (1 - keep) * (w[i] - average[i])
+                        w[i] = average[i]
+                    }
+                }
+            }
+        }
+    }
+
+    /// The run ends on the average (steps since the last update are dropped, as in airbench).
+    func finish(_ arrays: [Parameter]) {
+        for (k, p) in arrays.enumerated() { p.value = values[k] }
     }
 }

@@ -30,13 +30,58 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Keep an exponential moving average of the weights, w̄ ← d·w̄ + (1 − d)·w after every step,
     /// and validate and return it instead of the raw weights (Polyak averaging); nil turns it off.
     public var emaDecay: Float?
-    /// Average predictions over each image and its mirror image at validation and in the model.
-    public var testTimeFlip: Bool = false
+    /// Views whose predictions are averaged at prediction (and at the last epoch's validation).
+    public var testTimeAugmentation = TestTimeAugmentation.none
+    /// BatchNorm shifts learn with this many times the learning rate and 1/this the weight decay,
+    /// and do decay (airbench's `bias_scaler` = 64); nil: same rate, no decay.
+    public var biasScaler: Float?
+    /// airbench's lookahead: every 5 steps the weights (and BatchNorm statistics) move to an average
+    /// w̄ ← w̄ + (1 − α)(w − w̄) that follows them ever more slowly (α = 0.95⁵·(t/T)³), and the run
+    /// ends on w̄.
+    public var lookahead = false
+    /// Train a whitening layer's bias for this many epochs, then freeze it (airbench: 3); nil trains it throughout.
+    public var whiteningBiasEpochs: Int?
     /// Stop after this many seconds of training (checked between steps; what has been trained is
     /// then validated and kept like a finished epoch).
     public var timeLimit: Double?
 
     public init() {}
+
+    /// Average predictions over each image and its mirror image.
+    public var testTimeFlip: Bool {
+        get { testTimeAugmentation != .none }
+        set { testTimeAugmentation = newValue ? .flip : .none }
+    }
+
+    /// Keller Jordan's airbench94 recipe (2024) for the `airbench94` architecture, in this engine's
+    /// terms: batch 1024, Nesterov SGD with momentum 0.85, the triangular schedule 0.2 → 1 (at 20%)
+    /// → 0.07, label smoothing 0.2, ±2-pixel reflect translation with alternating flips, BatchNorm
+    /// shifts at 64× the rate, lookahead, whitening bias trained for 3 epochs, and mirror +
+    /// translate test-time augmentation. airbench sums the loss over the batch; with the mean
+    /// used here its rate 11.5/(1024·(1 + 1/(1 − 0.85))) per summed example becomes ×1024 and its
+    /// decay ÷1024.
+    public static func airbench94(epochs: Int) -> TrainingOptions {
+        var o = TrainingOptions()
+        o.epochs = epochs
+        o.batchSize = 1024
+        o.optimizer = .sgd
+        o.momentum = 0.85
+        o.nesterov = true
+        let kilostepScale = 1024 * (1 + 1 / (1 - 0.85))
+        let rate = 11.5 / kilostepScale               // per summed example, as airbench writes it
+        let decayPerStep = 0.0153 * 1024 / kilostepScale
+        o.schedule = LearningRateSchedule(peak: rate * 1024, shape: .oneCycle(start: 0.2, peakAt: 0.2, final: 0.07))
+        o.weightDecay = Float(decayPerStep / rate / 1024)
+        o.decoupledWeightDecay = false
+        o.biasScaler = 64
+        o.labelSmoothing = 0.2
+        o.augmentation = Augmentation(translate: 2, flip: true, cutout: 0, alternatingFlip: true)
+        o.lookahead = true
+        o.whiteningBiasEpochs = 3
+        o.testTimeAugmentation = .flipAndTranslate
+        o.keepBest = false
+        return o
+    }
 
     /// Throws with the offending value when an option cannot work.
     public func validate() throws {
@@ -53,6 +98,9 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         guard threads >= 1 else { throw PerceptError.invalidArgument("threads must be ≥ 1, got \(threads)") }
         if let decay = emaDecay, !(decay >= 0 && decay <= 1) {
             throw PerceptError.invalidArgument("the weight-average decay must be in [0, 1], got \(decay)")
+        }
+        if let scaler = biasScaler, !(scaler > 0 && scaler.isFinite) {
+            throw PerceptError.invalidArgument("the bias learning-rate scaler must be a positive number, got \(scaler)")
         }
         if let patience = earlyStoppingPatience, patience < 1 {
             throw PerceptError.invalidArgument("early-stopping patience must be ≥ 1 epoch, got \(patience)")

@@ -74,6 +74,9 @@ struct Train: ParsableCommand {
     @Flag(help: "cnn: average the scores of each image and its mirror image at prediction.")
     var testTimeFlip = false
 
+    @Option(help: "cnn: test-time augmentation: none, flip, or flip-translate (mirror and 1-pixel shifts; airbench94's default).")
+    var tta: String?
+
     @Option(help: "Fraction of the training images held out for validation when DATA has no validation split.")
     var validation = 0.1
 
@@ -125,7 +128,8 @@ struct Train: ParsableCommand {
         case .cnn:
             let architecture: Architecture
             if let named = Architecture.named(arch) { architecture = named } else { architecture = try Architecture.load(arch) }
-            var options = TrainingOptions()
+            // airbench94 comes with its own recipe (TrainingOptions.airbench94); others start from the defaults.
+            var options = architecture.name == "airbench94" ? TrainingOptions.airbench94(epochs: epochs ?? 10) : TrainingOptions()
             options.seed = seed
             if let threads = loading.threads { options.threads = threads }
             if let epochs { options.epochs = epochs }
@@ -133,7 +137,13 @@ struct Train: ParsableCommand {
             if let lr { options.schedule = LearningRateSchedule(peak: lr, shape: options.schedule.shape, warmupSteps: options.schedule.warmupSteps) }
             if let reg { options.weightDecay = Float(reg) }
             options.checkpointPath = checkpoint
-            options.testTimeFlip = testTimeFlip
+            if testTimeFlip { options.testTimeAugmentation = .flip }
+            if let tta {
+                guard let views = TestTimeAugmentation(rawValue: tta) else {
+                    throw ValidationError("--tta must be none, flip or flip-translate, got '\(tta)'")
+                }
+                options.testTimeAugmentation = views
+            }
             return .convNet(architecture: architecture, options: options, resume: resume)
         }
     }

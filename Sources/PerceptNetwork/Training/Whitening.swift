@@ -1,0 +1,68 @@
+import PerceptCore
+import PerceptData
+
+/// airbench's whitening stem (Jordan 2024, after Coates & Ng 2011): the first convolution's filters
+/// are the eigenvectors of the training images' patch covariance, each divided by √(eigenvalue + ε),
+/// in ± pairs. The layer then maps every k×k×C patch to decorrelated unit-variance components, so
+/// the rest of the network starts on whitened input; the filters are never trained.
+enum Whitening {
+    /// Fills `conv`'s weights from up to `sampleCount` images of `dataset`, normalised the way
+    /// training batches are.
+    static func initialize(_ conv: Conv2D, from dataset: Dataset, normalization: Normalization, sampleCount: Int = 5000,
+                           epsilon: Double = 5e-4, threads: Int) throws {
+        let g = conv.geometry
+        let d = g.patchLength
+        precondition(g.outChannels == 2 * d, "a whitening layer has 2·patch filters")
+        let count = min(sampleCount, dataset.count)
+        guard count >= 1 else { throw PerceptError.invalidData("whitening needs training images") }
+        var covariance = [Double](repeating: 0, count: d * d)
+        var patchCount = 0
+        let pipeline = BatchPipeline(dataset: dataset, batchSize: 256, augmentation: .none, normalization: normalization,
+                                     seed: 0, shuffle: false, dropLast: false)
+        pipeline.threads = threads
+        let batch = Batch()
+        var patch = [Float](repeating: 0, count: d)
+        var first = 0
+        while first < count {
+            let n = min(256, count - first)
+            pipeline.assemble(first..<(first + n), transform: .identity, into: batch)
+            let x = batch.images.pointer
+            // Valid positions only: the patches the layer will see without padding.
+            for image in 0..<n {
+                let base = x + image * g.inputCount
+                for y in 0...(g.height - g.kernelHeight) {
+                    for xx in 0...(g.width - g.kernelWidth) {
+                        var k = 0
+                        for ky in 0..<g.kernelHeight {
+                            let row = base + ((y + ky) * g.width + xx) * g.inChannels
+                            for j in 0..<(g.kernelWidth * g.inChannels) { patch[k] = row[j]; k += 1 }
+                        }
+                        for i in 0..<d {
+                            let pi = Double(patch[i])
+                            for j in i..<d { covariance[i * d + j] += pi * Double(patch[j]) }
+                        }
+                        patchCount += 1
+                    }
+                }
+            }
+            first += n
+        }
+        for i in 0..<d {
+            for j in i..<d {
+                covariance[i * d + j] /= Double(patchCount)
+                covariance[j * d + i] = covariance[i * d + j]
+            }
+        }
+        let (values, vectors) = try LAPACK.symmetricEigen(covariance, n: d)
+        // Largest eigenvalue first, as airbench orders them; filter o reads weight[p · Cout + o].
+        for rank in 0..<d {
+            let j = d - 1 - rank
+            let scale = 1 / (max(values[j], 0) + epsilon).squareRoot()
+            for p in 0..<d {
+                let w = Float(vectors[j * d + p] * scale)
+                conv.weight.value[p * g.outChannels + rank] = w
+                conv.weight.value[p * g.outChannels + d + rank] = -w
+            }
+        }
+    }
+}
