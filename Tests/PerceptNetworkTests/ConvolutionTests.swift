@@ -79,6 +79,7 @@ final class ConvolutionTests: XCTestCase {
             let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
             for (threads, budget) in [(1, 1 << 20), (2, 1), (3, 1 << 20)] {  // budget 1: one image per chunk
                 let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                layer.forcesWinograd = true
                 layer.threads = threads
                 layer.winogradBudget = budget
                 assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-4, atol: 1e-4, "case \(c) ×\(threads)")
@@ -86,6 +87,11 @@ final class ConvolutionTests: XCTestCase {
         }
         XCTAssertFalse(ConvKernels.winogradApplies(geometry((6, 7, 2, 3, 2, 1, 3))))  // strided
         XCTAssertFalse(ConvKernels.winogradApplies(geometry((7, 7, 2, 5, 2, 2, 2))))  // 5×5
+        // Where it is used unforced: wide layers both ways, narrow inputs only backward, RGB never.
+        XCTAssertTrue(ConvKernels.prefersWinograd(geometry((15, 15, 64, 3, 1, 1, 256)), forward: true))
+        XCTAssertTrue(ConvKernels.prefersWinograd(geometry((32, 32, 8, 3, 1, 1, 16)), forward: false))
+        XCTAssertFalse(ConvKernels.prefersWinograd(geometry((32, 32, 8, 3, 1, 1, 16)), forward: true))
+        XCTAssertFalse(ConvKernels.prefersWinograd(geometry((32, 32, 3, 3, 1, 1, 16)), forward: false))
     }
 
     func testWinogradGradientsMatchFiniteDifferencesAndTheGEMMPath() {
@@ -93,6 +99,7 @@ final class ConvolutionTests: XCTestCase {
             let g = geometry(c)
             var random = SeededRandom(seed: UInt64(index))
             let layer = Conv2D(name: "wino\(index)", geometry: g, bias: true, random: &random)
+            layer.forcesWinograd = true
             layer.threads = index % 2 + 1
             layer.winogradBudget = index % 3 == 0 ? 1 : 1 << 20
             let input = randomValues(3 * g.inputCount, seed: 9)
@@ -102,6 +109,7 @@ final class ConvolutionTests: XCTestCase {
             func gradients(_ winograd: Bool) -> (dx: [Float], dw: [Float]) {
                 let twin = Conv2D(name: "twin", geometry: g, weight: layer.weight.value, bias: layer.bias?.value)
                 twin.allowsWinograd = winograd
+                twin.forcesWinograd = winograd
                 twin.threads = layer.threads
                 let x = FloatBuffer(capacity: input.count), dy = FloatBuffer(capacity: dOutput.count)
                 for i in input.indices { x.pointer[i] = input[i] }

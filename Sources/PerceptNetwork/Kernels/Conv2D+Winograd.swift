@@ -11,6 +11,15 @@ extension ConvKernels {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding <= 2
     }
 
+    /// Where Winograd beats the other paths, measured on airbench94's and ResNet-20's layers
+    /// (`percept-bench cnn --profile --winograd on|off`, RESULTS.md): the backward pass from 8 input
+    /// channels on (ResNet's 16–64-channel layers 1.3–1.6× faster), the forward pass from 16 (the
+    /// direct kernel, taken first where it applies, wins on narrow outputs; with 3 input channels
+    /// the transforms cost more than they save).
+    public static func prefersWinograd(_ g: ConvGeometry, forward: Bool) -> Bool {
+        winogradApplies(g) && g.inChannels >= (forward ? 16 : 8)
+    }
+
     /// Output tiles per image.
     static func winogradTiles(_ g: ConvGeometry) -> Int { ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) }
 

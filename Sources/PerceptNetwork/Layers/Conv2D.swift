@@ -22,10 +22,11 @@ public final class Conv2D: Layer {
     public var allowsDirectConvolution = true
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
     public var columnBudget = 1 << 21
-    /// Compute 3×3 stride-1 layers by Winograd F(2×2, 3×3) (forward and input gradient) where
-    /// `ConvKernels.winogradApplies`; measured faster than im2col + GEMM and the direct kernel on
-    /// every such layer of airbench94 and ResNet-20 (RESULTS.md).
+    /// Compute 3×3 stride-1 layers by Winograd F(2×2, 3×3) where it was measured faster
+    /// (`ConvKernels.prefersWinograd`); false keeps im2col + GEMM and the direct kernel.
     public var allowsWinograd = true
+    /// Winograd wherever it applies, whatever the widths (tests of the kernels).
+    var forcesWinograd = false
     /// The most floats one worker's transformed tiles may use (16 × tiles × channels).
     public var winogradBudget = 1 << 20
 
@@ -112,7 +113,12 @@ public final class Conv2D: Layer {
         return chunk
     }
 
-    private var usesWinograd: Bool { allowsWinograd && ConvKernels.winogradApplies(geometry) }
+    private func usesWinograd(forward: Bool) -> Bool {
+        guard allowsWinograd, ConvKernels.winogradApplies(geometry) else { return false }
+        if forcesWinograd { return true }
+        if forward && allowsDirectConvolution && ConvKernels.directConvolutionAvailable(geometry) { return false }
+        return ConvKernels.prefersWinograd(geometry, forward: forward)
+    }
 
     /// Winograd scratch for `g`: the transformed filters and each worker's tile buffers; returns
     /// the pointers and the images per chunk.
@@ -134,7 +140,7 @@ public final class Conv2D: Layer {
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         output.reserve(batch * geometry.outputCount)
-        if usesWinograd {
+        if usesWinograd(forward: true) {
             let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
             ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: false, into: transformed.pointer)
             ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer,
@@ -151,7 +157,7 @@ public final class Conv2D: Layer {
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         guard let input else { preconditionFailure("Conv2D \(name): backward before forward") }
         if needsInputGradient { dInput.reserve(batch * geometry.inputCount) }
-        if usesWinograd {
+        if usesWinograd(forward: false) {
             backwardWinograd(input: input, dOutput: dOutput, batch: batch)
             return dInput
         }
