@@ -49,7 +49,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     o.threads = value("--threads", 2)
     o.timeLimit = optionValue(options, "--time-limit").flatMap(Double.init)
     o.checkpointPath = optionValue(options, "--checkpoint")
-    emit(["event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
+    emit(["tool": "percept-cnn-train", "event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
           "recipe": optionValue(options, "--recipe") ?? "flags", "tta": o.testTimeAugmentation.rawValue,
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
@@ -60,7 +60,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
         // Wall time from the process start: loading, whitening and every validation included.
         let now = Date().timeIntervalSince(processStart)
         if let accuracy = p.validationAccuracy {
-            emit(["event": "epoch", "epoch": p.epoch, "validation_accuracy": accuracy, "train_loss": p.loss,
+            emit(["tool": "percept-cnn-train", "event": "epoch", "epoch": p.epoch, "validation_accuracy": accuracy, "train_loss": p.loss,
                   "train_accuracy": p.accuracy, "wall_seconds": now, "images_per_second": p.imagesPerSecond])
             fflush(nil)
         } else if now - lastReport >= 60 {
@@ -71,7 +71,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
             fflush(nil)
         }
     }
-    emit(["event": "end", "wall_seconds": Date().timeIntervalSince(processStart),
+    emit(["tool": "percept-cnn-train", "event": "end", "wall_seconds": Date().timeIntervalSince(processStart),
           "final_validation_accuracy": result.history.epochs.last?.validationAccuracy ?? 0,
           "peak_memory_bytes": result.history.peakMemoryBytes ?? 0])
     if let path = optionValue(options, "--save") {

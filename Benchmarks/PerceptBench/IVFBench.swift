@@ -125,8 +125,23 @@ func drawChart(kind: String, results path: String, output: String) throws {
         }
         chart = LineChart(title: "Exact search time vs training-set size",
                           xLabel: "training images (1,000 queries, k = 20)", yLabel: "seconds", series: series)
+    case "cnn-curve":
+        // Validation accuracy against wall minutes: percept-bench cnn-train and peers/torch_airbench.py lines.
+        for (i, tool) in ["percept-cnn-train", "torch-airbench94"].enumerated() {
+            let points = rows.filter { $0["tool"] as? String == tool && $0["event"] as? String == "epoch" }
+                .compactMap { row -> LineChart.Point? in
+                    guard let s = number(row, "wall_seconds"), let a = number(row, "validation_accuracy") else { return nil }
+                    return LineChart.Point(x: s / 60, samples: [], mean: a, spread: 0)
+                }.sorted { $0.x < $1.x }
+            if !points.isEmpty {
+                series.append(.init(name: i == 0 ? "Percept" : "PyTorch (same recipe)", color: LineChart.palette[i], points: points))
+            }
+        }
+        chart = LineChart(title: "airbench94 on CIFAR-10, 2 CPU cores: validation accuracy vs wall time",
+                          xLabel: "minutes since start (loading, training, validation)", yLabel: "validation accuracy (5,000 held out)",
+                          series: series)
     default:
-        throw PerceptError.invalidArgument("chart kind must be ivf or scaling")
+        throw PerceptError.invalidArgument("chart kind must be ivf, scaling or cnn-curve")
     }
     try AtomicFile.write(Data(chart.svg().utf8), to: "\(output).svg")
     try AtomicFile.write(Data(try chart.pngData()), to: "\(output).png")

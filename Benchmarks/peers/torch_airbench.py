@@ -212,10 +212,12 @@ def main():
                 lookahead.update(net, decay=alpha[step].item())
             seen += len(idx)
             correct += (outputs.argmax(1) == y).sum().item()
-            if args.time_limit and time.perf_counter() - START >= args.time_limit:
+            # Like percept-bench: the limit counts training time, not validation.
+            if args.time_limit and train_seconds + time.perf_counter() - epoch_start >= args.time_limit:
                 total_steps = step
                 break
-        train_seconds += time.perf_counter() - epoch_start
+        epoch_seconds = time.perf_counter() - epoch_start
+        train_seconds += epoch_seconds
         epoch += 1
         last = step >= total_steps
         if last:
@@ -224,7 +226,7 @@ def main():
         print(json.dumps({"tool": "torch-airbench94", "event": "epoch", "epoch": epoch, "validation_accuracy": accuracy,
                           "tta": last, "train_accuracy": correct / max(seen, 1), "train_seconds": train_seconds,
                           "wall_seconds": time.perf_counter() - START,
-                          "images_per_second": seen / (time.perf_counter() - epoch_start)}), flush=True)
+                          "images_per_second": seen / epoch_seconds}), flush=True)
 
 
 if __name__ == "__main__":
