@@ -147,3 +147,42 @@ final class RecipeTests: XCTestCase {
         try o.validate()
     }
 }
+
+final class InferenceFoldingTests: XCTestCase {
+    /// Inference with BatchNorm folded into the convolutions equals running every layer as is.
+    func testFoldedInferenceMatchesLayerByLayer() throws {
+        for architecture in [Architecture.airbench94(widths: [8, 16, 16], stemWidth: 24), .resnet20(blocksPerStage: 1, widths: [8, 16, 16]),
+                             .tiny(widths: [8, 16])] {
+            let shape = FeatureShape(height: 16, width: 16, channels: 3)
+            let network = try Network(architecture: architecture, inputShape: shape, classCount: 10, seed: 3)
+            // Running statistics away from 0/1 and some negative scales, so folding has work to do.
+            var random = SeededRandom(seed: 5)
+            for case let norm as BatchNorm in Trainer.allLayers(network.layers) {
+                for c in 0..<norm.inputShape.channels {
+                    norm.runningMean.value[c] = random.nextUnitFloat() - 0.5
+                    norm.runningVariance.value[c] = 0.5 + random.nextUnitFloat()
+                    norm.shift.value[c] = random.nextUnitFloat() - 0.5
+                    if norm.scale.trainable { norm.scale.value[c] = random.nextUnitFloat() * 2 - 0.5 }
+                }
+            }
+            let input = FloatBuffer()
+            input.load(randomValues(4 * shape.count, seed: 8))
+            let folded = network.forward(input, batch: 4, mode: .inference).array(40)
+            func plain(_ layers: [any Layer], _ x: FloatBuffer) -> FloatBuffer {
+                var x = x
+                for layer in layers {
+                    if let residual = layer as? Residual {
+                        let b = plain(residual.body, x), s = plain(residual.shortcut, x)
+                        let sum = FloatBuffer()
+                        sum.load(zip(b.array(4 * residual.outputShape.count), s.array(4 * residual.outputShape.count)).map(+))
+                        x = sum
+                    } else {
+                        x = layer.forward(x, batch: 4, mode: .inference)
+                    }
+                }
+                return x
+            }
+            assertClose(folded, plain(network.layers, input).array(40), rtol: 1e-4, atol: 1e-4, architecture.name)
+        }
+    }
+}

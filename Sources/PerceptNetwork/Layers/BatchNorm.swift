@@ -69,6 +69,13 @@ public final class BatchNorm: Layer {
         return output
     }
 
+    /// Inference as one affine map per channel, y = x·scale + shift (for folding into a convolution).
+    public func inferenceAffine() -> (scale: [Float], shift: [Float]) {
+        let scale = (0..<inputShape.channels).map { self.scale.value[$0] / (runningVariance.value[$0] + epsilon).squareRoot() }
+        let shift = (0..<inputShape.channels).map { self.shift.value[$0] - runningMean.value[$0] * scale[$0] }
+        return (scale, shift)
+    }
+
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         let rows = batch * inputShape.height * inputShape.width
         dInput.reserve(rows * inputShape.channels)

@@ -24,10 +24,8 @@ public final class Residual: Layer {
     public var layers: [any Layer] { body + shortcut }
 
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
-        var b = input
-        for layer in body { b = layer.forward(b, batch: batch, mode: mode) }
-        var s = input
-        for layer in shortcut { s = layer.forward(s, batch: batch, mode: mode) }
+        let b = Network.forward(body, input, batch: batch, mode: mode)
+        let s = Network.forward(shortcut, input, batch: batch, mode: mode)
         let count = batch * outputShape.count
         output.reserve(count)
         ActivationKernels.add(b.pointer, s.pointer, into: output.pointer, count: count, threads: threads)

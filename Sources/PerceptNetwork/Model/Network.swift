@@ -40,8 +40,38 @@ public final class Network {
 
     /// Logits (batch × classes) for `batch` images in `input` (batch × H×W×C).
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
+        Network.forward(layers, input, batch: batch, mode: mode)
+    }
+
+    /// Runs `layers` in order. At inference a BatchNorm right after a convolution — or after a
+    /// convolution and a max pool, when every scale is positive so the two commute — is folded
+    /// into the convolution's weights (`Conv2D.forward(_:batch:foldingScale:shift:)`): the same
+    /// result to rounding, one pass over the activations fewer.
+    static func forward(_ layers: [any Layer], _ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         var x = input
-        for layer in layers { x = layer.forward(x, batch: batch, mode: mode) }
+        var i = 0
+        while i < layers.count {
+            if mode == .inference, let conv = layers[i] as? Conv2D {
+                if i + 1 < layers.count, let norm = layers[i + 1] as? BatchNorm {
+                    let (scale, shift) = norm.inferenceAffine()
+                    x = conv.forward(x, batch: batch, foldingScale: scale, shift: shift)
+                    i += 2
+                    continue
+                }
+                if i + 2 < layers.count, let pool = layers[i + 1] as? Pooling, pool.kind == .max,
+                   let norm = layers[i + 2] as? BatchNorm {
+                    let (scale, shift) = norm.inferenceAffine()
+                    if scale.allSatisfy({ $0 > 0 }) {
+                        x = conv.forward(x, batch: batch, foldingScale: scale, shift: shift)
+                        x = pool.forward(x, batch: batch, mode: mode)
+                        i += 3
+                        continue
+                    }
+                }
+            }
+            x = layers[i].forward(x, batch: batch, mode: mode)
+            i += 1
+        }
         return x
     }
 
