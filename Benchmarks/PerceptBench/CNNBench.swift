@@ -90,10 +90,14 @@ func profile(_ network: Network, input: FloatBuffer, batch: Int, dLogits: FloatB
     var d = dLogits
     for layer in network.layers.reversed() { backward.append(seconds { d = layer.backward(d, batch: batch) }) }
     backward.reverse()
+    x = input
+    var inference: [Double] = []
+    for layer in network.layers { inference.append(seconds { x = layer.forward(x, batch: batch, mode: .inference) }) }
     for (i, layer) in network.layers.enumerated() {
         let conv = layer as? Conv2D
         let gflops = conv.map { Double($0.geometry.forwardFlops * batch) / 1e9 }
         var fields: [String: Any] = ["layer": layer.name, "forward_s": forward[i], "backward_s": backward[i],
+                                     "inference_s": inference[i],
                                      "output": "\(layer.outputShape)"]
         if let gflops {
             fields["forward_gflops"] = gflops / forward[i]

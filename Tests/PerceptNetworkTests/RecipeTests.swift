@@ -145,6 +145,13 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(o.biasScaler, 64)
         XCTAssertTrue(o.lookahead)
         try o.validate()
+        // Other batch sizes keep the per-example step: the mean-loss rate scales with the batch, the decay not.
+        let small = TrainingOptions.airbench94(epochs: 10, batchSize: 256)
+        assertClose(small.schedule.peak * 4, o.schedule.peak, rtol: 1e-12, atol: 0)
+        XCTAssertEqual(small.weightDecay, o.weightDecay, accuracy: 1e-9)
+        XCTAssertEqual(TrainingOptions.airbench94BatchSize(trainingImages: 45_000), 1024)
+        XCTAssertEqual(TrainingOptions.airbench94BatchSize(trainingImages: 1200), 128)
+        XCTAssertEqual(TrainingOptions.airbench94BatchSize(trainingImages: 10), 32)
     }
 }
 

@@ -58,20 +58,21 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// → 0.07, label smoothing 0.2, ±2-pixel reflect translation with alternating flips, BatchNorm
     /// shifts at 64× the rate, lookahead, whitening bias trained for 3 epochs, and mirror +
     /// translate test-time augmentation. airbench sums the loss over the batch; with the mean
-    /// used here its rate 11.5/(1024·(1 + 1/(1 − 0.85))) per summed example becomes ×1024 and its
-    /// decay ÷1024.
-    public static func airbench94(epochs: Int) -> TrainingOptions {
+    /// used here its rate 11.5/(1024·(1 + 1/(1 − 0.85))) per summed example becomes ×batch and its
+    /// decay ÷batch (so other batch sizes keep airbench's per-example step).
+    public static func airbench94(epochs: Int, batchSize: Int = 1024) -> TrainingOptions {
         var o = TrainingOptions()
         o.epochs = epochs
-        o.batchSize = 1024
+        o.batchSize = batchSize
         o.optimizer = .sgd
         o.momentum = 0.85
         o.nesterov = true
         let kilostepScale = 1024 * (1 + 1 / (1 - 0.85))
         let rate = 11.5 / kilostepScale               // per summed example, as airbench writes it
-        let decayPerStep = 0.0153 * 1024 / kilostepScale
-        o.schedule = LearningRateSchedule(peak: rate * 1024, shape: .oneCycle(start: 0.2, peakAt: 0.2, final: 0.07))
-        o.weightDecay = Float(decayPerStep / rate / 1024)
+        let decayPerStep = 0.0153 * Double(batchSize) / kilostepScale
+        o.schedule = LearningRateSchedule(peak: rate * Double(batchSize),
+                                          shape: .oneCycle(start: 0.2, peakAt: 0.2, final: 0.07))
+        o.weightDecay = Float(decayPerStep / rate / Double(batchSize))
         o.decoupledWeightDecay = false
         o.biasScaler = 64
         o.labelSmoothing = 0.2
@@ -81,6 +82,14 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         o.testTimeAugmentation = .flipAndTranslate
         o.keepBest = false
         return o
+    }
+
+    /// airbench's 1,024 images per step, or for small training sets the largest power of two
+    /// (≥ 32) that still gives 8 steps an epoch.
+    public static func airbench94BatchSize(trainingImages: Int) -> Int {
+        var batch = 1024
+        while batch > 32 && trainingImages / batch < 8 { batch /= 2 }
+        return batch
     }
 
     /// Throws with the offending value when an option cannot work.

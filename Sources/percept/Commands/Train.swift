@@ -104,7 +104,7 @@ struct Train: ParsableCommand {
         }
     }
 
-    func recipe() throws -> ModelRecipe {
+    func recipe(trainingImages: Int) throws -> ModelRecipe {
         let featureSet = try ImageFeatures(name: features)
         let onPixels = featureSet.isPixels
         // Defaults measured on CIFAR-10 (Benchmarks/RESULTS.md, issue 4).
@@ -129,7 +129,11 @@ struct Train: ParsableCommand {
             let architecture: Architecture
             if let named = Architecture.named(arch) { architecture = named } else { architecture = try Architecture.load(arch) }
             // airbench94 comes with its own recipe (TrainingOptions.airbench94); others start from the defaults.
-            var options = architecture.name == "airbench94" ? TrainingOptions.airbench94(epochs: epochs ?? 10) : TrainingOptions()
+            // Its batch of 1,024 shrinks for small datasets so that an epoch is still ≥ 8 steps.
+            var options = architecture.name == "airbench94"
+                ? TrainingOptions.airbench94(epochs: epochs ?? 10,
+                                             batchSize: batch ?? TrainingOptions.airbench94BatchSize(trainingImages: trainingImages))
+                : TrainingOptions()
             options.seed = seed
             if let threads = loading.threads { options.threads = threads }
             if let epochs { options.epochs = epochs }
@@ -158,7 +162,7 @@ struct Train: ParsableCommand {
         let (splits, notes) = try loaded.dataset.standardSplits(seed: seed, validationFraction: validation)
         for note in notes { Terminal.info("note: \(note)") }
         guard !splits.train.isEmpty else { throw PerceptError.invalidData("the training split is empty", path: data) }
-        let recipe = try recipe()
+        let recipe = try recipe(trainingImages: splits.train.count)
         Terminal.info("training \(recipe.name) on \(splits.train.count) images of \(splits.train.classCount) labels, "
                       + "validating on \(splits.validation.count)")
 
