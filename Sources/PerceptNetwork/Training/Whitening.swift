@@ -6,8 +6,9 @@ import PerceptData
 /// in ± pairs. The layer then maps every k×k×C patch to decorrelated unit-variance components, so
 /// the rest of the network starts on whitened input; the filters are never trained.
 enum Whitening {
-    /// Fills `conv`'s weights from up to `sampleCount` images of `dataset`, normalised the way
-    /// training batches are.
+    /// Fills `conv`'s weights from up to `sampleCount` images of `dataset` spread evenly over it
+    /// (datasets are often stored class by class, so the first images alone would be one class),
+    /// normalised the way training batches are.
     static func initialize(_ conv: Conv2D, from dataset: Dataset, normalization: Normalization, sampleCount: Int = 5000,
                            epsilon: Double = 5e-4, threads: Int) throws {
         let g = conv.geometry
@@ -15,9 +16,10 @@ enum Whitening {
         precondition(g.outChannels == 2 * d, "a whitening layer has 2·patch filters")
         let count = min(sampleCount, dataset.count)
         guard count >= 1 else { throw PerceptError.invalidData("whitening needs training images") }
+        let sample = dataset.subset((0..<count).map { $0 * dataset.count / count })
         var covariance = [Double](repeating: 0, count: d * d)
         var patchCount = 0
-        let pipeline = BatchPipeline(dataset: dataset, batchSize: 256, augmentation: .none, normalization: normalization,
+        let pipeline = BatchPipeline(dataset: sample, batchSize: 256, augmentation: .none, normalization: normalization,
                                      seed: 0, shuffle: false, dropLast: false)
         pipeline.threads = threads
         let batch = Batch()
