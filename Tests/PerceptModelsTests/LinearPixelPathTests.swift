@@ -8,16 +8,18 @@ import TestSupport
 /// The byte kernels (preprocessing folded into the weights) against the Float path and the
 /// Swift reference twins.
 final class LinearPixelPathTests: XCTestCase {
-    /// n = 19 rows (not a multiple of 8 or 2), d = 37 (a 16-column tail), c = 10 and 3 (not multiples of 4).
+    /// n = 19 rows (odd; the second row range starts at an odd row), d = 37 and 45 (16-, 8- and 1-column
+    /// tails), c = 10, 3, 7 and 12 (full and partial groups of the kernels' five-class tiles).
     private func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var random = SeededRandom(seed: seed)
         return (0..<count).map { _ in UInt8(random.next() % 256) }
     }
 
     func testByteKernelsAndTheirScalarTwinsMatchTheReference() {
-        let (n, d) = (19, 37)
+        let n = 19
+        for d in [37, 45] {
         let x = randomBytes(n * d, seed: 1), xf = x.map(Float.init)
-        for c in [10, 3] {
+        for c in [10, 3, 7, 12] {
             let w = randomTensor(rows: c, columns: d, seed: 2).scalars, b = randomTensor(rows: 1, columns: c, seed: 3).scalars
             let g = randomTensor(rows: n, columns: c, seed: 4).scalars
             let expected = Dense.affineForwardReference(x: xf, n: n, d: d, weights: w, bias: b, c: c)
@@ -26,14 +28,15 @@ final class LinearPixelPathTests: XCTestCase {
             percept_affine_rows_u8(x, 0, 5, d, w, b, c, &fast)   // two calls: row ranges compose
             percept_affine_rows_u8(x, 5, n, d, w, b, c, &fast)
             percept_affine_rows_u8_scalar(x, 0, n, d, w, b, c, &slow)
-            assertClose(fast, expected, rtol: 1e-4, atol: 1e-2, "rows c=\(c)")
+            assertClose(fast, expected, rtol: 1e-4, atol: 1e-2, "rows c=\(c) d=\(d)")
             assertClose(slow, expected, rtol: 1e-4, atol: 1e-2, "scalar rows c=\(c)")
             var dwFast = [Float](repeating: .nan, count: c * d), dwSlow = dwFast
             percept_affine_weight_gradient_u8(g, x, n, d, c, 0, 20, &dwFast)  // column ranges compose
             percept_affine_weight_gradient_u8(g, x, n, d, c, 20, d, &dwFast)
             percept_affine_weight_gradient_u8_scalar(g, x, n, d, c, 0, d, &dwSlow)
-            assertClose(dwFast, gradient, rtol: 1e-4, atol: 1e-2, "gradient c=\(c)")
+            assertClose(dwFast, gradient, rtol: 1e-4, atol: 1e-2, "gradient c=\(c) d=\(d)")
             assertClose(dwSlow, gradient, rtol: 1e-4, atol: 1e-2, "scalar gradient c=\(c)")
+        }
         }
     }
 
