@@ -68,6 +68,41 @@ final class LinearPixelPathTests: XCTestCase {
         }
     }
 
+    /// Batches big enough for the helper threads to take parts (≥ 32 rows, ≥ 256 columns a part) give
+    /// exactly the one-thread step: each part runs the same kernel on its own rows or columns.
+    func testHelperThreadsGiveExactlyTheOneThreadStep() throws {
+        let (n, d, c) = (97, 600, 10)
+        let bytes = randomBytes(n * d, seed: 8)
+        let dataset = try Dataset(height: 1, width: d, channels: 1, pixels: PixelStorage(copying: bytes),
+                                  labels: (0..<n).map { Int32($0 % c) }, classNames: (0..<c).map { "c\($0)" })
+        let (pipeline, _) = try InputPipeline.fitted(on: dataset, features: .pixels, preprocessing: .meanImage)
+        let w = randomTensor(rows: c, columns: d, seed: 9).scalars.map { $0 * 0.01 }, b = randomTensor(rows: 1, columns: c, seed: 10).scalars
+        let fold = PixelFold(pipeline)
+        func step(threads: Int) -> (Double, [[Float]]) {
+            var gradients: [[Float]] = [[Float](repeating: .nan, count: c * d), [Float](repeating: .nan, count: c)]
+            let loss = bytes.withUnsafeBufferPointer {
+                LinearClassifier.lossAndGradients(batch: .pixels($0.baseAddress!, fold), rows: n, d: d, c: c, labels: dataset.labels[...],
+                                                  weights: w, bias: b, loss: .hinge, regularization: 0.01, threads: threads,
+                                                  gradients: &gradients)
+            }
+            return (loss, gradients)
+        }
+        let one = step(threads: 1)
+        XCTAssertTrue(one.1[0].allSatisfy(\.isFinite))
+        for threads in [2, 3, 2] {  // the same fold re-creates its helpers when the count changes
+            let many = step(threads: threads)
+            XCTAssertEqual(many.0, one.0, "\(threads) threads: loss")
+            XCTAssertEqual(many.1[0], one.1[0], "\(threads) threads: dW")
+            XCTAssertEqual(many.1[1], one.1[1], "\(threads) threads: db")
+        }
+        var scores1 = [Float](repeating: .nan, count: n * c), scores2 = scores1
+        bytes.withUnsafeBufferPointer { x in
+            Dense.pixelAffineForward(x: x.baseAddress!, n: n, d: d, weights: w, bias: b, c: c, fold: fold, out: &scores1, threads: 1)
+            Dense.pixelAffineForward(x: x.baseAddress!, n: n, d: d, weights: w, bias: b, c: c, fold: fold, out: &scores2, threads: 2)
+        }
+        XCTAssertEqual(scores2, scores1)
+    }
+
     func testTrainingPreparesPixelBytesOnlyForPixels() throws {
         let data = try separableToySet()
         let pixels = try PreparedData.training(data, features: .pixels, preprocessing: .meanImage, seed: 1)

@@ -12,17 +12,33 @@ import PerceptCore
 // are Dense.affineForwardReference / affineBackwardReference on the preprocessed Floats.
 
 /// The preprocessing of pixel features as the per-feature factor a and offset o of x' = x·a − o,
-/// with scratch space for the folded weights that every step of one fit reuses (a fresh 120 KB array
-/// per step cost page faults). One fit uses it from one thread at a time, hence @unchecked Sendable.
+/// with what every step of one fit reuses: scratch for the folded weights (a fresh 120 KB array per
+/// step cost page faults) and the helper threads of the byte kernels (waking a dispatch worker per
+/// call cost as much as the half of a step it took over). One fit uses it from one thread at a
+/// time, hence @unchecked Sendable.
 final class PixelFold: @unchecked Sendable {
     let factor: [Float]
     let offset: [Float]
     fileprivate var folded: [Float] = []
     fileprivate var shifts: [Float] = []
+    private var team: OpaquePointer?
+    private var teamThreads = 1
 
     init(_ pipeline: InputPipeline) {
         factor = pipeline.scale.map { $0 / 255 }
         offset = zip(pipeline.offset, pipeline.scale).map { $0 * $1 }
+    }
+
+    deinit { percept_linear_team_destroy(team) }
+
+    /// The helpers for `threads` workers (nil for one: the caller works alone).
+    fileprivate func team(threads: Int) -> OpaquePointer? {
+        if threads != teamThreads {
+            percept_linear_team_destroy(team)
+            team = percept_linear_team_create(max(1, threads))
+            teamThreads = threads
+        }
+        return team
     }
 }
 
@@ -50,14 +66,9 @@ extension Dense {
         }
         var foldedBias = bias
         for j in 0..<c { foldedBias[j] -= fold.shifts[j] }
-        nonisolated(unsafe) let (x, out) = (x, out)
+        let team = fold.team(threads: threads)
         fold.folded.withUnsafeBufferPointer { w in
-            foldedBias.withUnsafeBufferPointer { b in
-                nonisolated(unsafe) let (w, b) = (w, b)
-                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 32) { rows in
-                    percept_affine_rows_u8(x, rows.lowerBound, rows.upperBound, d, w.baseAddress, b.baseAddress, c, out)
-                }
-            }
+            percept_linear_forward_u8(team, x, n, d, w.baseAddress, foldedBias, c, out)
         }
         return squares
     }
@@ -70,17 +81,8 @@ extension Dense {
         for row in 0..<n {
             for j in 0..<c { dBias[j] += dOut[row * c + j] }
         }
-        nonisolated(unsafe) let (dOut, x, dWeights, dBias, weights) = (dOut, x, dWeights, UnsafePointer(dBias), weights)
-        fold.factor.withUnsafeBufferPointer { a in
-            fold.offset.withUnsafeBufferPointer { o in
-                nonisolated(unsafe) let (a, o) = (a.baseAddress, o.baseAddress)
-                // Each worker unfolds its own columns while they are still in cache.
-                Parallel.forEachChunk(count: d, threads: threads, minimumChunk: 256) { columns in
-                    percept_affine_weight_gradient_u8(dOut, x, n, d, c, columns.lowerBound, columns.upperBound, dWeights)
-                    percept_unfold_weight_gradient(dWeights, a, o, dBias, weights, 2 * regularization, c, d,
-                                                   columns.lowerBound, columns.upperBound)
-                }
-            }
-        }
+        // Split by columns; each thread unfolds its own columns while they are still in cache.
+        percept_linear_backward_u8(fold.team(threads: threads), dOut, x, n, d, c, fold.factor, fold.offset, dBias, weights,
+                                   2 * regularization, dWeights)
     }
 }
