@@ -75,7 +75,8 @@ let tests: [Target] = [
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
-    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage"]),
+    // `Percept` to check printed numbers against the library's own answers (predict --scores).
+    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
     .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",

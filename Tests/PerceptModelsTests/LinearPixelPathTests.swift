@@ -8,16 +8,18 @@ import TestSupport
 /// The byte kernels (preprocessing folded into the weights) against the Float path and the
 /// Swift reference twins.
 final class LinearPixelPathTests: XCTestCase {
-    /// n = 19 rows (not a multiple of 8 or 2), d = 37 (a 16-column tail), c = 10 and 3 (not multiples of 4).
+    /// n = 19 rows (odd; the second row range starts at an odd row), d = 37 and 45 (16-, 8- and 1-column
+    /// tails), c = 10, 3, 7 and 12 (full and partial groups of the kernels' five-class tiles).
     private func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
         var random = SeededRandom(seed: seed)
         return (0..<count).map { _ in UInt8(random.next() % 256) }
     }
 
     func testByteKernelsAndTheirScalarTwinsMatchTheReference() {
-        let (n, d) = (19, 37)
+        let n = 19
+        for d in [37, 45] {
         let x = randomBytes(n * d, seed: 1), xf = x.map(Float.init)
-        for c in [10, 3] {
+        for c in [10, 3, 7, 12] {
             let w = randomTensor(rows: c, columns: d, seed: 2).scalars, b = randomTensor(rows: 1, columns: c, seed: 3).scalars
             let g = randomTensor(rows: n, columns: c, seed: 4).scalars
             let expected = Dense.affineForwardReference(x: xf, n: n, d: d, weights: w, bias: b, c: c)
@@ -26,14 +28,15 @@ final class LinearPixelPathTests: XCTestCase {
             percept_affine_rows_u8(x, 0, 5, d, w, b, c, &fast)   // two calls: row ranges compose
             percept_affine_rows_u8(x, 5, n, d, w, b, c, &fast)
             percept_affine_rows_u8_scalar(x, 0, n, d, w, b, c, &slow)
-            assertClose(fast, expected, rtol: 1e-4, atol: 1e-2, "rows c=\(c)")
+            assertClose(fast, expected, rtol: 1e-4, atol: 1e-2, "rows c=\(c) d=\(d)")
             assertClose(slow, expected, rtol: 1e-4, atol: 1e-2, "scalar rows c=\(c)")
             var dwFast = [Float](repeating: .nan, count: c * d), dwSlow = dwFast
             percept_affine_weight_gradient_u8(g, x, n, d, c, 0, 20, &dwFast)  // column ranges compose
             percept_affine_weight_gradient_u8(g, x, n, d, c, 20, d, &dwFast)
             percept_affine_weight_gradient_u8_scalar(g, x, n, d, c, 0, d, &dwSlow)
-            assertClose(dwFast, gradient, rtol: 1e-4, atol: 1e-2, "gradient c=\(c)")
+            assertClose(dwFast, gradient, rtol: 1e-4, atol: 1e-2, "gradient c=\(c) d=\(d)")
             assertClose(dwSlow, gradient, rtol: 1e-4, atol: 1e-2, "scalar gradient c=\(c)")
+        }
         }
     }
 
@@ -63,6 +66,41 @@ final class LinearPixelPathTests: XCTestCase {
                 assertClose(byteGradients[1], floatGradients[1], rtol: 1e-4, atol: 1e-6, "\(preprocessing) \(loss) db")
             }
         }
+    }
+
+    /// Batches big enough for the helper threads to take parts (≥ 32 rows, ≥ 256 columns a part) give
+    /// exactly the one-thread step: each part runs the same kernel on its own rows or columns.
+    func testHelperThreadsGiveExactlyTheOneThreadStep() throws {
+        let (n, d, c) = (97, 600, 10)
+        let bytes = randomBytes(n * d, seed: 8)
+        let dataset = try Dataset(height: 1, width: d, channels: 1, pixels: PixelStorage(copying: bytes),
+                                  labels: (0..<n).map { Int32($0 % c) }, classNames: (0..<c).map { "c\($0)" })
+        let (pipeline, _) = try InputPipeline.fitted(on: dataset, features: .pixels, preprocessing: .meanImage)
+        let w = randomTensor(rows: c, columns: d, seed: 9).scalars.map { $0 * 0.01 }, b = randomTensor(rows: 1, columns: c, seed: 10).scalars
+        let fold = PixelFold(pipeline)
+        func step(threads: Int) -> (Double, [[Float]]) {
+            var gradients: [[Float]] = [[Float](repeating: .nan, count: c * d), [Float](repeating: .nan, count: c)]
+            let loss = bytes.withUnsafeBufferPointer {
+                LinearClassifier.lossAndGradients(batch: .pixels($0.baseAddress!, fold), rows: n, d: d, c: c, labels: dataset.labels[...],
+                                                  weights: w, bias: b, loss: .hinge, regularization: 0.01, threads: threads,
+                                                  gradients: &gradients)
+            }
+            return (loss, gradients)
+        }
+        let one = step(threads: 1)
+        XCTAssertTrue(one.1[0].allSatisfy(\.isFinite))
+        for threads in [2, 3, 2] {  // the same fold re-creates its helpers when the count changes
+            let many = step(threads: threads)
+            XCTAssertEqual(many.0, one.0, "\(threads) threads: loss")
+            XCTAssertEqual(many.1[0], one.1[0], "\(threads) threads: dW")
+            XCTAssertEqual(many.1[1], one.1[1], "\(threads) threads: db")
+        }
+        var scores1 = [Float](repeating: .nan, count: n * c), scores2 = scores1
+        bytes.withUnsafeBufferPointer { x in
+            Dense.pixelAffineForward(x: x.baseAddress!, n: n, d: d, weights: w, bias: b, c: c, fold: fold, out: &scores1, threads: 1)
+            Dense.pixelAffineForward(x: x.baseAddress!, n: n, d: d, weights: w, bias: b, c: c, fold: fold, out: &scores2, threads: 2)
+        }
+        XCTAssertEqual(scores2, scores1)
     }
 
     func testTrainingPreparesPixelBytesOnlyForPixels() throws {

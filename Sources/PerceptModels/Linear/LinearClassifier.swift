@@ -200,7 +200,8 @@ public struct LinearClassifier: Classifier {
                                  weights: [Float], bias: [Float], loss: Loss, regularization: Float, threads: Int = 1,
                                  gradients: inout [[Float]]) -> Double {
         var scores = [Float](repeating: 0, count: rows * c)
-        scores.withUnsafeMutableBufferPointer { s in
+        // The byte path measures Σ W² while folding the weights; the Float path asks BLAS.
+        let penalty = scores.withUnsafeMutableBufferPointer { s -> Double in
             switch batch {
             case .features(let x):
                 weights.withUnsafeBufferPointer { w in
@@ -208,13 +209,13 @@ public struct LinearClassifier: Classifier {
                         Dense.affineForward(x: x, n: rows, d: d, weights: w.baseAddress!, bias: b.baseAddress!, c: c, out: s.baseAddress!)
                     }
                 }
+                return Double(sumOfSquares(weights))
             case .pixels(let x, let fold):
-                Dense.pixelAffineForward(x: x, n: rows, d: d, weights: weights, bias: bias, c: c, fold: fold,
-                                         out: s.baseAddress!, threads: threads)
+                return Dense.pixelAffineForward(x: x, n: rows, d: d, weights: weights, bias: bias, c: c, fold: fold,
+                                                out: s.baseAddress!, threads: threads)
             }
         }
         let data = loss.evaluate(scores: Tensor(shape: [rows, c], scalars: scores), labels: labels)
-        let penalty = Double(sumOfSquares(weights))
         var dW = gradients[0], db = gradients[1]
         gradients = []  // dW and db are now the arrays' only owners: updated in place, not copied
         data.gradient.scalars.withUnsafeBufferPointer { dScores in
@@ -225,11 +226,13 @@ public struct LinearClassifier: Classifier {
                         case .features(let x):
                             Dense.affineBackward(dOut: dScores.baseAddress!, x: x, n: rows, d: d, weights: w.baseAddress!, c: c,
                                                  dWeights: dW.baseAddress!, dBias: db.baseAddress!, dX: nil)
+                            for i in 0..<(c * d) { dW[i] += 2 * regularization * w[i] }
                         case .pixels(let x, let fold):
+                            // The L2 term is added while unfolding each column block.
                             Dense.pixelAffineBackward(dOut: dScores.baseAddress!, x: x, n: rows, d: d, c: c, fold: fold,
+                                                      weights: w.baseAddress!, regularization: regularization,
                                                       dWeights: dW.baseAddress!, dBias: db.baseAddress!, threads: threads)
                         }
-                        for i in 0..<(c * d) { dW[i] += 2 * regularization * w[i] }
                     }
                 }
             }

@@ -5,7 +5,7 @@ import Percept
 /// `percept predict`: "upload a photo, get its label" — for any number of files at once.
 struct Predict: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Label images with a saved model: the top labels with their probabilities.",
+        abstract: "Label images with a saved model: the top labels with their probabilities, or every class score.",
         discussion: """
             Takes image files, folders (searched recursively) or both; images of any size are resized as
             at training. Files that cannot be read are reported and the rest go on (--strict stops).
@@ -14,6 +14,11 @@ struct Predict: ParsableCommand {
               percept predict photos.percept cat.jpg
               percept predict photos.percept new-photos/ --top 3 --csv > labels.csv
               percept predict photos.percept *.png --json
+              percept predict linear.percept cat.jpg car.jpg frog.jpg --scores
+
+            --scores prints raw class scores instead of labels (Wx + b for a linear
+            model, before any softmax): one row per class, one column per image, the
+            lecture's class-score table; with --json, each image's scores by class.
             """)
 
     @Argument(help: "A model saved by `percept train`.")
@@ -31,6 +36,9 @@ struct Predict: ParsableCommand {
     @Flag(help: "Print CSV on stdout: path,rank,label,probability (errors as rank 0).")
     var csv = false
 
+    @Flag(help: "Print every class's raw score (one row per class, one column per image) instead of labels.")
+    var scores = false
+
     @Flag(help: "Stop at the first unreadable image.")
     var strict = false
 
@@ -41,12 +49,17 @@ struct Predict: ParsableCommand {
         guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
         guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image file or folder") }
+        guard !(scores && csv) else { throw ValidationError("--scores prints a table or --json, not --csv") }
     }
 
     func run() throws {
         let saved = try SavedModel.load(model)
         let files = try expand(inputs)
         guard !files.isEmpty else { throw PerceptError.invalidData("no files found in \(inputs.joined(separator: ", "))") }
+        if scores {
+            try printScores(saved, files)
+            return
+        }
         let predictions = try saved.predict(files: files, top: top, strict: strict, threads: threads)
         if json {
             try Terminal.printJSON(predictions)
@@ -71,12 +84,28 @@ struct Predict: ParsableCommand {
                 print("\(prediction.path): \(guesses.joined(separator: ", "))")
             }
         }
-        let failed = predictions.filter { $0.error != nil }.count
-        if failed == predictions.count {
+        try reportFailures(predictions.filter { $0.error != nil }.count, of: predictions.count)
+    }
+
+    private func printScores(_ saved: SavedModel, _ files: [String]) throws {
+        let answers = try ScoreTable.scores(of: saved, files: files, strict: strict, threads: threads)
+        if json {
+            try Terminal.printJSON(answers)
+        } else {
+            for answer in answers where answer.error != nil { Terminal.warning("\(answer.path): \(answer.error ?? "")") }
+            if answers.contains(where: { $0.error == nil }) {
+                print(ScoreTable.render(answers, classNames: saved.classNames), terminator: "")
+            }
+        }
+        try reportFailures(answers.filter { $0.error != nil }.count, of: answers.count)
+    }
+
+    private func reportFailures(_ failed: Int, of total: Int) throws {
+        if failed == total {
             throw PerceptError.invalidData("none of the \(failed) file\(failed == 1 ? "" : "s") could be read as an image")
         }
         if failed > 0 {
-            Terminal.info("\(failed) of \(predictions.count) file\(predictions.count == 1 ? "" : "s") could not be read; --strict makes that fatal")
+            Terminal.info("\(failed) of \(total) file\(total == 1 ? "" : "s") could not be read; --strict makes that fatal")
         }
     }
 

@@ -11,14 +11,34 @@ import PerceptCore
 // weight gradient by feature columns, so every worker writes its own outputs. The reference twins
 // are Dense.affineForwardReference / affineBackwardReference on the preprocessed Floats.
 
-/// The preprocessing of pixel features as the per-feature factor a and offset o of x' = x·a − o.
-struct PixelFold: Sendable {
+/// The preprocessing of pixel features as the per-feature factor a and offset o of x' = x·a − o,
+/// with what every step of one fit reuses: scratch for the folded weights (a fresh 120 KB array per
+/// step cost page faults) and the helper threads of the byte kernels (waking a dispatch worker per
+/// call cost as much as the half of a step it took over). One fit uses it from one thread at a
+/// time, hence @unchecked Sendable.
+final class PixelFold: @unchecked Sendable {
     let factor: [Float]
     let offset: [Float]
+    fileprivate var folded: [Float] = []
+    fileprivate var shifts: [Float] = []
+    private var team: OpaquePointer?
+    private var teamThreads = 1
 
     init(_ pipeline: InputPipeline) {
         factor = pipeline.scale.map { $0 / 255 }
         offset = zip(pipeline.offset, pipeline.scale).map { $0 * $1 }
+    }
+
+    deinit { percept_linear_team_destroy(team) }
+
+    /// The helpers for `threads` workers (nil for one: the caller works alone).
+    fileprivate func team(threads: Int) -> OpaquePointer? {
+        if threads != teamThreads {
+            percept_linear_team_destroy(team)
+            team = percept_linear_team_create(max(1, threads))
+            teamThreads = threads
+        }
+        return team
     }
 }
 
@@ -26,55 +46,43 @@ extension Dense {
     /// Classes up to which the byte kernels are used (their per-class work grows linearly).
     static let pixelPathClassLimit = 32
 
-    /// out (N×C) = x'·Wᵀ + b for the N byte rows at `x`.
+    /// out (N×C) = x'·Wᵀ + b for the N byte rows at `x`; returns Σ W² (the step's L2 penalty, from the same pass).
+    @discardableResult
     static func pixelAffineForward(x: UnsafePointer<UInt8>, n: Int, d: Int, weights: [Float], bias: [Float], c: Int,
-                                   fold: PixelFold, out: UnsafeMutablePointer<Float>, threads: Int) {
-        // W⊙a elementwise (vectorised), b − W·o as one gemv.
-        var folded = [Float](repeating: 0, count: c * d), shifts = [Float](repeating: 0, count: c)
-        weights.withUnsafeBufferPointer { w in
+                                   fold: PixelFold, out: UnsafeMutablePointer<Float>, threads: Int) -> Double {
+        // W⊙a and b − W·o in one pass over W.
+        if fold.folded.count != c * d { fold.folded = [Float](repeating: 0, count: c * d) }
+        if fold.shifts.count != c { fold.shifts = [Float](repeating: 0, count: c) }
+        let squares = weights.withUnsafeBufferPointer { w in
             fold.factor.withUnsafeBufferPointer { a in
-                folded.withUnsafeMutableBufferPointer { f in
-                    for j in 0..<c {
-                        for k in 0..<d { f[j * d + k] = w[j * d + k] * a[k] }
+                fold.offset.withUnsafeBufferPointer { o in
+                    fold.folded.withUnsafeMutableBufferPointer { f in
+                        fold.shifts.withUnsafeMutableBufferPointer { y in
+                            percept_fold_weights(w.baseAddress, a.baseAddress, o.baseAddress, c, d, f.baseAddress, y.baseAddress)
+                        }
                     }
                 }
             }
-            fold.offset.withUnsafeBufferPointer { o in
-                shifts.withUnsafeMutableBufferPointer { y in
-                    BLAS.gemv(m: c, n: d, a: w.baseAddress!, x: o.baseAddress!, y: y.baseAddress!)
-                }
-            }
         }
-        let foldedBias = zip(bias, shifts).map { $0 - $1 }
-        nonisolated(unsafe) let (x, out) = (x, out)
-        folded.withUnsafeBufferPointer { w in
-            foldedBias.withUnsafeBufferPointer { b in
-                nonisolated(unsafe) let (w, b) = (w, b)
-                Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 32) { rows in
-                    percept_affine_rows_u8(x, rows.lowerBound, rows.upperBound, d, w.baseAddress, b.baseAddress, c, out)
-                }
-            }
+        var foldedBias = bias
+        for j in 0..<c { foldedBias[j] -= fold.shifts[j] }
+        let team = fold.team(threads: threads)
+        fold.folded.withUnsafeBufferPointer { w in
+            percept_linear_forward_u8(team, x, n, d, w.baseAddress, foldedBias, c, out)
         }
+        return squares
     }
 
-    /// dW (C×D) = dOutᵀ·x' and db = Σ rows of dOut, overwriting both.
+    /// dW (C×D) = dOutᵀ·x' + 2λ·W and db = Σ rows of dOut, overwriting both.
     static func pixelAffineBackward(dOut: UnsafePointer<Float>, x: UnsafePointer<UInt8>, n: Int, d: Int, c: Int, fold: PixelFold,
+                                    weights: UnsafePointer<Float>, regularization: Float,
                                     dWeights: UnsafeMutablePointer<Float>, dBias: UnsafeMutablePointer<Float>, threads: Int) {
-        nonisolated(unsafe) let (dOut, x, dWeights) = (dOut, x, dWeights)
-        Parallel.forEachChunk(count: d, threads: threads, minimumChunk: 256) { columns in
-            percept_affine_weight_gradient_u8(dOut, x, n, d, c, columns.lowerBound, columns.upperBound, dWeights)
-        }
         dBias.update(repeating: 0, count: c)
         for row in 0..<n {
             for j in 0..<c { dBias[j] += dOut[row * c + j] }
         }
-        fold.factor.withUnsafeBufferPointer { a in
-            fold.offset.withUnsafeBufferPointer { o in
-                for j in 0..<c {
-                    let sum = dBias[j], row = dWeights + j * d
-                    for k in 0..<d { row[k] = row[k] * a[k] - sum * o[k] }
-                }
-            }
-        }
+        // Split by columns; each thread unfolds its own columns while they are still in cache.
+        percept_linear_backward_u8(fold.team(threads: threads), dOut, x, n, d, c, fold.factor, fold.offset, dBias, weights,
+                                   2 * regularization, dWeights)
     }
 }
