@@ -21,7 +21,8 @@ log=${PERCEPT_BENCH_LOG:-Benchmarks/charts/cnn-curve.jsonl}
 mkdir -p "$(dirname "$log")"
 echo "# $(date -u +%FT%TZ) load: $(uptime | sed 's/.*load average: //')"
 if [ "$sides" != torch ]; then
-  $bench cnn-train "$pack" --recipe airbench94 --epochs "$epochs" --time-limit "$limit" --threads 2 | tee -a "$log"
+  # PERCEPT_CNN_ARGS: extra flags, e.g. "--validate final" (no validation between epochs).
+  $bench cnn-train "$pack" --recipe airbench94 --epochs "$epochs" --time-limit "$limit" --threads 2 ${PERCEPT_CNN_ARGS:-} | tee -a "$log"
 fi
 if [ "$sides" != percept ]; then
   python3 Benchmarks/peers/torch_airbench.py "$pack" --epochs "$epochs" --time-limit "$limit" --threads 2 | tee -a "$log"

@@ -4,6 +4,7 @@
 //   percept-bench cnn-train PACK [--recipe airbench94] [--arch airbench94] [--epochs 10] [--batch 512]
 //        [--lr 0.75] [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--seed 1] [--threads 2]
 //        [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta none|flip|flip-translate] [--save MODEL]
+//        [--validate every|final]
 //
 // Validation: the 5,000 pack items whose index is a multiple of 10 (500 per class on a CIFAR-10
 // pack, which lists images class by class), as in the linear benchmark and the PyTorch peer
@@ -55,8 +56,11 @@ func benchCNNTrain(pack: String, options: [String]) throws {
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
     fflush(nil)  // each line reaches the log as it happens, so a run can be followed
     var lastReport = 0.0
+    // --validate final: no validation between epochs (each costs a pass over 5,000 images), only
+    // the finished model, with its test-time views.
+    let finalOnly = optionValue(options, "--validate") == "final"
     let result = try Trainer(architecture: architecture, options: o).fit(
-        train: train, validation: validation, resume: options.contains("--resume")) { p in
+        train: train, validation: finalOnly ? nil : validation, resume: options.contains("--resume")) { p in
         // Wall time from the process start: loading, whitening and every validation included.
         let now = Date().timeIntervalSince(processStart)
         if let accuracy = p.validationAccuracy {
@@ -70,6 +74,14 @@ func benchCNNTrain(pack: String, options: [String]) throws {
                   "eta_seconds": p.secondsRemaining, "wall_seconds": now])
             fflush(nil)
         }
+    }
+    if finalOnly {
+        let scores = try result.model.scores(for: validation)
+        let predicted = rankClasses(byScores: scores, k: 1).map { $0[0] }
+        let accuracy = Double(zip(predicted, validation.labels).filter { $0 == Int($1) }.count) / Double(validation.count)
+        emit(["tool": "percept-cnn-train", "event": "epoch", "epoch": result.history.epochs.count,
+              "validation_accuracy": accuracy, "wall_seconds": Date().timeIntervalSince(processStart),
+              "images_per_second": result.history.epochs.last?.imagesPerSecond ?? 0])
     }
     emit(["tool": "percept-cnn-train", "event": "end", "wall_seconds": Date().timeIntervalSince(processStart),
           "final_validation_accuracy": result.history.epochs.last?.validationAccuracy ?? 0,

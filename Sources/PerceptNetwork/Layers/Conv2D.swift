@@ -28,7 +28,7 @@ public final class Conv2D: Layer {
     /// Winograd wherever it applies, whatever the widths (tests of the kernels).
     var forcesWinograd = false
     /// The most floats one worker's transformed tiles may use (16 × tiles × channels).
-    public var winogradBudget = 1 << 20
+    public var winogradBudget = 1 << 19
 
     private let output = FloatBuffer(), dInput = FloatBuffer()
     private var cols: [FloatBuffer] = [], partials: [FloatBuffer] = []
