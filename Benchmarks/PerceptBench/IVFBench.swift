@@ -134,11 +134,11 @@ func drawChart(kind: String, results path: String, output: String) throws {
                     return LineChart.Point(x: s / 60, samples: [], mean: a, spread: 0)
                 }.sorted { $0.x < $1.x }
             if !points.isEmpty {
-                series.append(.init(name: i == 0 ? "Percept" : "PyTorch (same recipe)", color: LineChart.palette[i], points: points))
+                series.append(.init(name: i == 0 ? "Percept" : "PyTorch", color: LineChart.palette[i], points: points))
             }
         }
-        chart = LineChart(title: "airbench94 on CIFAR-10, 2 CPU cores: validation accuracy vs wall time",
-                          xLabel: "minutes since start (loading, training, validation)", yLabel: "validation accuracy (5,000 held out)",
+        chart = LineChart(title: "airbench94 recipe, CIFAR-10, 2 cores",
+                          xLabel: "minutes since start (all included)", yLabel: "validation accuracy",
                           series: series)
     default:
         throw PerceptError.invalidArgument("chart kind must be ivf, scaling or cnn-curve")
