@@ -183,8 +183,9 @@ public struct LinearClassifier: Classifier {
                               threads: Int) -> [Int32] {
         var scores = [Float](repeating: 0, count: rows * c)
         scores.withUnsafeMutableBufferPointer { s in
-            Dense.pixelAffineForward(x: x, n: rows, d: d, weights: parameters[0], bias: parameters[1], c: c, fold: fold,
-                                     out: s.baseAddress!, threads: threads)
+            // The returned ΣW² (for the loss's penalty) is not needed to rank classes.
+            _ = Dense.pixelAffineForward(x: x, n: rows, d: d, weights: parameters[0], bias: parameters[1], c: c, fold: fold,
+                                         out: s.baseAddress!, threads: threads)
         }
         return argmaxRows(Tensor(shape: [rows, c], scalars: scores))
     }

@@ -27,7 +27,7 @@ struct MinibatchTrainer {
         if let validation, validation.features.columns != data.features.columns {
             throw PerceptError.invalidData("validation features have \(validation.features.columns) columns, training \(data.features.columns)")
         }
-        let n = data.count, d = data.features.columns, batch = min(options.batchSize, n)
+        let n = data.count, batch = min(options.batchSize, n)
         let batchCount = (n + batch - 1) / batch
         var history = TrainingHistory()
         var velocity = parameters.map { [Float](repeating: 0, count: $0.count) }
