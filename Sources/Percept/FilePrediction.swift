@@ -33,6 +33,27 @@ extension SavedModel {
     public func predict(files paths: [String], top: Int = 5, strict: Bool = false,
                         threads: Int? = nil) throws -> [FilePrediction] {
         guard top >= 1 else { throw PerceptError.invalidArgument("--top needs at least 1, got \(top)") }
+        var answers = paths.map { FilePrediction(path: $0, top: [], error: nil) }
+        let decoded = try decodeInputs(files: paths, strict: strict, threads: threads)
+        for (index, reason) in decoded.failures { answers[index].error = reason }
+        guard let dataset = decoded.dataset else { return answers }
+        let readable = decoded.readable
+        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: min(top, classNames.count))
+        let c = classNames.count
+        for (row, index) in readable.enumerated() {
+            answers[index].top = rankings[row].map {
+                FilePrediction.Guess(label: classNames[$0], probability: Double(probabilities.scalars[row * c + $0]))
+            }
+        }
+        return answers
+    }
+
+    /// The readable files among `paths`, decoded and resized to the model's input as one dataset
+    /// (nil when none could be read), their indices in `paths`, and the reason each other file
+    /// failed; with `strict`, the first failure is thrown instead. Shared by `predict(files:)` and
+    /// `percept predict --scores`.
+    public func decodeInputs(files paths: [String], strict: Bool, threads: Int?) throws
+        -> (dataset: Dataset?, readable: [Int], failures: [Int: String]) {
         let size = inputSize, mode = resizeMode
         let decoded: [Result<Image, PerceptError>] = Parallel.map(count: paths.count, threads: threads) { index in
             do {
@@ -44,9 +65,7 @@ extension SavedModel {
                 return .failure(PerceptError.io(paths[index], "\(error)"))
             }
         }
-        var images: [Image] = []
-        var readable: [Int] = []
-        var answers = paths.map { FilePrediction(path: $0, top: [], error: nil) }
+        var images: [Image] = [], readable: [Int] = [], failures: [Int: String] = [:]
         for (index, result) in decoded.enumerated() {
             switch result {
             case .success(let image):
@@ -54,18 +73,11 @@ extension SavedModel {
                 readable.append(index)
             case .failure(let error):
                 if strict { throw error }
-                answers[index].error = error.reason
+                failures[index] = error.reason
             }
         }
-        guard !images.isEmpty else { return answers }
+        guard !images.isEmpty else { return (nil, [], failures) }
         let dataset = try Dataset(images: images, classNames: classNames, sources: readable.map { paths[$0] })
-        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: min(top, classNames.count))
-        let c = classNames.count
-        for (row, index) in readable.enumerated() {
-            answers[index].top = rankings[row].map {
-                FilePrediction.Guess(label: classNames[$0], probability: Double(probabilities.scalars[row * c + $0]))
-            }
-        }
-        return answers
+        return (dataset, readable, failures)
     }
 }

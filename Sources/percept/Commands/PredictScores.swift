@@ -19,35 +19,14 @@ enum ScoreTable {
     /// Decodes `paths` as `SavedModel.predict(files:)` does (resized to the model's input) and scores
     /// the readable ones in one batch; unreadable files get an `error` unless `strict`.
     static func scores(of saved: SavedModel, files paths: [String], strict: Bool, threads: Int?) throws -> [ImageScores] {
-        let size = saved.inputSize, mode = saved.resizeMode
-        let decoded: [Result<Image, PerceptError>] = Parallel.map(count: paths.count, threads: threads) { index in
-            do {
-                let image = try Image(contentsOfFile: paths[index])
-                return .success(image.size == size ? image : image.resized(to: size, mode: mode))
-            } catch let error as PerceptError {
-                return .failure(error)
-            } catch {
-                return .failure(PerceptError.io(paths[index], "\(error)"))
-            }
-        }
         var answers = paths.map { ImageScores(path: $0, scores: [], error: nil) }
-        var images: [Image] = [], readable: [Int] = []
-        for (index, result) in decoded.enumerated() {
-            switch result {
-            case .success(let image):
-                images.append(image)
-                readable.append(index)
-            case .failure(let error):
-                if strict { throw error }
-                answers[index].error = error.reason
-            }
-        }
-        guard !images.isEmpty else { return answers }
-        let names = saved.classNames
-        let dataset = try Dataset(images: images, classNames: names, sources: readable.map { paths[$0] })
+        let decoded = try saved.decodeInputs(files: paths, strict: strict, threads: threads)
+        for (index, reason) in decoded.failures { answers[index].error = reason }
+        guard let dataset = decoded.dataset else { return answers }
+        let readable = decoded.readable, names = saved.classNames
         let scores = try saved.model.scores(for: dataset)
-        guard scores.rows == images.count, scores.columns == names.count else {
-            throw PerceptError.invalidData("the model gave \(scores.shape) scores for \(images.count) images and \(names.count) classes")
+        guard scores.rows == readable.count, scores.columns == names.count else {
+            throw PerceptError.invalidData("the model gave \(scores.shape) scores for \(readable.count) images and \(names.count) classes")
         }
         for (row, index) in readable.enumerated() {
             answers[index].scores = names.indices.map {
