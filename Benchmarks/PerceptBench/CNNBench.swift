@@ -3,6 +3,8 @@
 //
 //   percept-bench cnn [--arch airbench94|resnet20|FILE] [--batch 512] [--threads 2] [--steps 3]
 //                     [--warmup 1] [--profile] [--parallelism automatic|batch|blas] [--column-budget FLOATS]
+//                     [--winograd on|off] [--winograd-budget FLOATS]
+//                     [--direct-max-channels N] [--inference-only]
 //   percept-bench conv-layout [--batch 512] [--threads 2] [--skip-nchw]
 import Foundation
 import PerceptCore
@@ -34,6 +36,12 @@ func benchCNN(options: [String]) throws {
     if let budget = optionValue(options, "--winograd-budget").flatMap(Int.init) {
         for case let conv as Conv2D in allLayers(network.layers) { conv.winogradBudget = budget }
     }
+    // The direct kernel only for layers up to this many output channels (measuring where it pays).
+    if let widest = optionValue(options, "--direct-max-channels").flatMap(Int.init) {
+        for case let conv as Conv2D in allLayers(network.layers) where conv.geometry.outChannels > widest {
+            conv.allowsDirectConvolution = false
+        }
+    }
     let winograd = optionValue(options, "--winograd") != "off"
     for case let conv as Conv2D in allLayers(network.layers) { conv.allowsWinograd = winograd }
     var random = SeededRandom(seed: 2)
@@ -52,16 +60,18 @@ func benchCNN(options: [String]) throws {
         optimizer.step(trainable, learningRate: 0.01)
     }
     BLAS.withThreadCount(threads) {
-        for _ in 0..<warmup { trainStep() }
-        var times: [Double] = []
-        for _ in 0..<steps { times.append(seconds { trainStep() }) }
-        let best = times.min() ?? 1, median = times.sorted()[times.count / 2]
-        emit(["tool": "percept-cnn-train", "arch": architecture.name, "batch": batch, "threads": threads,
-              "parallelism": "\(parallelism)", "winograd": winograd,
-              "seconds_per_step": median, "images_per_second": Double(batch) / median,
-              "best_images_per_second": Double(batch) / best,
-              "gflops": 3 * flops * Double(batch) / median / 1e9, "all": times,
-              "peak_memory_mb": (peakResidentMemoryBytes() ?? 0) / 1_000_000])
+        if !options.contains("--inference-only") {
+            for _ in 0..<warmup { trainStep() }
+            var times: [Double] = []
+            for _ in 0..<steps { times.append(seconds { trainStep() }) }
+            let best = times.min() ?? 1, median = times.sorted()[times.count / 2]
+            emit(["tool": "percept-cnn-train", "arch": architecture.name, "batch": batch, "threads": threads,
+                  "parallelism": "\(parallelism)", "winograd": winograd,
+                  "seconds_per_step": median, "images_per_second": Double(batch) / median,
+                  "best_images_per_second": Double(batch) / best,
+                  "gflops": 3 * flops * Double(batch) / median / 1e9, "all": times,
+                  "peak_memory_mb": (peakResidentMemoryBytes() ?? 0) / 1_000_000])
+        }
         for _ in 0..<warmup { _ = network.forward(input, batch: batch, mode: .inference) }
         var inference: [Double] = []
         for _ in 0..<steps { inference.append(seconds { _ = network.forward(input, batch: batch, mode: .inference) }) }

@@ -8,20 +8,17 @@ Reads the pixels straight from Percept's pack file (layout in PackFile.swift), c
 float32 (faiss needs floats), searches IndexFlatL2 and IndexFlat(METRIC_L1), and prints one
 JSON line per metric. --write PREFIX saves neighbour indices as PREFIX-l1.i32 / PREFIX-l2.i32.
 """
-import argparse, json, os, struct, time
+import argparse, json, time
 import numpy as np
 import faiss
 
+from percept_pack import read_pack
+
 
 def load_pack(path):
-    with open(path, "rb") as f:
-        header = f.read(128)
-    assert header[:8] == b"PRCPTPAK", "not a Percept pack"
-    n, = struct.unpack_from("<Q", header, 24)
-    h, w, c, _ = struct.unpack_from("<4I", header, 32)
-    offset, length = struct.unpack_from("<QQ", header, 48)
-    pixels = np.memmap(path, dtype=np.uint8, mode="r", offset=offset, shape=(n, h * w * c))
-    return pixels
+    """The pack's pixels as uint8 rows of H·W·C (memory-mapped)."""
+    pixels, _ = read_pack(path)
+    return pixels.reshape(len(pixels), -1)
 
 
 def main():

@@ -11,21 +11,16 @@ learning-rate decay, training rows shuffled once and contiguous batches visited 
 each epoch, and the same per-epoch accuracy checks (2,000 training rows and the validation set).
 W is D×C here (numpy's natural layout); the arithmetic is the same. Prints one JSON line.
 """
-import argparse, json, struct, time
+import argparse, json, time
 import numpy as np
+
+from percept_pack import read_pack
 
 
 def load_pack(path):
-    with open(path, "rb") as f:
-        header = f.read(128)
-    assert header[:8] == b"PRCPTPAK", "not a Percept pack"
-    n, = struct.unpack_from("<Q", header, 24)
-    h, w, c, _ = struct.unpack_from("<4I", header, 32)
-    pixels_offset, _ = struct.unpack_from("<QQ", header, 48)
-    labels_offset, _ = struct.unpack_from("<QQ", header, 64)
-    pixels = np.memmap(path, dtype=np.uint8, mode="r", offset=pixels_offset, shape=(n, h * w * c))
-    labels = np.array(np.memmap(path, dtype="<i4", mode="r", offset=labels_offset, shape=(n,)))
-    return pixels, labels, c
+    """Pixels as uint8 rows of H·W·C (memory-mapped), labels, and the channel count."""
+    pixels, labels = read_pack(path)
+    return pixels.reshape(len(pixels), -1), labels, pixels.shape[3]
 
 
 def svm_loss(W, b, X, y, reg):

@@ -13,27 +13,16 @@ at 64× the rate; triangular schedule 0.2 → 1 at 20% → 0.07; lookahead every
 flip and ±2-pixel reflect translation; test-time mirror + translate. Prints JSON lines like
 percept-bench: one per epoch (wall time from the start, plain validation; the last epoch with TTA).
 """
-import argparse, json, math, struct, time
+import argparse, json, math, time
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from percept_pack import read_pack
+
 START = time.perf_counter()
-
-
-def load_pack(path):
-    with open(path, "rb") as f:
-        header = f.read(128)
-    assert header[:8] == b"PRCPTPAK", "not a Percept pack"
-    n, = struct.unpack_from("<Q", header, 24)
-    h, w, c, _ = struct.unpack_from("<4I", header, 32)
-    pixels_offset, _ = struct.unpack_from("<QQ", header, 48)
-    labels_offset, _ = struct.unpack_from("<QQ", header, 64)
-    pixels = np.memmap(path, dtype=np.uint8, mode="r", offset=pixels_offset, shape=(n, h, w, c))
-    labels = np.array(np.memmap(path, dtype="<i4", mode="r", offset=labels_offset, shape=(n,)))
-    return np.array(pixels), labels
 
 
 class BatchNorm(nn.BatchNorm2d):
@@ -142,7 +131,8 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    pixels, labels = load_pack(args.pack)
+    pixels, labels = read_pack(args.pack)
+    pixels = np.array(pixels)
     index = np.arange(len(labels))
     val_idx, train_idx = index[index % 10 == 0], index[index % 10 != 0]
     mean = torch.tensor([0.4914, 0.4822, 0.4465]).view(1, 3, 1, 1)

@@ -39,17 +39,23 @@ static inline void input_tile_scalar(const float *const d[16], float *out, size_
     }
 }
 
-static inline void output_tile_scalar(const float *in, size_t stride, float *const o[4], const float *bias, int c) {
+// The epilogue's addend for output k of the tile is ad[k] (NULL when there is none).
+static inline void output_tile_scalar(const float *in, size_t stride, float *const o[4], const float *bias,
+                                      const float *const ad[4], int relu, int c) {
     float a[8];
     for (int s = 0; s < 4; s++) {  // Aᵀ m: combine rows
         float m0 = in[(size_t)s * stride + c], m1 = in[(size_t)(4 + s) * stride + c];
         float m2 = in[(size_t)(8 + s) * stride + c], m3 = in[(size_t)(12 + s) * stride + c];
         a[s] = m0 + m1 + m2; a[4 + s] = m1 - m2 - m3;
     }
-    float add = bias ? bias[c] : 0.0f;
+    float add = bias ? bias[c] : 0.0f, y[4];
     for (int r = 0; r < 2; r++) {  // (Aᵀ m) A: combine columns
-        o[r * 2][c] = a[r * 4] + a[r * 4 + 1] + a[r * 4 + 2] + add;
-        o[r * 2 + 1][c] = a[r * 4 + 1] - a[r * 4 + 2] - a[r * 4 + 3] + add;
+        y[r * 2] = a[r * 4] + a[r * 4 + 1] + a[r * 4 + 2] + add;
+        y[r * 2 + 1] = a[r * 4 + 1] - a[r * 4 + 2] - a[r * 4 + 3] + add;
+    }
+    for (int k = 0; k < 4; k++) {
+        float value = ad[k] ? y[k] + ad[k][c] : y[k];
+        o[k][c] = relu && value < 0 ? 0.0f : value;
     }
 }
 
@@ -77,7 +83,8 @@ __attribute__((target("avx2,fma"))) static void input_tile_avx2(const float *con
 }
 
 __attribute__((target("avx2,fma"))) static void output_tile_avx2(const float *in, size_t stride, float *const o[4],
-                                                                  const float *bias, int channels) {
+                                                                  const float *bias, const float *const ad[4], int relu,
+                                                                  int channels) {
     int c = 0;
     for (; c + 8 <= channels; c += 8) {
         __m256 a[8];
@@ -88,14 +95,18 @@ __attribute__((target("avx2,fma"))) static void output_tile_avx2(const float *in
             a[4 + s] = _mm256_sub_ps(_mm256_sub_ps(m1, m2), m3);
         }
         __m256 add = bias ? _mm256_loadu_ps(bias + c) : _mm256_setzero_ps();
+        __m256 y[4];
         for (int r = 0; r < 2; r++) {
-            __m256 y0 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[r * 4], a[r * 4 + 1]), a[r * 4 + 2]), add);
-            __m256 y1 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(a[r * 4 + 1], a[r * 4 + 2]), a[r * 4 + 3]), add);
-            _mm256_storeu_ps(o[r * 2] + c, y0);
-            _mm256_storeu_ps(o[r * 2 + 1] + c, y1);
+            y[r * 2] = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(a[r * 4], a[r * 4 + 1]), a[r * 4 + 2]), add);
+            y[r * 2 + 1] = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(a[r * 4 + 1], a[r * 4 + 2]), a[r * 4 + 3]), add);
+        }
+        for (int k = 0; k < 4; k++) {
+            if (ad[k]) y[k] = _mm256_add_ps(y[k], _mm256_loadu_ps(ad[k] + c));
+            if (relu) y[k] = _mm256_max_ps(y[k], _mm256_setzero_ps());
+            _mm256_storeu_ps(o[k] + c, y[k]);
         }
     }
-    for (; c < channels; c++) output_tile_scalar(in, stride, o, bias, c);
+    for (; c < channels; c++) output_tile_scalar(in, stride, o, bias, ad, relu, c);
 }
 #endif
 
@@ -129,7 +140,7 @@ void percept_winograd_input(const float *x, size_t first, size_t count, int heig
 }
 
 void percept_winograd_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
-                             const float *bias, float *y, size_t tile_begin, size_t tile_end) {
+                             percept_conv_epilogue epilogue, float *y, size_t tile_begin, size_t tile_end) {
     int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
     const size_t per_image = (size_t)tiles_y * tiles_x;
     const size_t stride = count * per_image * (size_t)channels;
@@ -138,18 +149,21 @@ void percept_winograd_output(const float *m, size_t first, size_t count, int out
     for (size_t t = tile_begin; t < tile_end; t++) {
         size_t n = first + t / per_image;
         int ty = (int)((t % per_image) / tiles_x), tx = (int)(t % tiles_x);
-        float *image = y + n * (size_t)out_height * out_width * channels;
+        size_t image = n * (size_t)out_height * out_width * channels;
         float *o[4];
+        const float *ad[4];
         for (int r = 0; r < 2; r++)
             for (int s = 0; s < 2; s++) {
-                int oy = 2 * ty + r, ox = 2 * tx + s;
-                o[r * 2 + s] = (oy < out_height && ox < out_width) ? image + ((size_t)oy * out_width + ox) * channels : trash;
+                int oy = 2 * ty + r, ox = 2 * tx + s, inside = oy < out_height && ox < out_width;
+                size_t at = image + ((size_t)oy * out_width + ox) * channels;
+                o[r * 2 + s] = inside ? y + at : trash;
+                ad[r * 2 + s] = inside && epilogue.addend ? epilogue.addend + at : NULL;
             }
         const float *in = m + t * (size_t)channels;
 #if HAVE_AVX2_VARIANT
-        if (avx2) { output_tile_avx2(in, stride, o, bias, channels); continue; }
+        if (avx2) { output_tile_avx2(in, stride, o, epilogue.bias, ad, epilogue.relu, channels); continue; }
 #endif
-        for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, bias, c);
+        for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, epilogue.bias, ad, epilogue.relu, c);
     }
 }
 

@@ -13,7 +13,7 @@ final class ConvolutionTests: XCTestCase {
         (5, 4, 2, 1, 2, 0, 3),   // 1×1 projection with stride 2
         (7, 7, 2, 5, 2, 2, 2),   // 5×5, stride 2, padding 2
         (3, 3, 2, 3, 1, 0, 2),   // kernel as large as the input
-        // Widths the direct AVX2 kernel takes (8…64 outputs), odd widths for its edge tiles:
+        // Widths the direct AVX2 kernel takes (8…32 outputs; 64 goes to GEMM), odd widths for its edge tiles:
         (5, 7, 3, 3, 1, 1, 16),
         (6, 5, 4, 3, 2, 1, 32),
         (4, 5, 2, 3, 1, 1, 8),
@@ -121,6 +121,60 @@ final class ConvolutionTests: XCTestCase {
             let (fast, slow) = (gradients(true), gradients(false))
             assertClose(fast.dx, slow.dx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
             assertClose(fast.dw, slow.dw, rtol: 1e-4, atol: 1e-4, "dw \(c)")
+        }
+    }
+
+    /// The inference epilogue (bias, residual addend, ReLU) fused into the store of the direct kernel
+    /// and applied after the GEMM: max(conv(X, W) + b + addend, 0) by the naive convolution.
+    func testFusedEpilogueMatchesConvolutionThenAddThenReLU() {
+        for (index, c) in Self.cases.enumerated() {
+            let g = geometry(c)
+            let batch = 3
+            let input = randomValues(batch * g.inputCount, seed: UInt64(index))
+            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
+            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
+            let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
+            let reference = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
+            for relu in [false, true] {
+                let expected = zip(reference, addend).map { relu ? max($0 + $1, 0) : $0 + $1 }
+                for direct in [false, true] {
+                    let output = FloatBuffer(capacity: batch * g.outputCount)
+                    let chunk = ConvKernels.chunkImages(g, batch: batch, floatBudget: 1)
+                    let col = UnsafeMutablePointer<Float>.allocate(capacity: chunk * g.outHeight * g.outWidth * g.patchLength)
+                    defer { col.deallocate() }
+                    input.withUnsafeBufferPointer { x in
+                        addend.withUnsafeBufferPointer { a in
+                            ConvKernels.forward(g, input: x.baseAddress!, batch: batch, weight: weight, bias: bias,
+                                                output: output.pointer, cols: [col], chunk: chunk, threads: 2, direct: direct,
+                                                epilogue: ConvEpilogue(addend: a.baseAddress!, relu: relu))
+                        }
+                    }
+                    assertClose(output.array(batch * g.outputCount), expected, rtol: 1e-5, atol: 1e-5,
+                                "case \(c) direct \(direct) relu \(relu)")
+                }
+            }
+        }
+        // Winograd's output transform, edge tiles included (odd maps write some outputs nowhere).
+        for (index, c) in Self.winogradCases.enumerated() {
+            let g = geometry(c)
+            let batch = 3
+            let input = FloatBuffer()
+            input.load(randomValues(batch * g.inputCount, seed: UInt64(index)))
+            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
+            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
+            let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
+            let reference = ConvKernels.referenceConvolution(g, input: input.array(batch * g.inputCount), batch: batch,
+                                                             weight: weight, bias: bias)
+            let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+            layer.forcesWinograd = true
+            for relu in [false, true] {
+                let expected = zip(reference, addend).map { relu ? max($0 + $1, 0) : $0 + $1 }
+                let output = addend.withUnsafeBufferPointer { a in
+                    layer.forward(input, batch: batch, epilogue: ConvEpilogue(addend: a.baseAddress!, relu: relu))
+                        .array(batch * g.outputCount)
+                }
+                assertClose(output, expected, rtol: 1e-4, atol: 1e-4, "Winograd case \(c) relu \(relu)")
+            }
         }
     }
 

@@ -156,12 +156,21 @@ final class RecipeTests: XCTestCase {
 }
 
 final class InferenceFoldingTests: XCTestCase {
-    /// Inference with BatchNorm folded into the convolutions equals running every layer as is.
+    /// Inference with BatchNorm folded into the convolutions and ReLU and residual additions fused
+    /// into their stores equals running every layer as is — on each of the three convolution paths
+    /// (direct kernel, Winograd, im2col + GEMM).
     func testFoldedInferenceMatchesLayerByLayer() throws {
-        for architecture in [Architecture.airbench94(widths: [8, 16, 16], stemWidth: 24), .resnet20(blocksPerStage: 1, widths: [8, 16, 16]),
-                             .tiny(widths: [8, 16])] {
+        let paths = ["direct", "winograd", "gemm"]
+        for (architecture, path) in [Architecture.airbench94(widths: [8, 16, 16], stemWidth: 24),
+                                     .resnet20(blocksPerStage: 2, widths: [8, 16, 24]),
+                                     .tiny(widths: [8, 16])].flatMap({ a in paths.map { (a, $0) } }) {
             let shape = FeatureShape(height: 16, width: 16, channels: 3)
             let network = try Network(architecture: architecture, inputShape: shape, classCount: 10, seed: 3)
+            for case let conv as Conv2D in Trainer.allLayers(network.layers) {
+                conv.allowsDirectConvolution = path == "direct"
+                conv.allowsWinograd = path == "winograd"
+                conv.forcesWinograd = path == "winograd"
+            }
             // Running statistics away from 0/1 and some negative scales, so folding has work to do.
             var random = SeededRandom(seed: 5)
             for case let norm as BatchNorm in Trainer.allLayers(network.layers) {
@@ -189,7 +198,7 @@ final class InferenceFoldingTests: XCTestCase {
                 }
                 return x
             }
-            assertClose(folded, plain(network.layers, input).array(40), rtol: 1e-4, atol: 1e-4, architecture.name)
+            assertClose(folded, plain(network.layers, input).array(40), rtol: 1e-4, atol: 1e-4, "\(architecture.name) \(path)")
         }
     }
 }

@@ -1,6 +1,6 @@
 #pragma once
 // CNetworkKernels: the CNN engine's hot loop that BLAS cannot do well — a direct convolution for
-// narrow layers (8…64 output channels), where im2col + GEMM is bound by memory traffic.
+// narrow layers (8…32 output channels), where im2col + GEMM is bound by memory traffic.
 // The Swift reference twin (ConvKernels.referenceConvolution) is the test oracle, and the
 // im2col + GEMM path is the fallback on CPUs without AVX2 + FMA.
 #include <stddef.h>
@@ -12,13 +12,23 @@ extern "C" {
 /// 1 when this CPU has AVX2 and FMA (the direct convolution can run), else 0.
 int percept_network_has_avx2_fma(void);
 
+/// What a convolution does to its sums before it stores them: adds bias[co] (when not NULL), adds
+/// `addend` — a tensor laid out like the output, e.g. a residual shortcut — at the same place (when
+/// not NULL), then clamps at zero (when relu is nonzero). Fused into the store, these cost no pass
+/// over the activations of their own.
+typedef struct {
+    const float *bias;
+    const float *addend;
+    int relu;
+} percept_conv_epilogue;
+
 /// Direct convolution over NHWC activations for images [first, first + count):
 ///   y[n, oy, ox, co] = Σ_{ky,kx,ci} x[n, oy·stride − pad + ky, ox·stride − pad + kx, ci] · w[ky, kx, ci, co]
-/// (zero outside the image; no bias). x is N×H×W×Cin, w is K×K×Cin×Cout, y is N×OH×OW×Cout.
-/// Requires cout ∈ {8, 16, 24, 32, 64} and AVX2 + FMA; returns 0 (doing nothing) otherwise, 1 when done.
+/// (zero outside the image), then the epilogue. x is N×H×W×Cin, w is K×K×Cin×Cout, y is N×OH×OW×Cout.
+/// Requires cout ∈ {8, 16, 24, 32} and AVX2 + FMA; returns 0 (doing nothing) otherwise, 1 when done.
 int percept_conv2d_direct_nhwc(const float *x, const float *w, float *y, size_t first, size_t count,
                                int height, int width, int cin, int kernel, int stride, int pad, int cout,
-                               int out_height, int out_width);
+                               int out_height, int out_width, percept_conv_epilogue epilogue);
 
 // Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (winograd.c). A chunk of `count` images
 // has T = count·⌈OH/2⌉·⌈OW/2⌉ output tiles (tile t = (image·tilesY + ty)·tilesX + tx) and 16
@@ -29,10 +39,10 @@ int percept_conv2d_direct_nhwc(const float *x, const float *w, float *y, size_t 
 void percept_winograd_input(const float *x, size_t first, size_t count, int height, int width, int channels, int pad,
                             float *v, size_t tile_begin, size_t tile_end);
 
-/// y[first + …] (N×OH×OW×C) from M[ξ][t][c] (16 × T × C) for tiles [tile_begin, tile_end), plus
-/// bias[c] when bias is not NULL; overwrites y.
+/// y[first + …] (N×OH×OW×C) from M[ξ][t][c] (16 × T × C) for tiles [tile_begin, tile_end), then
+/// the epilogue; overwrites y.
 void percept_winograd_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
-                             const float *bias, float *y, size_t tile_begin, size_t tile_end);
+                             percept_conv_epilogue epilogue, float *y, size_t tile_begin, size_t tile_end);
 
 /// U[ξ][ci][co] (16 × Cin × Cout) from w (3×3×Cin×Cout). With flip, the filter of the input
 /// gradient instead — w rotated by 180° with its channels swapped (3×3×Cout×Cin read from w, so

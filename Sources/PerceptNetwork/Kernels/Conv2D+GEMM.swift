@@ -14,6 +14,19 @@ import PerceptCore
 // NCHW with per-image GEMMs (Y[Cout, OH·OW] = W × Col) was measured slower here: see
 // Benchmarks/RESULTS.md ("Tensor layout").
 
+/// What an inference-time convolution does to its result before storing it, fused into the store
+/// instead of costing a pass over the activations of its own: add `addend`, a tensor laid out like
+/// the output (a residual shortcut), and/or clamp at zero (a following ReLU).
+public struct ConvEpilogue {
+    public var addend: UnsafePointer<Float>?
+    public var relu: Bool
+    public init(addend: UnsafePointer<Float>? = nil, relu: Bool = false) {
+        self.addend = addend
+        self.relu = relu
+    }
+    public static var none: ConvEpilogue { ConvEpilogue() }
+}
+
 public enum ConvKernels {
     /// Writes the im2col rows of images `first..<first+count` of `input` (N×H×W×Cin) into `col`
     /// (count·OH·OW × K_H·K_W·Cin). Zero padding is written as zeros.
@@ -142,38 +155,66 @@ extension ConvKernels {
     /// Whether the direct AVX2 convolution (CNetworkKernels) can run this layer here: square kernels,
     /// 8–32 output channels (where im2col + GEMM is memory-bound), and a CPU with AVX2 + FMA.
     /// Measured against im2col + GEMM on ResNet-20's layers (conv-layout, 2 threads, loaded machine):
-    /// stem 3→16 2.6× faster, 16→16 1.2×, 32→32 1.3×, but 64→64 0.7× (one pixel per tile is bound by
-    /// weight loads), so 64 stays on GEMM.
+    /// stem 3→16 2.6× faster, 16→16 1.2×, 32→32 1.3×. 64 channels stay on Winograd: one 1-pixel tile
+    /// was 0.7× of GEMM (bound by weight loads), and two 32-channel blocks of 2-pixel tiles made
+    /// ResNet-20's inference 0.75× of Winograd's (session 4).
     public static func directConvolutionAvailable(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == g.kernelWidth && [8, 16, 24, 32].contains(g.outChannels) && !g.isPointwise
             && percept_network_has_avx2_fma() == 1
     }
 
-    /// Y = conv(X, W) by the direct kernel, images shared over `threads` workers. False (and nothing
-    /// written) when the kernel cannot run this layer.
+    /// Y = conv(X, W) + b, then the epilogue, by the direct kernel, images shared over `threads`
+    /// workers. False (and nothing written) when the kernel cannot run this layer.
     public static func forwardDirect(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int, weight: [Float],
+                                     bias: [Float]? = nil, epilogue: ConvEpilogue = .none,
                                      output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
         guard directConvolutionAvailable(g) else { return false }
-        weight.withUnsafeBufferPointer { w in
-            Parallel.forEachChunk(count: batch, threads: threads) { images in
-                _ = percept_conv2d_direct_nhwc(input, w.baseAddress!, output, images.lowerBound, images.count,
-                                               Int32(g.height), Int32(g.width), Int32(g.inChannels), Int32(g.kernelHeight),
-                                               Int32(g.stride), Int32(g.padding), Int32(g.outChannels),
-                                               Int32(g.outHeight), Int32(g.outWidth))
+        withBias(bias) { b in
+            let fused = percept_conv_epilogue(bias: b, addend: epilogue.addend, relu: epilogue.relu ? 1 : 0)
+            weight.withUnsafeBufferPointer { w in
+                Parallel.forEachChunk(count: batch, threads: threads) { images in
+                    _ = percept_conv2d_direct_nhwc(input, w.baseAddress!, output, images.lowerBound, images.count,
+                                                   Int32(g.height), Int32(g.width), Int32(g.inChannels), Int32(g.kernelHeight),
+                                                   Int32(g.stride), Int32(g.padding), Int32(g.outChannels),
+                                                   Int32(g.outHeight), Int32(g.outWidth), fused)
+                }
             }
         }
         return true
+    }
+
+    /// Runs `body` with a pointer to `bias`'s floats, or nil.
+    static func withBias<R>(_ bias: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+        guard let bias else { return body(nil) }
+        return bias.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
+
+    /// Y += b, then the epilogue, in one pass over the R×C output (the GEMM path's store was BLAS's).
+    static func finish(_ output: UnsafeMutablePointer<Float>, rows: Int, columns c: Int, bias: [Float]?,
+                       epilogue: ConvEpilogue, threads: Int) {
+        guard bias != nil || epilogue.addend != nil || epilogue.relu else { return }
+        withBias(bias) { b in
+            Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: 256) { range in
+                for r in range {
+                    let row = output + r * c
+                    if let b { for j in 0..<c { row[j] += b[j] } }
+                    if let addend = epilogue.addend.map({ $0 + r * c }) { for j in 0..<c { row[j] += addend[j] } }
+                    if epilogue.relu { for j in 0..<c { row[j] = max(row[j], 0) } }
+                }
+            }
+        }
     }
 
     /// Y = conv(X, W) + b for `batch` images: X is N×H×W×Cin, W is K_H×K_W×Cin×Cout, Y is N×OH×OW×Cout.
     /// `cols[w]` must hold `chunk·OH·OW·K_H·K_W·Cin` floats for each worker (unused for pointwise kernels).
     public static func forward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int,
                                weight: [Float], bias: [Float]?, output: UnsafeMutablePointer<Float>,
-                               cols: [UnsafeMutablePointer<Float>], chunk: Int, threads: Int, direct: Bool = false) {
+                               cols: [UnsafeMutablePointer<Float>], chunk: Int, threads: Int, direct: Bool = false,
+                               epilogue: ConvEpilogue = .none) {
         let pixels = g.outHeight * g.outWidth
         let workers = cols.count
-        if direct, forwardDirect(g, input: input, batch: batch, weight: weight, output: output, threads: threads) {
-            if let bias { addBias(bias, to: output, rows: batch * pixels, threads: threads) }
+        if direct, forwardDirect(g, input: input, batch: batch, weight: weight, bias: bias, epilogue: epilogue,
+                                 output: output, threads: threads) {
             return
         }
         weight.withUnsafeBufferPointer { w in
@@ -197,7 +238,7 @@ extension ConvKernels {
                 }
             }
         }
-        if let bias { addBias(bias, to: output, rows: batch * pixels, threads: threads) }
+        finish(output, rows: batch * pixels, columns: g.outChannels, bias: bias, epilogue: epilogue, threads: threads)
     }
 
     /// Given dY, sets dW and, when `dInput` is given, dX. Same scratch as `forward`, plus one
@@ -253,19 +294,6 @@ extension ConvKernels {
                 for worker in 1..<max(1, workers) {
                     let partial = partials[worker - 1]
                     for i in 0..<weightCount { dw0[i] += partial[i] }
-                }
-            }
-        }
-    }
-
-    /// Adds `bias` (C) to every row of an R×C matrix.
-    public static func addBias(_ bias: [Float], to matrix: UnsafeMutablePointer<Float>, rows: Int, threads: Int) {
-        let c = bias.count
-        bias.withUnsafeBufferPointer { b in
-            Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: 256) { range in
-                for r in range {
-                    let row = matrix + r * c
-                    for j in 0..<c { row[j] += b[j] }
                 }
             }
         }

@@ -39,15 +39,16 @@ extension ConvKernels {
         }
     }
 
-    /// Y = conv(X, W) (+ bias) for `batch` images with transformed filters `u` (16 × Cin × Cout).
-    /// `v[w]` and `m[w]` are each worker's scratch: 16 × chunk·tiles × Cin and × Cout floats.
-    /// Workers share the images (single-threaded BLAS each), as for narrow im2col layers.
+    /// Y = conv(X, W) (+ bias), then the epilogue, for `batch` images with transformed filters `u`
+    /// (16 × Cin × Cout). `v[w]` and `m[w]` are each worker's scratch: 16 × chunk·tiles × Cin and
+    /// × Cout floats. Workers share the images (single-threaded BLAS each), as for narrow im2col layers.
     static func winogradForward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int, u: UnsafePointer<Float>,
-                                bias: [Float]?, output: UnsafeMutablePointer<Float>,
+                                bias: [Float]?, epilogue: ConvEpilogue = .none, output: UnsafeMutablePointer<Float>,
                                 v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], chunk: Int) {
         let tiles = winogradTiles(g)
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let run = { (biasPointer: UnsafePointer<Float>?) in
+        withBias(bias) { biasPointer in
+            let fused = percept_conv_epilogue(bias: biasPointer, addend: epilogue.addend, relu: epilogue.relu ? 1 : 0)
             forEachWorker(batch: batch, workers: v.count) { worker, images in
                 var first = images.lowerBound
                 while first < images.upperBound {
@@ -60,12 +61,11 @@ extension ConvKernels {
                                   c: m[worker] + xi * t * cout)
                     }
                     percept_winograd_output(m[worker], first, count, Int32(g.outHeight), Int32(g.outWidth), Int32(cout),
-                                            biasPointer, output, 0, t)
+                                            fused, output, 0, t)
                     first += count
                 }
             }
         }
-        if let bias { bias.withUnsafeBufferPointer { run($0.baseAddress!) } } else { run(nil) }
     }
 
     /// dW (3×3×Cin×Cout, overwritten) for `batch` images: each worker sums Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] over

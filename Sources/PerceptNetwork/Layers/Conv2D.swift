@@ -143,8 +143,10 @@ public final class Conv2D: Layer {
     }
 
     /// Inference with a following BatchNorm folded in (`y·scale + shift` per output channel):
-    /// W·scale and b·scale + shift, so the normalisation costs no pass over the activations.
-    public func forward(_ input: FloatBuffer, batch: Int, foldingScale scale: [Float], shift: [Float]) -> FloatBuffer {
+    /// W·scale and b·scale + shift, so the normalisation costs no pass over the activations; and
+    /// with what follows the normalisation (a residual addition, a ReLU) fused into the store.
+    public func forward(_ input: FloatBuffer, batch: Int, foldingScale scale: [Float], shift: [Float],
+                        epilogue: ConvEpilogue = .none) -> FloatBuffer {
         let cout = geometry.outChannels
         folded.weight.removeAll(keepingCapacity: true)
         folded.weight.append(contentsOf: weight.value)
@@ -152,24 +154,30 @@ public final class Conv2D: Layer {
             for i in 0..<w.count { w[i] *= scale[i % cout] }
         }
         folded.bias = (0..<cout).map { (bias?.value[$0] ?? 0) * scale[$0] + shift[$0] }
-        return run(input, batch: batch, weight: folded.weight, bias: folded.bias)
+        return run(input, batch: batch, weight: folded.weight, bias: folded.bias, epilogue: epilogue)
+    }
+
+    /// Inference with what follows the convolution (a residual addition, a ReLU) fused into the store.
+    public func forward(_ input: FloatBuffer, batch: Int, epilogue: ConvEpilogue) -> FloatBuffer {
+        run(input, batch: batch, weight: weight.value, bias: bias?.value, epilogue: epilogue)
     }
 
     private var folded: (weight: [Float], bias: [Float]) = ([], [])
 
-    private func run(_ input: FloatBuffer, batch: Int, weight: [Float], bias: [Float]?) -> FloatBuffer {
+    private func run(_ input: FloatBuffer, batch: Int, weight: [Float], bias: [Float]?,
+                     epilogue: ConvEpilogue = .none) -> FloatBuffer {
         output.reserve(batch * geometry.outputCount)
         if usesWinograd(forward: true) {
             let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
             ConvKernels.winogradWeights(geometry, weight: weight, inputGradient: false, into: transformed.pointer)
             ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer,
-                                        bias: bias, output: output.pointer, v: v, m: m, chunk: chunk)
+                                        bias: bias, epilogue: epilogue, output: output.pointer, v: v, m: m, chunk: chunk)
             return output
         }
         let chunk = prepareScratch(batch)
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight, bias: bias,
                             output: output.pointer, cols: colPointers, chunk: chunk, threads: threads,
-                            direct: allowsDirectConvolution)
+                            direct: allowsDirectConvolution, epilogue: epilogue)
         return output
     }
 

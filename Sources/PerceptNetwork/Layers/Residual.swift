@@ -32,6 +32,16 @@ public final class Residual: Layer {
         return output
     }
 
+    /// Inference with the addition, and a following ReLU when `relu`, fused into the store of the
+    /// body's last convolution (`Network.endsInConvolution(body)` must hold); returns that
+    /// convolution's output buffer.
+    func forwardFused(_ input: FloatBuffer, batch: Int, relu: Bool) -> FloatBuffer {
+        // The shortcut runs first: its output (or the input itself) is read by the body's last store.
+        let s = shortcut.isEmpty ? input : Network.forward(shortcut, input, batch: batch, mode: .inference)
+        return Network.forward(body, input, batch: batch, mode: .inference,
+                               final: ConvEpilogue(addend: UnsafePointer(s.pointer), relu: relu))
+    }
+
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         var db = dOutput
         for layer in body.reversed() { db = layer.backward(db, batch: batch) }

@@ -45,19 +45,21 @@ public final class Network {
 
     /// Runs `layers` in order. At inference a BatchNorm right after a convolution — or after a
     /// convolution and a max pool, when every scale is positive so the two commute — is folded
-    /// into the convolution's weights (`Conv2D.forward(_:batch:foldingScale:shift:)`): the same
-    /// result to rounding, one pass over the activations fewer.
-    static func forward(_ layers: [any Layer], _ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
+    /// into the convolution's weights (`Conv2D.forward(_:batch:foldingScale:shift:)`), and a ReLU
+    /// right after the convolution (or its BatchNorm) and a residual addition ending in one are
+    /// fused into the convolution's store: the same result to rounding, passes over the activations
+    /// fewer. `final` is fused into the last convolution; only given when `endsInConvolution(layers)`.
+    static func forward(_ layers: [any Layer], _ input: FloatBuffer, batch: Int, mode: ForwardMode,
+                        final: ConvEpilogue = .none) -> FloatBuffer {
+        let hasFinal = final.addend != nil || final.relu
+        precondition(!hasFinal || (mode == .inference && endsInConvolution(layers)), "Network: nowhere to fuse the epilogue")
+        func isReLU(_ index: Int) -> Bool {
+            index < layers.count && (layers[index] as? Activation)?.function == .relu
+        }
         var x = input
         var i = 0
         while i < layers.count {
             if mode == .inference, let conv = layers[i] as? Conv2D {
-                if i + 1 < layers.count, let norm = layers[i + 1] as? BatchNorm {
-                    let (scale, shift) = norm.inferenceAffine()
-                    x = conv.forward(x, batch: batch, foldingScale: scale, shift: shift)
-                    i += 2
-                    continue
-                }
                 if i + 2 < layers.count, let pool = layers[i + 1] as? Pooling, pool.kind == .max,
                    let norm = layers[i + 2] as? BatchNorm {
                     let (scale, shift) = norm.inferenceAffine()
@@ -68,11 +70,42 @@ public final class Network {
                         continue
                     }
                 }
+                let norm = i + 1 < layers.count ? layers[i + 1] as? BatchNorm : nil
+                var next = i + (norm == nil ? 1 : 2)
+                var epilogue = ConvEpilogue.none
+                if next == layers.count {
+                    epilogue = final
+                } else if isReLU(next) && (next + 1 < layers.count || !hasFinal) {
+                    epilogue.relu = true
+                    next += 1
+                }
+                if let norm {
+                    let (scale, shift) = norm.inferenceAffine()
+                    x = conv.forward(x, batch: batch, foldingScale: scale, shift: shift, epilogue: epilogue)
+                } else {
+                    x = conv.forward(x, batch: batch, epilogue: epilogue)
+                }
+                i = next
+                continue
+            }
+            if mode == .inference, let residual = layers[i] as? Residual, endsInConvolution(residual.body) {
+                let relu = isReLU(i + 1) && (i + 2 < layers.count || !hasFinal)
+                x = residual.forwardFused(x, batch: batch, relu: relu)
+                i += relu ? 2 : 1
+                continue
             }
             x = layers[i].forward(x, batch: batch, mode: mode)
             i += 1
         }
         return x
+    }
+
+    /// Whether `layers` end in a convolution, or a convolution and its BatchNorm: where an inference
+    /// epilogue (residual addition, ReLU) can be fused.
+    static func endsInConvolution(_ layers: [any Layer]) -> Bool {
+        guard let last = layers.last else { return false }
+        if last is Conv2D { return true }
+        return last is BatchNorm && layers.count >= 2 && layers[layers.count - 2] is Conv2D
     }
 
     /// Back-propagates ∂loss/∂logits, setting every parameter's gradient.
