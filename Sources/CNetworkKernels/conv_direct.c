@@ -7,11 +7,11 @@
 // stay in L1/L2, so unlike im2col + GEMM nothing large is written or packed. The epilogue (bias,
 // residual addend, ReLU) is applied to the accumulators before the one store of each output.
 #include "cnetworkkernels.h"
+#include "activation.h"
 
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
-#include <immintrin.h>
 
 int percept_network_has_avx2_fma(void) {
     static int cached = -1;
@@ -26,7 +26,7 @@ int percept_network_has_avx2_fma(void) {
 #define DEFINE_TILE(P, CV)                                                                                   \
 __attribute__((target("avx2,fma"))) static void tile_##P##_##CV(                                            \
     const float *image, const float *w, float *out, int height, int width, int cin, int kernel, int stride,   \
-    int pad, int oy, int ox0, const float *zeros, const float *bias, const float *addend, int relu) {         \
+    int pad, int oy, int ox0, const float *zeros, const float *bias, const float *addend, int activation) {   \
     __m256 acc[P][CV];                                                                                        \
     for (int p = 0; p < P; p++)                                                                               \
         for (int v = 0; v < CV; v++) acc[p][v] = _mm256_setzero_ps();                                         \
@@ -56,7 +56,7 @@ __attribute__((target("avx2,fma"))) static void tile_##P##_##CV(                
             __m256 r = acc[p][v];                                                                             \
             if (bias) r = _mm256_add_ps(r, _mm256_loadu_ps(bias + v * 8));                                    \
             if (addend) r = _mm256_add_ps(r, _mm256_loadu_ps(addend + (size_t)p * (CV * 8) + v * 8));         \
-            if (relu) r = _mm256_max_ps(r, _mm256_setzero_ps());                                              \
+            r = percept_activate_avx2(r, activation);                                                         \
             _mm256_storeu_ps(out + (size_t)p * (CV * 8) + v * 8, r);                                          \
         }                                                                                                     \
 }
@@ -98,7 +98,7 @@ int percept_conv2d_direct_nhwc(const float *x, const float *w, float *y, size_t 
                 size_t at = row + (size_t)ox * cout;
                 (pixels == P ? wide : narrow)(image, w, y + at, height, width, cin, kernel, stride, pad, oy, ox,
                                               zeros, epilogue.bias, epilogue.addend ? epilogue.addend + at : NULL,
-                                              epilogue.relu);
+                                              epilogue.activation);
                 ox += pixels;
             }
         }

@@ -11,6 +11,7 @@
 //   Aᵀ = [1 1 1 0; 0 1 −1 −1]
 //   V = Bᵀ d B (input tile), U = G g Gᵀ (filter), Y = Aᵀ (Σ_ci U ⊙ V) A.
 #include "cnetworkkernels.h"
+#include "activation.h"
 
 #include <string.h>
 
@@ -41,7 +42,7 @@ static inline void input_tile_scalar(const float *const d[16], float *out, size_
 
 // The epilogue's addend for output k of the tile is ad[k] (NULL when there is none).
 static inline void output_tile_scalar(const float *in, size_t stride, float *const o[4], const float *bias,
-                                      const float *const ad[4], int relu, int c) {
+                                      const float *const ad[4], int activation, int c) {
     float a[8];
     for (int s = 0; s < 4; s++) {  // Aᵀ m: combine rows
         float m0 = in[(size_t)s * stride + c], m1 = in[(size_t)(4 + s) * stride + c];
@@ -55,7 +56,7 @@ static inline void output_tile_scalar(const float *in, size_t stride, float *con
     }
     for (int k = 0; k < 4; k++) {
         float value = ad[k] ? y[k] + ad[k][c] : y[k];
-        o[k][c] = relu && value < 0 ? 0.0f : value;
+        o[k][c] = percept_activate(value, activation);
     }
 }
 
@@ -83,7 +84,7 @@ __attribute__((target("avx2,fma"))) static void input_tile_avx2(const float *con
 }
 
 __attribute__((target("avx2,fma"))) static void output_tile_avx2(const float *in, size_t stride, float *const o[4],
-                                                                  const float *bias, const float *const ad[4], int relu,
+                                                                  const float *bias, const float *const ad[4], int activation,
                                                                   int channels) {
     int c = 0;
     for (; c + 8 <= channels; c += 8) {
@@ -102,11 +103,11 @@ __attribute__((target("avx2,fma"))) static void output_tile_avx2(const float *in
         }
         for (int k = 0; k < 4; k++) {
             if (ad[k]) y[k] = _mm256_add_ps(y[k], _mm256_loadu_ps(ad[k] + c));
-            if (relu) y[k] = _mm256_max_ps(y[k], _mm256_setzero_ps());
+            y[k] = percept_activate_avx2(y[k], activation);
             _mm256_storeu_ps(o[k] + c, y[k]);
         }
     }
-    for (; c < channels; c++) output_tile_scalar(in, stride, o, bias, ad, relu, c);
+    for (; c < channels; c++) output_tile_scalar(in, stride, o, bias, ad, activation, c);
 }
 #endif
 
@@ -161,9 +162,9 @@ void percept_winograd_output(const float *m, size_t first, size_t count, int out
             }
         const float *in = m + t * (size_t)channels;
 #if HAVE_AVX2_VARIANT
-        if (avx2) { output_tile_avx2(in, stride, o, epilogue.bias, ad, epilogue.relu, channels); continue; }
+        if (avx2) { output_tile_avx2(in, stride, o, epilogue.bias, ad, epilogue.activation, channels); continue; }
 #endif
-        for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, epilogue.bias, ad, epilogue.relu, c);
+        for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, epilogue.bias, ad, epilogue.activation, c);
     }
 }
 

@@ -124,9 +124,17 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// The inference epilogue (bias, residual addend, ReLU) fused into the store of the direct kernel
-    /// and applied after the GEMM: max(conv(X, W) + b + addend, 0) by the naive convolution.
-    func testFusedEpilogueMatchesConvolutionThenAddThenReLU() {
+    /// The inference epilogue (bias, residual addend, ReLU or GELU) fused into the store of the direct
+    /// kernel and Winograd's output transform, and applied after the GEMM: f(conv(X, W) + b + addend)
+    /// by the naive convolution, f by its Double definition (GELU = ½x(1 + erf(x/√2))).
+    func testFusedEpilogueMatchesConvolutionThenAddThenActivation() {
+        func activated(_ x: Float, _ f: Activation.Function?) -> Float {
+            switch f {
+            case nil: x
+            case .relu: max(x, 0)
+            case .gelu: Float(0.5 * Double(x) * (1 + erf(Double(x) / 2.0.squareRoot())))
+            }
+        }
         for (index, c) in Self.cases.enumerated() {
             let g = geometry(c)
             let batch = 3
@@ -135,8 +143,8 @@ final class ConvolutionTests: XCTestCase {
             let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
             let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
             let reference = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
-            for relu in [false, true] {
-                let expected = zip(reference, addend).map { relu ? max($0 + $1, 0) : $0 + $1 }
+            for activation in [nil, Activation.Function.relu, .gelu] {
+                let expected = zip(reference, addend).map { activated($0 + $1, activation) }
                 for direct in [false, true] {
                     let output = FloatBuffer(capacity: batch * g.outputCount)
                     let chunk = ConvKernels.chunkImages(g, batch: batch, floatBudget: 1)
@@ -146,11 +154,11 @@ final class ConvolutionTests: XCTestCase {
                         addend.withUnsafeBufferPointer { a in
                             ConvKernels.forward(g, input: x.baseAddress!, batch: batch, weight: weight, bias: bias,
                                                 output: output.pointer, cols: [col], chunk: chunk, threads: 2, direct: direct,
-                                                epilogue: ConvEpilogue(addend: a.baseAddress!, relu: relu))
+                                                epilogue: ConvEpilogue(addend: a.baseAddress!, activation: activation))
                         }
                     }
                     assertClose(output.array(batch * g.outputCount), expected, rtol: 1e-5, atol: 1e-5,
-                                "case \(c) direct \(direct) relu \(relu)")
+                                "case \(c) direct \(direct) \(String(describing: activation))")
                 }
             }
         }
@@ -167,13 +175,13 @@ final class ConvolutionTests: XCTestCase {
                                                              weight: weight, bias: bias)
             let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
             layer.forcesWinograd = true
-            for relu in [false, true] {
-                let expected = zip(reference, addend).map { relu ? max($0 + $1, 0) : $0 + $1 }
+            for activation in [nil, Activation.Function.relu, .gelu] {
+                let expected = zip(reference, addend).map { activated($0 + $1, activation) }
                 let output = addend.withUnsafeBufferPointer { a in
-                    layer.forward(input, batch: batch, epilogue: ConvEpilogue(addend: a.baseAddress!, relu: relu))
+                    layer.forward(input, batch: batch, epilogue: ConvEpilogue(addend: a.baseAddress!, activation: activation))
                         .array(batch * g.outputCount)
                 }
-                assertClose(output, expected, rtol: 1e-4, atol: 1e-4, "Winograd case \(c) relu \(relu)")
+                assertClose(output, expected, rtol: 1e-4, atol: 1e-4, "Winograd case \(c) \(String(describing: activation))")
             }
         }
     }

@@ -14,13 +14,17 @@ int percept_network_has_avx2_fma(void);
 
 /// What a convolution does to its sums before it stores them: adds bias[co] (when not NULL), adds
 /// `addend` — a tensor laid out like the output, e.g. a residual shortcut — at the same place (when
-/// not NULL), then clamps at zero (when relu is nonzero). Fused into the store, these cost no pass
-/// over the activations of their own.
+/// not NULL), then applies `activation` (one of PERCEPT_ACTIVATION_*). Fused into the store, these
+/// cost no pass over the activations of their own.
 typedef struct {
     const float *bias;
     const float *addend;
-    int relu;
+    int activation;
 } percept_conv_epilogue;
+
+#define PERCEPT_ACTIVATION_NONE 0
+#define PERCEPT_ACTIVATION_RELU 1
+#define PERCEPT_ACTIVATION_GELU 2
 
 /// Direct convolution over NHWC activations for images [first, first + count):
 ///   y[n, oy, ox, co] = Σ_{ky,kx,ci} x[n, oy·stride − pad + ky, ox·stride − pad + kx, ci] · w[ky, kx, ci, co]

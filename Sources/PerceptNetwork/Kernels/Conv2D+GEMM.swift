@@ -16,15 +16,26 @@ import PerceptCore
 
 /// What an inference-time convolution does to its result before storing it, fused into the store
 /// instead of costing a pass over the activations of its own: add `addend`, a tensor laid out like
-/// the output (a residual shortcut), and/or clamp at zero (a following ReLU).
+/// the output (a residual shortcut), then apply `activation` (a following ReLU or GELU).
 public struct ConvEpilogue {
     public var addend: UnsafePointer<Float>?
-    public var relu: Bool
-    public init(addend: UnsafePointer<Float>? = nil, relu: Bool = false) {
+    public var activation: Activation.Function?
+    public init(addend: UnsafePointer<Float>? = nil, activation: Activation.Function? = nil) {
         self.addend = addend
-        self.relu = relu
+        self.activation = activation
     }
     public static var none: ConvEpilogue { ConvEpilogue() }
+    var isNone: Bool { addend == nil && activation == nil }
+
+    /// The C kernels' form, with the layer's bias.
+    func kernelForm(bias: UnsafePointer<Float>?) -> percept_conv_epilogue {
+        let code: Int32 = switch activation {
+        case nil: PERCEPT_ACTIVATION_NONE
+        case .relu: PERCEPT_ACTIVATION_RELU
+        case .gelu: PERCEPT_ACTIVATION_GELU
+        }
+        return percept_conv_epilogue(bias: bias, addend: addend, activation: code)
+    }
 }
 
 public enum ConvKernels {
@@ -170,7 +181,7 @@ extension ConvKernels {
                                      output: UnsafeMutablePointer<Float>, threads: Int) -> Bool {
         guard directConvolutionAvailable(g) else { return false }
         withBias(bias) { b in
-            let fused = percept_conv_epilogue(bias: b, addend: epilogue.addend, relu: epilogue.relu ? 1 : 0)
+            let fused = epilogue.kernelForm(bias: b)
             weight.withUnsafeBufferPointer { w in
                 Parallel.forEachChunk(count: batch, threads: threads) { images in
                     _ = percept_conv2d_direct_nhwc(input, w.baseAddress!, output, images.lowerBound, images.count,
@@ -192,14 +203,18 @@ extension ConvKernels {
     /// Y += b, then the epilogue, in one pass over the R×C output (the GEMM path's store was BLAS's).
     static func finish(_ output: UnsafeMutablePointer<Float>, rows: Int, columns c: Int, bias: [Float]?,
                        epilogue: ConvEpilogue, threads: Int) {
-        guard bias != nil || epilogue.addend != nil || epilogue.relu else { return }
+        guard bias != nil || !epilogue.isNone else { return }
         withBias(bias) { b in
             Parallel.forEachChunk(count: rows, threads: threads, minimumChunk: 256) { range in
                 for r in range {
                     let row = output + r * c
                     if let b { for j in 0..<c { row[j] += b[j] } }
                     if let addend = epilogue.addend.map({ $0 + r * c }) { for j in 0..<c { row[j] += addend[j] } }
-                    if epilogue.relu { for j in 0..<c { row[j] = max(row[j], 0) } }
+                    switch epilogue.activation {
+                    case .relu: for j in 0..<c { row[j] = max(row[j], 0) }
+                    case .gelu: ActivationKernels.geluForward(row, row, count: c, threads: 1)
+                    case nil: break
+                    }
                 }
             }
         }

@@ -48,7 +48,7 @@ extension ConvKernels {
         let tiles = winogradTiles(g)
         let (cin, cout) = (g.inChannels, g.outChannels)
         withBias(bias) { biasPointer in
-            let fused = percept_conv_epilogue(bias: biasPointer, addend: epilogue.addend, relu: epilogue.relu ? 1 : 0)
+            let fused = epilogue.kernelForm(bias: biasPointer)
             forEachWorker(batch: batch, workers: v.count) { worker, images in
                 var first = images.lowerBound
                 while first < images.upperBound {

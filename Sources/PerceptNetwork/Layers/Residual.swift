@@ -32,14 +32,14 @@ public final class Residual: Layer {
         return output
     }
 
-    /// Inference with the addition, and a following ReLU when `relu`, fused into the store of the
-    /// body's last convolution (`Network.endsInConvolution(body)` must hold); returns that
+    /// Inference with the addition, and the following `activation` if any, fused into the store of
+    /// the body's last convolution (`Network.endsInConvolution(body)` must hold); returns that
     /// convolution's output buffer.
-    func forwardFused(_ input: FloatBuffer, batch: Int, relu: Bool) -> FloatBuffer {
+    func forwardFused(_ input: FloatBuffer, batch: Int, activation: Activation.Function?) -> FloatBuffer {
         // The shortcut runs first: its output (or the input itself) is read by the body's last store.
         let s = shortcut.isEmpty ? input : Network.forward(shortcut, input, batch: batch, mode: .inference)
         return Network.forward(body, input, batch: batch, mode: .inference,
-                               final: ConvEpilogue(addend: UnsafePointer(s.pointer), relu: relu))
+                               final: ConvEpilogue(addend: UnsafePointer(s.pointer), activation: activation))
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

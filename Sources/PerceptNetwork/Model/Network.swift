@@ -51,10 +51,10 @@ public final class Network {
     /// fewer. `final` is fused into the last convolution; only given when `endsInConvolution(layers)`.
     static func forward(_ layers: [any Layer], _ input: FloatBuffer, batch: Int, mode: ForwardMode,
                         final: ConvEpilogue = .none) -> FloatBuffer {
-        let hasFinal = final.addend != nil || final.relu
+        let hasFinal = !final.isNone
         precondition(!hasFinal || (mode == .inference && endsInConvolution(layers)), "Network: nowhere to fuse the epilogue")
-        func isReLU(_ index: Int) -> Bool {
-            index < layers.count && (layers[index] as? Activation)?.function == .relu
+        func activation(at index: Int) -> Activation.Function? {
+            index < layers.count ? (layers[index] as? Activation)?.function : nil
         }
         var x = input
         var i = 0
@@ -75,8 +75,8 @@ public final class Network {
                 var epilogue = ConvEpilogue.none
                 if next == layers.count {
                     epilogue = final
-                } else if isReLU(next) && (next + 1 < layers.count || !hasFinal) {
-                    epilogue.relu = true
+                } else if let function = activation(at: next), next + 1 < layers.count || !hasFinal {
+                    epilogue.activation = function
                     next += 1
                 }
                 if let norm {
@@ -89,9 +89,9 @@ public final class Network {
                 continue
             }
             if mode == .inference, let residual = layers[i] as? Residual, endsInConvolution(residual.body) {
-                let relu = isReLU(i + 1) && (i + 2 < layers.count || !hasFinal)
-                x = residual.forwardFused(x, batch: batch, relu: relu)
-                i += relu ? 2 : 1
+                let after = i + 2 < layers.count || !hasFinal ? activation(at: i + 1) : nil
+                x = residual.forwardFused(x, batch: batch, activation: after)
+                i += after == nil ? 1 : 2
                 continue
             }
             x = layers[i].forward(x, batch: batch, mode: mode)
