@@ -167,8 +167,8 @@ extension ConvKernels {
     /// 8–32 output channels (where im2col + GEMM is memory-bound), and a CPU with AVX2 + FMA.
     /// Measured against im2col + GEMM on ResNet-20's layers (conv-layout, 2 threads, loaded machine):
     /// stem 3→16 2.6× faster, 16→16 1.2×, 32→32 1.3×. 64 channels stay on Winograd: one 1-pixel tile
-    /// was 0.7× of GEMM (bound by weight loads), and two 32-channel blocks of 2-pixel tiles made
-    /// ResNet-20's inference 0.75× of Winograd's (session 4).
+    /// was 0.7× of GEMM (bound by weight loads), and two 32-channel blocks of 2-pixel tiles left whole-
+    /// network inference at 0.84× (ResNet-20) and 0.91× (airbench94) of Winograd's (session 4).
     public static func directConvolutionAvailable(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == g.kernelWidth && [8, 16, 24, 32].contains(g.outChannels) && !g.isPointwise
             && percept_network_has_avx2_fma() == 1
