@@ -45,10 +45,11 @@ public final class Network {
 
     /// Runs `layers` in order. At inference a BatchNorm right after a convolution — or after a
     /// convolution and a max pool, when every scale is positive so the two commute — is folded
-    /// into the convolution's weights (`Conv2D.forward(_:batch:foldingScale:shift:)`), and a ReLU
-    /// right after the convolution (or its BatchNorm) and a residual addition ending in one are
-    /// fused into the convolution's store: the same result to rounding, passes over the activations
-    /// fewer. `final` is fused into the last convolution; only given when `endsInConvolution(layers)`.
+    /// into the convolution's weights (`Conv2D.forward(_:batch:foldingScale:shift:)`), and an
+    /// activation (ReLU, GELU) right after the convolution or its BatchNorm, and a residual addition
+    /// whose body ends in one, are fused into the convolution's store: the same result to rounding,
+    /// passes over the activations fewer. `final` is fused into the last convolution; only given when
+    /// `endsInConvolution(layers)`.
     static func forward(_ layers: [any Layer], _ input: FloatBuffer, batch: Int, mode: ForwardMode,
                         final: ConvEpilogue = .none) -> FloatBuffer {
         let hasFinal = !final.isNone
@@ -101,7 +102,7 @@ public final class Network {
     }
 
     /// Whether `layers` end in a convolution, or a convolution and its BatchNorm: where an inference
-    /// epilogue (residual addition, ReLU) can be fused.
+    /// epilogue (residual addition, activation) can be fused.
     static func endsInConvolution(_ layers: [any Layer]) -> Bool {
         guard let last = layers.last else { return false }
         if last is Conv2D { return true }
