@@ -27,14 +27,22 @@ final class ConvolutionTests: XCTestCase {
                      padding: c.5, outChannels: c.6)
     }
 
+    /// Random input (3 images), weights and bias for case `c` from seeds `seed`, `seed + 100` and
+    /// `seed + 200`, and their convolution by the naive reference.
+    func randomProblem(_ c: (Int, Int, Int, Int, Int, Int, Int), seed: Int)
+        -> (g: ConvGeometry, batch: Int, input: [Float], weight: [Float], bias: [Float], reference: [Float]) {
+        let g = geometry(c)
+        let batch = 3
+        let input = randomValues(batch * g.inputCount, seed: UInt64(seed))
+        let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + seed))
+        let bias = randomValues(g.outChannels, seed: UInt64(200 + seed))
+        let reference = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
+        return (g, batch, input, weight, bias, reference)
+    }
+
     func testGEMMConvolutionMatchesTheNaiveDirectConvolution() {
         for (index, c) in Self.cases.enumerated() {
-            let g = geometry(c)
-            let batch = 3
-            let input = randomValues(batch * g.inputCount, seed: UInt64(index))
-            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
-            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
-            let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
+            let (g, batch, input, weight, bias, expected) = randomProblem(c, seed: index)
             for (parallelism, threads, direct) in [(Conv2D.Parallelism.blas, 1, false), (.blas, 2, false), (.batch, 2, false),
                                                    (.batch, 3, false), (.automatic, 2, true)] {
                 let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
@@ -70,13 +78,8 @@ final class ConvolutionTests: XCTestCase {
 
     func testWinogradMatchesTheNaiveConvolution() {
         for (index, c) in Self.winogradCases.enumerated() {
-            let g = geometry(c)
+            let (g, batch, input, weight, bias, expected) = randomProblem(c, seed: 300 + index)
             XCTAssertTrue(ConvKernels.winogradApplies(g))
-            let batch = 3
-            let input = randomValues(batch * g.inputCount, seed: UInt64(300 + index))
-            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(400 + index))
-            let bias = randomValues(g.outChannels, seed: UInt64(500 + index))
-            let expected = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
             for (threads, budget) in [(1, 1 << 20), (2, 1), (3, 1 << 20)] {  // budget 1: one image per chunk
                 let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
                 layer.forcesWinograd = true
@@ -136,13 +139,8 @@ final class ConvolutionTests: XCTestCase {
             }
         }
         for (index, c) in Self.cases.enumerated() {
-            let g = geometry(c)
-            let batch = 3
-            let input = randomValues(batch * g.inputCount, seed: UInt64(index))
-            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
-            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
+            let (g, batch, input, weight, bias, reference) = randomProblem(c, seed: index)
             let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
-            let reference = ConvKernels.referenceConvolution(g, input: input, batch: batch, weight: weight, bias: bias)
             for activation in [nil, Activation.Function.relu, .gelu] {
                 let expected = zip(reference, addend).map { activated($0 + $1, activation) }
                 for direct in [false, true] {
@@ -164,15 +162,10 @@ final class ConvolutionTests: XCTestCase {
         }
         // Winograd's output transform, edge tiles included (odd maps write some outputs nowhere).
         for (index, c) in Self.winogradCases.enumerated() {
-            let g = geometry(c)
-            let batch = 3
+            let (g, batch, values, weight, bias, reference) = randomProblem(c, seed: index)
             let input = FloatBuffer()
-            input.load(randomValues(batch * g.inputCount, seed: UInt64(index)))
-            let weight = randomValues(g.patchLength * g.outChannels, seed: UInt64(100 + index))
-            let bias = randomValues(g.outChannels, seed: UInt64(200 + index))
+            input.load(values)
             let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
-            let reference = ConvKernels.referenceConvolution(g, input: input.array(batch * g.inputCount), batch: batch,
-                                                             weight: weight, bias: bias)
             let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
             layer.forcesWinograd = true
             for activation in [nil, Activation.Function.relu, .gelu] {
