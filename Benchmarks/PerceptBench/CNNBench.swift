@@ -3,7 +3,7 @@
 //
 //   percept-bench cnn [--arch airbench94|resnet20|FILE] [--batch 512] [--threads 2] [--steps 3]
 //                     [--warmup 1] [--profile] [--parallelism automatic|batch|blas] [--column-budget FLOATS]
-//                     [--winograd on|off] [--winograd-budget FLOATS]
+//                     [--winograd on|off] [--winograd-budget FLOATS] [--winograd-tile 2|4]
 //                     [--direct-max-channels N] [--inference-only]
 //   percept-bench conv-layout [--batch 512] [--threads 2] [--skip-nchw]
 import Foundation
@@ -41,6 +41,10 @@ func benchCNN(options: [String]) throws {
         for case let conv as Conv2D in allLayers(network.layers) where conv.geometry.outChannels > widest {
             conv.allowsDirectConvolution = false
         }
+    }
+    // Winograd's tile everywhere it runs (2 or 4); absent, each layer's preferred tile.
+    if let tile = optionValue(options, "--winograd-tile").flatMap(Int.init).flatMap(WinogradTile.init(rawValue:)) {
+        for case let conv as Conv2D in allLayers(network.layers) { conv.winogradTile = tile }
     }
     let winograd = optionValue(options, "--winograd") != "off"
     for case let conv as Conv2D in allLayers(network.layers) { conv.allowsWinograd = winograd }

@@ -69,23 +69,28 @@ final class ConvolutionTests: XCTestCase {
         }
     }
 
-    /// 3×3 stride-1 layers for Winograd: odd and even maps (edge tiles), padding 0/1/2, channel
-    /// counts below, at and past the 8-lane vectors.
+    /// 3×3 stride-1 layers for Winograd: odd and even maps (edge tiles of both tile sizes), padding
+    /// 0/1/2, channel counts below, at and past the 8-lane vectors.
     static let winogradCases: [(Int, Int, Int, Int, Int, Int, Int)] = [
         (5, 5, 3, 3, 1, 1, 4), (6, 7, 8, 3, 1, 1, 16), (7, 7, 11, 3, 1, 0, 9), (4, 5, 16, 3, 1, 2, 8),
-        (3, 3, 24, 3, 1, 1, 64), (8, 8, 9, 3, 1, 1, 17), (2, 2, 5, 3, 1, 1, 3),
+        (3, 3, 24, 3, 1, 1, 64), (8, 8, 9, 3, 1, 1, 17), (2, 2, 5, 3, 1, 1, 3), (9, 10, 8, 3, 1, 1, 8),
     ]
+    static let winogradTiles: [WinogradTile] = [.two, .four]
 
     func testWinogradMatchesTheNaiveConvolution() {
         for (index, c) in Self.winogradCases.enumerated() {
             let (g, batch, input, weight, bias, expected) = randomProblem(c, seed: 300 + index)
             XCTAssertTrue(ConvKernels.winogradApplies(g))
-            for (threads, budget) in [(1, 1 << 20), (2, 1), (3, 1 << 20)] {  // budget 1: one image per chunk
-                let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
-                layer.forcesWinograd = true
-                layer.threads = threads
-                layer.winogradBudget = budget
-                assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-4, atol: 1e-4, "case \(c) ×\(threads)")
+            for tile in Self.winogradTiles {
+                for (threads, budget) in [(1, 1 << 20), (2, 1), (3, 1 << 20)] {  // budget 1: one image per chunk
+                    let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
+                    layer.forcesWinograd = true
+                    layer.winogradTile = tile
+                    layer.threads = threads
+                    layer.winogradBudget = budget
+                    assertClose(outputOf(layer, input, batch: batch), expected, rtol: 1e-4, atol: 1e-4,
+                                "case \(c) F(\(tile.rawValue)) ×\(threads)")
+                }
             }
         }
         XCTAssertFalse(ConvKernels.winogradApplies(geometry((6, 7, 2, 3, 2, 1, 3))))  // strided
@@ -95,6 +100,8 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertTrue(ConvKernels.prefersWinograd(geometry((32, 32, 8, 3, 1, 1, 16)), forward: false))
         XCTAssertFalse(ConvKernels.prefersWinograd(geometry((32, 32, 8, 3, 1, 1, 16)), forward: true))
         XCTAssertFalse(ConvKernels.prefersWinograd(geometry((32, 32, 3, 3, 1, 1, 16)), forward: false))
+        XCTAssertEqual(ConvKernels.preferredWinogradTile(geometry((7, 7, 256, 3, 1, 1, 256))), .four)
+        XCTAssertEqual(ConvKernels.preferredWinogradTile(geometry((2, 2, 64, 3, 1, 1, 64))), .two)
     }
 
     func testWinogradGradientsMatchFiniteDifferencesAndTheGEMMPath() {
@@ -109,10 +116,11 @@ final class ConvolutionTests: XCTestCase {
             checkGradients(layer, input: input, batch: 3)
             // The same gradients as im2col + GEMM, to rounding.
             let dOutput = randomValues(3 * g.outputCount, seed: 10)
-            func gradients(_ winograd: Bool) -> (dx: [Float], dw: [Float]) {
+            func gradients(_ winograd: Bool, tile: WinogradTile?) -> (dx: [Float], dw: [Float]) {
                 let twin = Conv2D(name: "twin", geometry: g, weight: layer.weight.value, bias: layer.bias?.value)
                 twin.allowsWinograd = winograd
                 twin.forcesWinograd = winograd
+                twin.winogradTile = tile
                 twin.threads = layer.threads
                 let x = FloatBuffer(capacity: input.count), dy = FloatBuffer(capacity: dOutput.count)
                 for i in input.indices { x.pointer[i] = input[i] }
@@ -121,9 +129,12 @@ final class ConvolutionTests: XCTestCase {
                 let dx = twin.backward(dy, batch: 3).array(input.count)
                 return (dx, twin.weight.gradient)
             }
-            let (fast, slow) = (gradients(true), gradients(false))
-            assertClose(fast.dx, slow.dx, rtol: 1e-4, atol: 1e-4, "dx \(c)")
-            assertClose(fast.dw, slow.dw, rtol: 1e-4, atol: 1e-4, "dw \(c)")
+            let slow = gradients(false, tile: nil)
+            for tile in Self.winogradTiles {
+                let fast = gradients(true, tile: tile)
+                assertClose(fast.dx, slow.dx, rtol: 1e-4, atol: 1e-4, "dx \(c) F(\(tile.rawValue))")
+                assertClose(fast.dw, slow.dw, rtol: 1e-4, atol: 1e-4, "dw \(c) F(\(tile.rawValue))")
+            }
         }
     }
 
@@ -168,13 +179,15 @@ final class ConvolutionTests: XCTestCase {
             let addend = randomValues(batch * g.outputCount, seed: UInt64(300 + index))
             let layer = Conv2D(name: "conv", geometry: g, weight: weight, bias: bias)
             layer.forcesWinograd = true
-            for activation in [nil, Activation.Function.relu, .gelu] {
+            for (tile, activation) in Self.winogradTiles.flatMap({ t in [nil, Activation.Function.relu, .gelu].map { (t, $0) } }) {
+                layer.winogradTile = tile
                 let expected = zip(reference, addend).map { activated($0 + $1, activation) }
                 let output = addend.withUnsafeBufferPointer { a in
                     layer.forward(input, batch: batch, epilogue: ConvEpilogue(addend: a.baseAddress!, activation: activation))
                         .array(batch * g.outputCount)
                 }
-                assertClose(output, expected, rtol: 1e-4, atol: 1e-4, "Winograd case \(c) \(String(describing: activation))")
+                assertClose(output, expected, rtol: 1e-4, atol: 1e-4,
+                            "Winograd F(\(tile.rawValue)) case \(c) \(String(describing: activation))")
             }
         }
     }

@@ -157,10 +157,10 @@ final class RecipeTests: XCTestCase {
 
 final class InferenceFoldingTests: XCTestCase {
     /// Inference with BatchNorm folded into the convolutions and ReLU and residual additions fused
-    /// into their stores equals running every layer as is — on each of the three convolution paths
+    /// into their stores equals running every layer as is — on each convolution path
     /// (direct kernel, Winograd, im2col + GEMM).
     func testFoldedInferenceMatchesLayerByLayer() throws {
-        let paths = ["direct", "winograd", "gemm"]
+        let paths = ["direct", "winograd", "winograd4", "gemm"]
         for (architecture, path) in [Architecture.airbench94(widths: [8, 16, 16], stemWidth: 24),
                                      .resnet20(blocksPerStage: 2, widths: [8, 16, 24]),
                                      .tiny(widths: [8, 16])].flatMap({ a in paths.map { (a, $0) } }) {
@@ -168,8 +168,9 @@ final class InferenceFoldingTests: XCTestCase {
             let network = try Network(architecture: architecture, inputShape: shape, classCount: 10, seed: 3)
             for case let conv as Conv2D in Trainer.allLayers(network.layers) {
                 conv.allowsDirectConvolution = path == "direct"
-                conv.allowsWinograd = path == "winograd"
-                conv.forcesWinograd = path == "winograd"
+                conv.allowsWinograd = path.hasPrefix("winograd")
+                conv.forcesWinograd = path.hasPrefix("winograd")
+                conv.winogradTile = path == "winograd4" ? .four : .two
             }
             // Running statistics away from 0/1 and some negative scales, so folding has work to do.
             var random = SeededRandom(seed: 5)

@@ -53,6 +53,14 @@ void percept_winograd_output(const float *m, size_t first, size_t count, int out
 /// U is 16 × Cout × Cin; pass cin = Cout and cout = Cin of the layer).
 void percept_winograd_weights(const float *w, int cin, int cout, int flip, float *u);
 
+/// The same three steps for Winograd F(4×4, 3×3) (winograd_f4.c): T = count·⌈OH/4⌉·⌈OW/4⌉ tiles
+/// of 6×6 inputs and 36 transformed planes (V, M: 36 × T × C; U: 36 × Cin × Cout).
+void percept_winograd4_input(const float *x, size_t first, size_t count, int height, int width, int channels, int pad,
+                             float *v, size_t tile_begin, size_t tile_end);
+void percept_winograd4_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
+                              percept_conv_epilogue epilogue, float *y, size_t tile_begin, size_t tile_end);
+void percept_winograd4_weights(const float *w, int cin, int cout, int flip, float *u);
+
 /// Ĝ[ξ][t][c] (16 × T × C): the output-gradient tiles of ∂y (N×OH×OW×C) transformed by A·∂Y·Aᵀ,
 /// for the weight gradient Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] (V from `percept_winograd_input` of the layer's input).
 void percept_winograd_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,

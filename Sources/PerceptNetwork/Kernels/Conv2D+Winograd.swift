@@ -1,12 +1,22 @@
 import CNetworkKernels
 import PerceptCore
 
-/// 3×3 stride-1 convolutions by Winograd F(2×2, 3×3) (CNetworkKernels/winograd.c): 2.25× fewer
-/// multiplications than im2col + GEMM on large maps, and 4 transformed floats per input pixel
-/// written instead of im2col's 9. Used for the forward pass and, with the rotated filter, for the
-/// input gradient; the weight gradient stays on im2col + GEMM.
+/// Winograd's output tile for 3×3 stride-1 convolutions: F(2×2, 3×3) (4×4 input tiles, 16
+/// transformed planes; CNetworkKernels/winograd.c) or F(4×4, 3×3) (6×6 input tiles, 36 planes;
+/// winograd_f4.c). Per output pixel and channel pair, a direct convolution multiplies 9 times,
+/// F(2×2) 4 times and F(4×4) 2.25 times; the larger tile's transforms add more and round a little
+/// more, and on small odd maps its tiles hang further over the edge.
+public enum WinogradTile: Int, Sendable {
+    case two = 2, four = 4
+    /// Transformed planes: (m + 2)².
+    var planes: Int { (rawValue + 2) * (rawValue + 2) }
+}
+
+/// 3×3 stride-1 convolutions by Winograd: far fewer multiplications than im2col + GEMM, and
+/// fewer transformed floats written per input pixel than im2col's 9. Used for the forward pass and,
+/// with the rotated filter, for the input gradient (either tile); the weight gradient uses F(2×2).
 extension ConvKernels {
-    /// Whether Winograd F(2×2, 3×3) computes this layer: a 3×3 kernel, stride 1, padding ≤ 2.
+    /// Whether Winograd computes this layer: a 3×3 kernel, stride 1, padding ≤ 2.
     public static func winogradApplies(_ g: ConvGeometry) -> Bool {
         g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.padding <= 2
     }
@@ -20,33 +30,52 @@ extension ConvKernels {
         winogradApplies(g) && g.inChannels >= (forward ? 16 : 8)
     }
 
-    /// Output tiles per image.
-    static func winogradTiles(_ g: ConvGeometry) -> Int { ((g.outHeight + 1) / 2) * ((g.outWidth + 1) / 2) }
+    /// The tile for a convolution Winograd computes (the forward pass, or the input gradient's
+    /// convolution): F(4×4) — measured faster on every layer of airbench94 and ResNet-20 that
+    /// takes Winograd, training and inference (`percept-bench cnn --profile --winograd-tile 2|4`,
+    /// RESULTS.md) — except on maps smaller than 4×4, where its one tile would be mostly overhang.
+    public static func preferredWinogradTile(_ g: ConvGeometry) -> WinogradTile {
+        g.outHeight >= 4 && g.outWidth >= 4 ? .four : .two
+    }
 
-    /// Images per chunk: as many as keep the larger transformed buffer (16 × tiles × channels)
+    /// Output tiles per image.
+    static func winogradTiles(_ g: ConvGeometry, tile: WinogradTile = .two) -> Int {
+        let m = tile.rawValue
+        return ((g.outHeight + m - 1) / m) * ((g.outWidth + m - 1) / m)
+    }
+
+    /// Images per chunk: as many as keep the larger transformed buffer (planes × tiles × channels)
     /// within `floatBudget` floats, at least one.
-    static func winogradChunk(_ g: ConvGeometry, batch: Int, floatBudget: Int) -> Int {
-        let perImage = 16 * winogradTiles(g) * max(g.inChannels, g.outChannels)
+    static func winogradChunk(_ g: ConvGeometry, batch: Int, floatBudget: Int, tile: WinogradTile = .two) -> Int {
+        let perImage = tile.planes * winogradTiles(g, tile: tile) * max(g.inChannels, g.outChannels)
         return max(1, min(batch, floatBudget / max(1, perImage)))
     }
 
-    /// The transformed filters U (16 × Cin × Cout) of w (3×3×Cin×Cout); with `inputGradient`, those
-    /// of the rotated, channel-swapped filter that maps ∂Y to ∂X (16 × Cout × Cin).
-    static func winogradWeights(_ g: ConvGeometry, weight: [Float], inputGradient: Bool, into u: UnsafeMutablePointer<Float>) {
+    /// The transformed filters U (planes × Cin × Cout) of w (3×3×Cin×Cout); with `inputGradient`,
+    /// those of the rotated, channel-swapped filter that maps ∂Y to ∂X (planes × Cout × Cin).
+    static func winogradWeights(_ g: ConvGeometry, weight: [Float], inputGradient: Bool, tile: WinogradTile = .two,
+                                into u: UnsafeMutablePointer<Float>) {
+        let cin = Int32(inputGradient ? g.outChannels : g.inChannels)
+        let cout = Int32(inputGradient ? g.inChannels : g.outChannels)
         weight.withUnsafeBufferPointer { w in
-            percept_winograd_weights(w.baseAddress!, Int32(inputGradient ? g.outChannels : g.inChannels),
-                                     Int32(inputGradient ? g.inChannels : g.outChannels), inputGradient ? 1 : 0, u)
+            switch tile {
+            case .two: percept_winograd_weights(w.baseAddress!, cin, cout, inputGradient ? 1 : 0, u)
+            case .four: percept_winograd4_weights(w.baseAddress!, cin, cout, inputGradient ? 1 : 0, u)
+            }
         }
     }
 
     /// Y = conv(X, W) (+ bias), then the epilogue, for `batch` images with transformed filters `u`
-    /// (16 × Cin × Cout). `v[w]` and `m[w]` are each worker's scratch: 16 × chunk·tiles × Cin and
-    /// × Cout floats. Workers share the images (single-threaded BLAS each), as for narrow im2col layers.
+    /// (planes × Cin × Cout). `v[w]` and `m[w]` are each worker's scratch: planes × chunk·tiles ×
+    /// Cin and × Cout floats. Workers share the images (single-threaded BLAS each), as for narrow
+    /// im2col layers.
     static func winogradForward(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int, u: UnsafePointer<Float>,
-                                bias: [Float]?, epilogue: ConvEpilogue = .none, output: UnsafeMutablePointer<Float>,
+                                bias: [Float]?, epilogue: ConvEpilogue = .none, tile: WinogradTile = .two,
+                                output: UnsafeMutablePointer<Float>,
                                 v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], chunk: Int) {
-        let tiles = winogradTiles(g)
+        let tiles = winogradTiles(g, tile: tile)
         let (cin, cout) = (g.inChannels, g.outChannels)
+        let (height, width, padding) = (Int32(g.height), Int32(g.width), Int32(g.padding))
         withBias(bias) { biasPointer in
             let fused = epilogue.kernelForm(bias: biasPointer)
             forEachWorker(batch: batch, workers: v.count) { worker, images in
@@ -54,14 +83,19 @@ extension ConvKernels {
                 while first < images.upperBound {
                     let count = min(chunk, images.upperBound - first)
                     let t = count * tiles
-                    percept_winograd_input(input, first, count, Int32(g.height), Int32(g.width), Int32(cin),
-                                           Int32(g.padding), v[worker], 0, t)
-                    for xi in 0..<16 {
+                    switch tile {
+                    case .two: percept_winograd_input(input, first, count, height, width, Int32(cin), padding, v[worker], 0, t)
+                    case .four: percept_winograd4_input(input, first, count, height, width, Int32(cin), padding, v[worker], 0, t)
+                    }
+                    for xi in 0..<tile.planes {
                         BLAS.gemm(m: t, n: cout, k: cin, a: v[worker] + xi * t * cin, b: u + xi * cin * cout,
                                   c: m[worker] + xi * t * cout)
                     }
-                    percept_winograd_output(m[worker], first, count, Int32(g.outHeight), Int32(g.outWidth), Int32(cout),
-                                            fused, output, 0, t)
+                    let (outHeight, outWidth) = (Int32(g.outHeight), Int32(g.outWidth))
+                    switch tile {
+                    case .two: percept_winograd_output(m[worker], first, count, outHeight, outWidth, Int32(cout), fused, output, 0, t)
+                    case .four: percept_winograd4_output(m[worker], first, count, outHeight, outWidth, Int32(cout), fused, output, 0, t)
+                    }
                     first += count
                 }
             }

@@ -22,13 +22,16 @@ public final class Conv2D: Layer {
     public var allowsDirectConvolution = true
     /// The most floats of im2col matrix one chunk of images may use (measured: see RESULTS.md).
     public var columnBudget = 1 << 21
-    /// Compute 3×3 stride-1 layers by Winograd F(2×2, 3×3) where it was measured faster
+    /// Compute 3×3 stride-1 layers by Winograd where it was measured faster
     /// (`ConvKernels.prefersWinograd`); false keeps im2col + GEMM and the direct kernel.
     public var allowsWinograd = true
     /// Winograd wherever it applies, whatever the widths (tests of the kernels).
     var forcesWinograd = false
-    /// The most floats one worker's transformed tiles may use (16 × tiles × channels).
-    public var winogradBudget = 1 << 19
+    /// The most floats one worker's transformed tiles may use (planes × tiles × channels).
+    public var winogradBudget = 1 << 20
+    /// Winograd's tile for the forward pass and the input gradient; nil takes
+    /// `ConvKernels.preferredWinogradTile` (the weight gradient always uses F(2×2)).
+    public var winogradTile: WinogradTile?
 
     private let output = FloatBuffer(), dInput = FloatBuffer()
     private var cols: [FloatBuffer] = [], partials: [FloatBuffer] = []
@@ -122,17 +125,17 @@ public final class Conv2D: Layer {
 
     /// Winograd scratch for `g`: the transformed filters and each worker's tile buffers; returns
     /// the pointers and the images per chunk.
-    private func prepareWinograd(_ g: ConvGeometry, batch: Int)
+    private func prepareWinograd(_ g: ConvGeometry, batch: Int, tile: WinogradTile)
         -> (v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], chunk: Int) {
         let workers = max(1, min(threads, batch))
         let perWorker = (batch + workers - 1) / workers
-        let chunk = ConvKernels.winogradChunk(g, batch: perWorker, floatBudget: winogradBudget)
-        let tiles = chunk * ConvKernels.winogradTiles(g)
-        transformed.reserve(16 * g.inChannels * g.outChannels)
+        let chunk = ConvKernels.winogradChunk(g, batch: perWorker, floatBudget: winogradBudget, tile: tile)
+        let tiles = chunk * ConvKernels.winogradTiles(g, tile: tile)
+        transformed.reserve(tile.planes * g.inChannels * g.outChannels)
         while winogradV.count < workers { winogradV.append(FloatBuffer()); winogradM.append(FloatBuffer()) }
         for w in 0..<workers {
-            winogradV[w].reserve(16 * tiles * g.inChannels)
-            winogradM[w].reserve(16 * tiles * g.outChannels)
+            winogradV[w].reserve(tile.planes * tiles * g.inChannels)
+            winogradM[w].reserve(tile.planes * tiles * g.outChannels)
         }
         return (winogradV[0..<workers].map(\.pointer), winogradM[0..<workers].map(\.pointer), chunk)
     }
@@ -168,10 +171,11 @@ public final class Conv2D: Layer {
                      epilogue: ConvEpilogue = .none) -> FloatBuffer {
         output.reserve(batch * geometry.outputCount)
         if usesWinograd(forward: true) {
-            let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
-            ConvKernels.winogradWeights(geometry, weight: weight, inputGradient: false, into: transformed.pointer)
-            ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer,
-                                        bias: bias, epilogue: epilogue, output: output.pointer, v: v, m: m, chunk: chunk)
+            let tile = winogradTile ?? ConvKernels.preferredWinogradTile(geometry)
+            let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
+            ConvKernels.winogradWeights(geometry, weight: weight, inputGradient: false, tile: tile, into: transformed.pointer)
+            ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer, bias: bias,
+                                        epilogue: epilogue, tile: tile, output: output.pointer, v: v, m: m, chunk: chunk)
             return output
         }
         let chunk = prepareScratch(batch)
@@ -203,8 +207,8 @@ public final class Conv2D: Layer {
     /// dW by Winograd (no im2col at all) and, when needed, dX as the convolution of dY with the
     /// rotated filter, also by Winograd.
     private func backwardWinograd(input: FloatBuffer, dOutput: FloatBuffer, batch: Int) {
-        let (v, m, chunk) = prepareWinograd(geometry, batch: batch)
-        let size = 16 * geometry.inChannels * geometry.outChannels
+        let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: .two)
+        let size = WinogradTile.two.planes * geometry.inChannels * geometry.outChannels
         while winogradW.count < v.count { winogradW.append(FloatBuffer()) }
         for buffer in winogradW[0..<v.count] { buffer.reserve(size) }
         ConvKernels.winogradWeightGradient(geometry, input: input.pointer, batch: batch, dOutput: dOutput.pointer,
@@ -216,10 +220,12 @@ public final class Conv2D: Layer {
         }
         if needsInputGradient {
             let g = ConvKernels.winogradInputGradientGeometry(geometry)
-            let (v, m, chunk) = prepareWinograd(g, batch: batch)
-            ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: true, into: transformed.pointer)
+            let tile = winogradTile ?? ConvKernels.preferredWinogradTile(g)
+            let (v, m, chunk) = prepareWinograd(g, batch: batch, tile: tile)
+            ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: true, tile: tile,
+                                        into: transformed.pointer)
             ConvKernels.winogradForward(g, input: dOutput.pointer, batch: batch, u: transformed.pointer, bias: nil,
-                                        output: dInput.pointer, v: v, m: m, chunk: chunk)
+                                        tile: tile, output: dInput.pointer, v: v, m: m, chunk: chunk)
         }
     }
 }
