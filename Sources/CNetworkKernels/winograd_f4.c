@@ -239,3 +239,118 @@ void percept_winograd4_weights(const float *w, int cin, int cout, int flip, floa
         }
     }
 }
+
+// The weight gradient, as winograd.c's for F(2×2): ∂L/∂g = Gᵀ[Σ_tiles (A ∂Y Aᵀ) ⊙ (Bᵀ d B)]G, with
+// the 4×4 output-gradient tiles transformed by A (6×4, the transpose of Aᵀ above):
+//   A ∂y = (y0, y0 + y1 + y2 + y3, y0 − y1 + y2 − y3, y0 + 2y1 + 4y2 + 8y3, y0 − 2y1 + 4y2 − 8y3, y3)
+//   Gᵀ = [¼ −⅙ −⅙ 1/24 1/24 0; 0 −⅙ ⅙ 1/12 −1/12 0; 0 −⅙ −⅙ ⅙ ⅙ 1]
+
+static inline void gradient_1d(const float y[4], float t[6]) {
+    float even = y[0] + y[2], odd = y[1] + y[3];
+    float even4 = y[0] + 4 * y[2], odd8 = 2 * y[1] + 8 * y[3];
+    t[0] = y[0];
+    t[1] = even + odd;
+    t[2] = even - odd;
+    t[3] = even4 + odd8;
+    t[4] = even4 - odd8;
+    t[5] = y[3];
+}
+
+static void gradient_tile_scalar(const float *const g[16], float *out, size_t stride, int c) {
+    float rows[24];
+    for (int s = 0; s < 4; s++) {  // A ∂Y: down each column
+        float column[4], t[6];
+        for (int r = 0; r < 4; r++) column[r] = g[r * 4 + s][c];
+        gradient_1d(column, t);
+        for (int i = 0; i < 6; i++) rows[i * 4 + s] = t[i];
+    }
+    for (int i = 0; i < 6; i++) {  // (A ∂Y) Aᵀ: along each row
+        float t[6];
+        gradient_1d(rows + i * 4, t);
+        for (int j = 0; j < 6; j++) out[(size_t)(i * 6 + j) * stride + c] = t[j];
+    }
+}
+
+#if HAVE_AVX2_VARIANT
+AVX2 static inline void gradient_1d_avx2(const __m256 y[4], __m256 t[6]) {
+    const __m256 two = _mm256_set1_ps(2), four = _mm256_set1_ps(4), eight = _mm256_set1_ps(8);
+    __m256 even = _mm256_add_ps(y[0], y[2]), odd = _mm256_add_ps(y[1], y[3]);
+    __m256 even4 = _mm256_fmadd_ps(four, y[2], y[0]), odd8 = _mm256_fmadd_ps(eight, y[3], _mm256_mul_ps(two, y[1]));
+    t[0] = y[0];
+    t[1] = _mm256_add_ps(even, odd);
+    t[2] = _mm256_sub_ps(even, odd);
+    t[3] = _mm256_add_ps(even4, odd8);
+    t[4] = _mm256_sub_ps(even4, odd8);
+    t[5] = y[3];
+}
+
+AVX2 static void gradient_tile_avx2(const float *const g[16], float *out, size_t stride, int channels) {
+    int c = 0;
+    for (; c + 8 <= channels; c += 8) {
+        __m256 rows[24];
+        for (int s = 0; s < 4; s++) {
+            __m256 column[4], t[6];
+            for (int r = 0; r < 4; r++) column[r] = _mm256_loadu_ps(g[r * 4 + s] + c);
+            gradient_1d_avx2(column, t);
+            for (int i = 0; i < 6; i++) rows[i * 4 + s] = t[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            __m256 t[6];
+            gradient_1d_avx2(rows + i * 4, t);
+            for (int j = 0; j < 6; j++) _mm256_storeu_ps(out + (size_t)(i * 6 + j) * stride + c, t[j]);
+        }
+    }
+    for (; c < channels; c++) gradient_tile_scalar(g, out, stride, c);
+}
+#endif
+
+void percept_winograd4_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
+                                       int channels, float *g, size_t tile_begin, size_t tile_end) {
+    int tiles_y = (out_height + 3) / 4, tiles_x = (out_width + 3) / 4;
+    const size_t per_image = (size_t)tiles_y * tiles_x;
+    const size_t stride = count * per_image * (size_t)channels;
+    float zeros[channels];  // the gradient of outputs past the edge: there are none
+    memset(zeros, 0, sizeof(float) * (size_t)channels);
+    int avx2 = HAVE_AVX2_VARIANT && percept_network_has_avx2_fma();
+    for (size_t t = tile_begin; t < tile_end; t++) {
+        size_t n = first + t / per_image;
+        int ty = (int)((t % per_image) / tiles_x), tx = (int)(t % tiles_x);
+        const float *image = dy + n * (size_t)out_height * out_width * channels;
+        const float *src[16];
+        for (int r = 0; r < 4; r++)
+            for (int s = 0; s < 4; s++) {
+                int oy = 4 * ty + r, ox = 4 * tx + s;
+                src[r * 4 + s] = (oy < out_height && ox < out_width) ? image + ((size_t)oy * out_width + ox) * channels : zeros;
+            }
+        float *out = g + t * (size_t)channels;
+#if HAVE_AVX2_VARIANT
+        if (avx2) { gradient_tile_avx2(src, out, stride, channels); continue; }
+#endif
+        for (int c = 0; c < channels; c++) gradient_tile_scalar(src, out, stride, c);
+    }
+}
+
+// One dimension of Gᵀ·Ŵ·G: six transformed values to three filter taps.
+static inline void fold_1d(const float w[6], float t[3]) {
+    t[0] = w[0] / 4 - (w[1] + w[2]) / 6 + (w[3] + w[4]) / 24;
+    t[1] = (w[2] - w[1]) / 6 + (w[3] - w[4]) / 12;
+    t[2] = -(w[1] + w[2]) / 6 + (w[3] + w[4]) / 6 + w[5];
+}
+
+void percept_winograd4_weight_gradient(const float *what, int cin, int cout, float *dw) {
+    const size_t plane = (size_t)cin * cout;
+    for (size_t k = 0; k < plane; k++) {  // k = ci·Cout + co, as in dw[ky, kx, ci, co]
+        float rows[18];
+        for (int j = 0; j < 6; j++) {  // Gᵀ Ŵ: down each column
+            float column[6], t[3];
+            for (int i = 0; i < 6; i++) column[i] = what[(size_t)(i * 6 + j) * plane + k];
+            fold_1d(column, t);
+            for (int r = 0; r < 3; r++) rows[r * 6 + j] = t[r];
+        }
+        for (int r = 0; r < 3; r++) {  // (Gᵀ Ŵ) G: along each row
+            float t[3];
+            fold_1d(rows + r * 6, t);
+            for (int s = 0; s < 3; s++) dw[(size_t)(r * 3 + s) * plane + k] = t[s];
+        }
+    }
+}

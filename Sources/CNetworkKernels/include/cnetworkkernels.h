@@ -60,6 +60,9 @@ void percept_winograd4_input(const float *x, size_t first, size_t count, int hei
 void percept_winograd4_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
                               percept_conv_epilogue epilogue, float *y, size_t tile_begin, size_t tile_end);
 void percept_winograd4_weights(const float *w, int cin, int cout, int flip, float *u);
+void percept_winograd4_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
+                                       int channels, float *g, size_t tile_begin, size_t tile_end);
+void percept_winograd4_weight_gradient(const float *what, int cin, int cout, float *dw);
 
 /// Ĝ[ξ][t][c] (16 × T × C): the output-gradient tiles of ∂y (N×OH×OW×C) transformed by A·∂Y·Aᵀ,
 /// for the weight gradient Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] (V from `percept_winograd_input` of the layer's input).

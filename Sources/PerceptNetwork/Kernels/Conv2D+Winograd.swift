@@ -14,7 +14,8 @@ public enum WinogradTile: Int, Sendable {
 
 /// 3×3 stride-1 convolutions by Winograd: far fewer multiplications than im2col + GEMM, and
 /// fewer transformed floats written per input pixel than im2col's 9. Used for the forward pass and,
-/// with the rotated filter, for the input gradient (either tile); the weight gradient uses F(2×2).
+/// with the rotated filter, for the input gradient; the weight gradient multiplies the same
+/// transformed inputs with transformed output gradients.
 extension ConvKernels {
     /// Whether Winograd computes this layer: a 3×3 kernel, stride 1, padding ≤ 2.
     public static func winogradApplies(_ g: ConvGeometry) -> Bool {
@@ -103,26 +104,32 @@ extension ConvKernels {
     }
 
     /// dW (3×3×Cin×Cout, overwritten) for `batch` images: each worker sums Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] over
-    /// its chunks into `what[w]` (16 × Cin × Cout), the workers' sums are added in worker order,
-    /// and Ŵ is folded back to 3×3. Scratch as for `winogradForward`.
+    /// its chunks into `what[w]` (planes × Cin × Cout), the workers' sums are added in worker
+    /// order, and Ŵ is folded back to 3×3. Scratch as for `winogradForward`.
     static func winogradWeightGradient(_ g: ConvGeometry, input: UnsafePointer<Float>, batch: Int,
-                                       dOutput: UnsafePointer<Float>, dWeight: inout [Float],
+                                       dOutput: UnsafePointer<Float>, dWeight: inout [Float], tile: WinogradTile = .two,
                                        v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>],
                                        what: [UnsafeMutablePointer<Float>], chunk: Int) {
-        let tiles = winogradTiles(g)
+        let tiles = winogradTiles(g, tile: tile)
         let (cin, cout) = (g.inChannels, g.outChannels)
-        let size = 16 * cin * cout
+        let size = tile.planes * cin * cout
+        let (height, width, padding) = (Int32(g.height), Int32(g.width), Int32(g.padding))
+        let (outHeight, outWidth) = (Int32(g.outHeight), Int32(g.outWidth))
         forEachWorker(batch: batch, workers: v.count) { worker, images in
             what[worker].update(repeating: 0, count: size)
             var first = images.lowerBound
             while first < images.upperBound {
                 let count = min(chunk, images.upperBound - first)
                 let t = count * tiles
-                percept_winograd_input(input, first, count, Int32(g.height), Int32(g.width), Int32(cin),
-                                       Int32(g.padding), v[worker], 0, t)
-                percept_winograd_output_gradient(dOutput, first, count, Int32(g.outHeight), Int32(g.outWidth),
-                                                 Int32(cout), m[worker], 0, t)
-                for xi in 0..<16 {
+                switch tile {
+                case .two:
+                    percept_winograd_input(input, first, count, height, width, Int32(cin), padding, v[worker], 0, t)
+                    percept_winograd_output_gradient(dOutput, first, count, outHeight, outWidth, Int32(cout), m[worker], 0, t)
+                case .four:
+                    percept_winograd4_input(input, first, count, height, width, Int32(cin), padding, v[worker], 0, t)
+                    percept_winograd4_output_gradient(dOutput, first, count, outHeight, outWidth, Int32(cout), m[worker], 0, t)
+                }
+                for xi in 0..<tile.planes {
                     BLAS.gemm(transposeA: true, m: cin, n: cout, k: t, a: v[worker] + xi * t * cin,
                               b: m[worker] + xi * t * cout, beta: 1, c: what[worker] + xi * cin * cout)
                 }
@@ -135,7 +142,10 @@ extension ConvKernels {
             for i in 0..<size { total[i] += partial[i] }
         }
         dWeight.withUnsafeMutableBufferPointer { dw in
-            percept_winograd_weight_gradient(total, Int32(cin), Int32(cout), dw.baseAddress!)
+            switch tile {
+            case .two: percept_winograd_weight_gradient(total, Int32(cin), Int32(cout), dw.baseAddress!)
+            case .four: percept_winograd4_weight_gradient(total, Int32(cin), Int32(cout), dw.baseAddress!)
+            }
         }
     }
 

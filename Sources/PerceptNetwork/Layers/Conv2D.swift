@@ -29,8 +29,7 @@ public final class Conv2D: Layer {
     var forcesWinograd = false
     /// The most floats one worker's transformed tiles may use (planes × tiles × channels).
     public var winogradBudget = 1 << 20
-    /// Winograd's tile for the forward pass and the input gradient; nil takes
-    /// `ConvKernels.preferredWinogradTile` (the weight gradient always uses F(2×2)).
+    /// Winograd's tile (forward pass and both gradients); nil takes `ConvKernels.preferredWinogradTile`.
     public var winogradTile: WinogradTile?
 
     private let output = FloatBuffer(), dInput = FloatBuffer()
@@ -207,12 +206,13 @@ public final class Conv2D: Layer {
     /// dW by Winograd (no im2col at all) and, when needed, dX as the convolution of dY with the
     /// rotated filter, also by Winograd.
     private func backwardWinograd(input: FloatBuffer, dOutput: FloatBuffer, batch: Int) {
-        let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: .two)
-        let size = WinogradTile.two.planes * geometry.inChannels * geometry.outChannels
+        let tile = winogradTile ?? ConvKernels.preferredWinogradTile(geometry)
+        let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
+        let size = tile.planes * geometry.inChannels * geometry.outChannels
         while winogradW.count < v.count { winogradW.append(FloatBuffer()) }
         for buffer in winogradW[0..<v.count] { buffer.reserve(size) }
         ConvKernels.winogradWeightGradient(geometry, input: input.pointer, batch: batch, dOutput: dOutput.pointer,
-                                           dWeight: &weight.gradient, v: v, m: m,
+                                           dWeight: &weight.gradient, tile: tile, v: v, m: m,
                                            what: winogradW[0..<v.count].map(\.pointer), chunk: chunk)
         if let bias {
             ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
