@@ -4,12 +4,13 @@
 //   percept-bench cnn-train PACK [--recipe airbench94] [--arch airbench94] [--epochs 10] [--batch 512]
 //        [--lr 0.75] [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--seed 1] [--threads 2]
 //        [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta none|flip|flip-translate] [--save MODEL]
-//        [--validate every|final]
+//        [--validate every|final] [--translate PIXELS] [--cutout PIXELS]
 //
 // Validation: the 5,000 pack items whose index is a multiple of 10 (500 per class on a CIFAR-10
 // pack, which lists images class by class), as in the linear benchmark and the PyTorch peer
 // (peers/torch_airbench.py); training: the other 45,000. With --recipe airbench94 the options
-// are TrainingOptions.airbench94 and only --epochs/--threads/--seed/--time-limit apply.
+// are TrainingOptions.airbench94 and only --epochs/--threads/--seed/--time-limit/--tta and the
+// augmentation overrides apply.
 import Foundation
 import PerceptCore
 import PerceptData
@@ -40,6 +41,9 @@ func benchCNNTrain(pack: String, options: [String]) throws {
         o.schedule = LearningRateSchedule(peak: value("--lr", 0.75), shape: .oneCycle(start: 0.2, peakAt: 0.23, final: 0.07))
         o.augmentation = Augmentation(translate: 2, flip: true, cutout: value("--cutout", 0))
     }
+    // Augmentation overrides, for recipe variants on longer schedules (airbench96: translate 4, cutout 12).
+    if let translate = optionValue(options, "--translate").flatMap(Int.init) { o.augmentation.translate = translate }
+    if let cutout = optionValue(options, "--cutout").flatMap(Int.init) { o.augmentation.cutout = cutout }
     if let tta = optionValue(options, "--tta") {
         guard let views = TestTimeAugmentation(rawValue: tta) else {
             throw PerceptError.invalidArgument("--tta must be none, flip or flip-translate")
@@ -53,6 +57,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     emit(["tool": "percept-cnn-train", "event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
           "recipe": optionValue(options, "--recipe") ?? "flags", "tta": o.testTimeAugmentation.rawValue,
+          "translate": o.augmentation.translate, "cutout": o.augmentation.cutout,
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
     fflush(nil)  // each line reaches the log as it happens, so a run can be followed
     var lastReport = 0.0

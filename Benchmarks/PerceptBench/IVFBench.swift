@@ -126,16 +126,25 @@ func drawChart(kind: String, results path: String, output: String) throws {
         chart = LineChart(title: "Exact search time vs training-set size",
                           xLabel: "training images (1,000 queries, k = 20)", yLabel: "seconds", series: series)
     case "cnn-curve":
-        // Validation accuracy against wall minutes: percept-bench cnn-train and peers/torch_airbench.py lines.
-        for (i, tool) in ["percept-cnn-train", "torch-airbench94"].enumerated() {
-            let points = rows.filter { $0["tool"] as? String == tool && $0["event"] as? String == "epoch" }
-                .compactMap { row -> LineChart.Point? in
-                    guard let s = number(row, "wall_seconds"), let a = number(row, "validation_accuracy") else { return nil }
-                    return LineChart.Point(x: s / 60, samples: [], mean: a, spread: 0)
-                }.sorted { $0.x < $1.x }
-            if !points.isEmpty {
-                series.append(.init(name: i == 0 ? "Percept" : "PyTorch", color: LineChart.palette[i], points: points))
+        // Validation accuracy against wall minutes, one series per run (each begins with its "start"
+        // line): percept-bench cnn-train and peers/torch_airbench.py lines, in the order they ran.
+        var runs: [(tool: String, name: String, points: [LineChart.Point])] = []
+        for row in rows {
+            guard let tool = row["tool"] as? String, ["percept-cnn-train", "torch-airbench94"].contains(tool) else { continue }
+            let engine = tool == "percept-cnn-train" ? "Percept" : "PyTorch"
+            let event = row["event"] as? String
+            if event == "start" {
+                // Short, as the PNG's legend column holds ~10 characters: engine (or "+cutout") and epochs.
+                let cutout = (number(row, "cutout") ?? 0) > 0
+                let name = "\(cutout ? "+cutout" : engine) \(number(row, "epochs").map { "\(Int($0))" } ?? "?")"
+                runs.append((tool, name, []))
+            } else if event == "epoch", let s = number(row, "wall_seconds"), let a = number(row, "validation_accuracy") {
+                if runs.last?.tool != tool { runs.append((tool, engine, [])) }  // a log without start lines
+                runs[runs.count - 1].points.append(LineChart.Point(x: s / 60, samples: [], mean: a, spread: 0))
             }
+        }
+        for (i, run) in runs.enumerated() where !run.points.isEmpty {
+            series.append(.init(name: run.name, color: LineChart.palette[i % LineChart.palette.count], points: run.points))
         }
         chart = LineChart(title: "airbench94 recipe, CIFAR-10, 2 cores",
                           xLabel: "minutes since start (all included)", yLabel: "validation accuracy",

@@ -1,6 +1,7 @@
 #pragma once
-// CNetworkKernels: the CNN engine's hot loop that BLAS cannot do well — a direct convolution for
-// narrow layers (8…32 output channels), where im2col + GEMM is bound by memory traffic.
+// CNetworkKernels: the CNN engine's hot loops that BLAS cannot do well — a direct convolution for
+// narrow layers (8…32 output channels), where im2col + GEMM is bound by memory traffic, and the
+// Winograd tile transforms around the GEMMs that BLAS does for 3×3 layers.
 // The Swift reference twin (ConvKernels.referenceConvolution) is the test oracle, and the
 // im2col + GEMM path is the fallback on CPUs without AVX2 + FMA.
 #include <stddef.h>
@@ -34,9 +35,10 @@ int percept_conv2d_direct_nhwc(const float *x, const float *w, float *y, size_t 
                                int height, int width, int cin, int kernel, int stride, int pad, int cout,
                                int out_height, int out_width, percept_conv_epilogue epilogue);
 
-// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (winograd.c). A chunk of `count` images
-// has T = count·⌈OH/2⌉·⌈OW/2⌉ output tiles (tile t = (image·tilesY + ty)·tilesX + tx) and 16
-// transformed planes; the convolution is then M[ξ] = V[ξ]·U[ξ] for ξ < 16 (BLAS), and Y from M.
+// Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (winograd.c; F(4×4, 3×3) below is the
+// same with 4×4 tiles). A chunk of `count` images has T = count·⌈OH/2⌉·⌈OW/2⌉ output tiles (tile
+// t = (image·tilesY + ty)·tilesX + tx) and 16 transformed planes; the convolution is then
+// M[ξ] = V[ξ]·U[ξ] for ξ < 16 (BLAS), and Y from M.
 
 /// V[ξ][t][c] (16 × T × C) for tiles [tile_begin, tile_end) of images [first, first + count) of
 /// x (N×H×W×C), with `pad` zeros around each image (OH = H + 2·pad − 2).
@@ -53,8 +55,16 @@ void percept_winograd_output(const float *m, size_t first, size_t count, int out
 /// U is 16 × Cout × Cin; pass cin = Cout and cout = Cin of the layer).
 void percept_winograd_weights(const float *w, int cin, int cout, int flip, float *u);
 
-/// The same three steps for Winograd F(4×4, 3×3) (winograd_f4.c): T = count·⌈OH/4⌉·⌈OW/4⌉ tiles
-/// of 6×6 inputs and 36 transformed planes (V, M: 36 × T × C; U: 36 × Cin × Cout).
+/// Ĝ[ξ][t][c] (16 × T × C): the output-gradient tiles of ∂y (N×OH×OW×C) transformed by A·∂Y·Aᵀ,
+/// for the weight gradient Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] (V from `percept_winograd_input` of the layer's input).
+void percept_winograd_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
+                                      int channels, float *g, size_t tile_begin, size_t tile_end);
+
+/// dw (3×3×Cin×Cout, overwritten) = Gᵀ·Ŵ·G from Ŵ (16 × Cin × Cout).
+void percept_winograd_weight_gradient(const float *what, int cin, int cout, float *dw);
+
+/// The same five steps for Winograd F(4×4, 3×3) (winograd_f4.c): T = count·⌈OH/4⌉·⌈OW/4⌉ tiles
+/// of 6×6 inputs and 36 transformed planes (V, M, Ĝ: 36 × T × C; U, Ŵ: 36 × Cin × Cout).
 void percept_winograd4_input(const float *x, size_t first, size_t count, int height, int width, int channels, int pad,
                              float *v, size_t tile_begin, size_t tile_end);
 void percept_winograd4_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
@@ -63,14 +73,6 @@ void percept_winograd4_weights(const float *w, int cin, int cout, int flip, floa
 void percept_winograd4_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
                                        int channels, float *g, size_t tile_begin, size_t tile_end);
 void percept_winograd4_weight_gradient(const float *what, int cin, int cout, float *dw);
-
-/// Ĝ[ξ][t][c] (16 × T × C): the output-gradient tiles of ∂y (N×OH×OW×C) transformed by A·∂Y·Aᵀ,
-/// for the weight gradient Ŵ[ξ] = V[ξ]ᵀ·Ĝ[ξ] (V from `percept_winograd_input` of the layer's input).
-void percept_winograd_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
-                                      int channels, float *g, size_t tile_begin, size_t tile_end);
-
-/// dw (3×3×Cin×Cout, overwritten) = Gᵀ·Ŵ·G from Ŵ (16 × Cin × Cout).
-void percept_winograd_weight_gradient(const float *what, int cin, int cout, float *dw);
 
 #ifdef __cplusplus
 }

@@ -31,8 +31,8 @@ extension ConvKernels {
         winogradApplies(g) && g.inChannels >= (forward ? 16 : 8)
     }
 
-    /// The tile for a convolution Winograd computes (the forward pass, or the input gradient's
-    /// convolution): F(4×4) — measured faster on every layer of airbench94 and ResNet-20 that
+    /// The tile for a layer Winograd computes (forward pass and both gradients; the input
+    /// gradient's own geometry for its convolution): F(4×4) — measured faster on every layer of airbench94 and ResNet-20 that
     /// takes Winograd, training and inference (`percept-bench cnn --profile --winograd-tile 2|4`,
     /// RESULTS.md) — except on maps smaller than 4×4, where its one tile would be mostly overhang.
     public static func preferredWinogradTile(_ g: ConvGeometry) -> WinogradTile {
@@ -77,6 +77,7 @@ extension ConvKernels {
         let tiles = winogradTiles(g, tile: tile)
         let (cin, cout) = (g.inChannels, g.outChannels)
         let (height, width, padding) = (Int32(g.height), Int32(g.width), Int32(g.padding))
+        let (outHeight, outWidth) = (Int32(g.outHeight), Int32(g.outWidth))
         withBias(bias) { biasPointer in
             let fused = epilogue.kernelForm(bias: biasPointer)
             forEachWorker(batch: batch, workers: v.count) { worker, images in
@@ -92,7 +93,6 @@ extension ConvKernels {
                         BLAS.gemm(m: t, n: cout, k: cin, a: v[worker] + xi * t * cin, b: u + xi * cin * cout,
                                   c: m[worker] + xi * t * cout)
                     }
-                    let (outHeight, outWidth) = (Int32(g.outHeight), Int32(g.outWidth))
                     switch tile {
                     case .two: percept_winograd_output(m[worker], first, count, outHeight, outWidth, Int32(cout), fused, output, 0, t)
                     case .four: percept_winograd4_output(m[worker], first, count, outHeight, outWidth, Int32(cout), fused, output, 0, t)
