@@ -12,8 +12,8 @@
 //   V = Bᵀ d B (input tile), U = G g Gᵀ (filter), Y = Aᵀ (Σ_ci U ⊙ V) A.
 #include "cnetworkkernels.h"
 #include "activation.h"
+#include "winograd_tiles.h"
 
-#include <string.h>
 
 // The channel loops: 8 channels at a time in AVX2 registers where the CPU has them, one at a
 // time otherwise (and for the last C mod 8). Both orders of additions are the same, so the two
@@ -111,61 +111,32 @@ __attribute__((target("avx2,fma"))) static void output_tile_avx2(const float *in
 }
 #endif
 
+// Every channel of a tile, one at a time: the path for CPUs without AVX2 + FMA.
+static void input_tile_each(const float *const *d, float *out, size_t stride, int channels) {
+    for (int c = 0; c < channels; c++) input_tile_scalar(d, out, stride, c);
+}
+
+static void output_tile_each(const float *in, size_t stride, float *const *o, const float *bias, const float *const *ad,
+                             int activation, int channels) {
+    for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, bias, ad, activation, c);
+}
+
 void percept_winograd_input(const float *x, size_t first, size_t count, int height, int width, int channels, int pad,
                             float *v, size_t tile_begin, size_t tile_end) {
-    int out_height = height + 2 * pad - 2, out_width = width + 2 * pad - 2;
-    int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
-    const size_t per_image = (size_t)tiles_y * tiles_x;
-    const size_t stride = count * per_image * (size_t)channels;
-    float zeros[channels];
-    memset(zeros, 0, sizeof(float) * (size_t)channels);
-    int avx2 = HAVE_AVX2_VARIANT && percept_network_has_avx2_fma();
-    for (size_t t = tile_begin; t < tile_end; t++) {
-        size_t n = first + t / per_image;
-        int ty = (int)((t % per_image) / tiles_x), tx = (int)(t % tiles_x);
-        int y0 = 2 * ty - pad, x0 = 2 * tx - pad;
-        const float *image = x + n * (size_t)height * width * channels;
-        const float *d[16];
-        for (int r = 0; r < 4; r++)
-            for (int s = 0; s < 4; s++) {
-                int iy = y0 + r, ix = x0 + s;
-                d[r * 4 + s] = (iy >= 0 && iy < height && ix >= 0 && ix < width)
-                    ? image + ((size_t)iy * width + ix) * channels : zeros;
-            }
-        float *out = v + t * (size_t)channels;
+    winograd_input_tile transform = input_tile_each;
 #if HAVE_AVX2_VARIANT
-        if (avx2) { input_tile_avx2(d, out, stride, channels); continue; }
+    if (percept_network_has_avx2_fma()) transform = input_tile_avx2;
 #endif
-        for (int c = 0; c < channels; c++) input_tile_scalar(d, out, stride, c);
-    }
+    winograd_input_tiles(x, first, count, height, width, channels, pad, 2, transform, v, tile_begin, tile_end);
 }
 
 void percept_winograd_output(const float *m, size_t first, size_t count, int out_height, int out_width, int channels,
                              percept_conv_epilogue epilogue, float *y, size_t tile_begin, size_t tile_end) {
-    int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
-    const size_t per_image = (size_t)tiles_y * tiles_x;
-    const size_t stride = count * per_image * (size_t)channels;
-    float trash[channels];  // where the outputs of tiles hanging over the edge go
-    int avx2 = HAVE_AVX2_VARIANT && percept_network_has_avx2_fma();
-    for (size_t t = tile_begin; t < tile_end; t++) {
-        size_t n = first + t / per_image;
-        int ty = (int)((t % per_image) / tiles_x), tx = (int)(t % tiles_x);
-        size_t image = n * (size_t)out_height * out_width * channels;
-        float *o[4];
-        const float *ad[4];
-        for (int r = 0; r < 2; r++)
-            for (int s = 0; s < 2; s++) {
-                int oy = 2 * ty + r, ox = 2 * tx + s, inside = oy < out_height && ox < out_width;
-                size_t at = image + ((size_t)oy * out_width + ox) * channels;
-                o[r * 2 + s] = inside ? y + at : trash;
-                ad[r * 2 + s] = inside && epilogue.addend ? epilogue.addend + at : NULL;
-            }
-        const float *in = m + t * (size_t)channels;
+    winograd_output_tile transform = output_tile_each;
 #if HAVE_AVX2_VARIANT
-        if (avx2) { output_tile_avx2(in, stride, o, epilogue.bias, ad, epilogue.activation, channels); continue; }
+    if (percept_network_has_avx2_fma()) transform = output_tile_avx2;
 #endif
-        for (int c = 0; c < channels; c++) output_tile_scalar(in, stride, o, epilogue.bias, ad, epilogue.activation, c);
-    }
+    winograd_output_tiles(m, first, count, out_height, out_width, channels, epilogue, 2, transform, y, tile_begin, tile_end);
 }
 
 void percept_winograd_weights(const float *w, int cin, int cout, int flip, float *u) {
@@ -240,30 +211,17 @@ __attribute__((target("avx2,fma"))) static void gradient_tile_avx2(const float *
 }
 #endif
 
+static void gradient_tile_each(const float *const *g, float *out, size_t stride, int channels) {
+    for (int c = 0; c < channels; c++) gradient_tile_scalar(g, out, stride, c);
+}
+
 void percept_winograd_output_gradient(const float *dy, size_t first, size_t count, int out_height, int out_width,
                                       int channels, float *g, size_t tile_begin, size_t tile_end) {
-    int tiles_y = (out_height + 1) / 2, tiles_x = (out_width + 1) / 2;
-    const size_t per_image = (size_t)tiles_y * tiles_x;
-    const size_t stride = count * per_image * (size_t)channels;
-    float zeros[channels];  // the gradient of outputs past the edge: there are none
-    memset(zeros, 0, sizeof(float) * (size_t)channels);
-    int avx2 = HAVE_AVX2_VARIANT && percept_network_has_avx2_fma();
-    for (size_t t = tile_begin; t < tile_end; t++) {
-        size_t n = first + t / per_image;
-        int ty = (int)((t % per_image) / tiles_x), tx = (int)(t % tiles_x);
-        const float *image = dy + n * (size_t)out_height * out_width * channels;
-        const float *src[4];
-        for (int r = 0; r < 2; r++)
-            for (int s = 0; s < 2; s++) {
-                int oy = 2 * ty + r, ox = 2 * tx + s;
-                src[r * 2 + s] = (oy < out_height && ox < out_width) ? image + ((size_t)oy * out_width + ox) * channels : zeros;
-            }
-        float *out = g + t * (size_t)channels;
+    winograd_gradient_tile transform = gradient_tile_each;
 #if HAVE_AVX2_VARIANT
-        if (avx2) { gradient_tile_avx2(src, out, stride, channels); continue; }
+    if (percept_network_has_avx2_fma()) transform = gradient_tile_avx2;
 #endif
-        for (int c = 0; c < channels; c++) gradient_tile_scalar(src, out, stride, c);
-    }
+    winograd_gradient_tiles(dy, first, count, out_height, out_width, channels, 2, transform, g, tile_begin, tile_end);
 }
 
 void percept_winograd_weight_gradient(const float *what, int cin, int cout, float *dw) {
