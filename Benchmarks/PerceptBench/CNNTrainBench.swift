@@ -4,7 +4,7 @@
 //   percept-bench cnn-train PACK [--recipe airbench94] [--arch airbench94] [--epochs 10] [--batch 512]
 //        [--lr 0.75] [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--seed 1] [--threads 2]
 //        [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta none|flip|flip-translate] [--save MODEL]
-//        [--validate every|final] [--translate PIXELS] [--cutout PIXELS]
+//        [--validate every|final] [--translate PIXELS] [--cutout PIXELS] [--widths W1,W2,W3]
 //
 // Validation: the 5,000 pack items whose index is a multiple of 10 (500 per class on a CIFAR-10
 // pack, which lists images class by class), as in the linear benchmark and the PyTorch peer
@@ -26,7 +26,16 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     let validation = dataset.subset(Array(stride(from: 0, to: dataset.count, by: 10)))
     let train = dataset.subset((0..<dataset.count).filter { $0 % 10 != 0 })
     let archName = optionValue(options, "--arch") ?? "airbench94"
-    let architecture = try Architecture.named(archName) ?? Architecture.load(archName)
+    var architecture = try Architecture.named(archName) ?? Architecture.load(archName)
+    // --widths: airbench94's layout at other group widths (airbench95 is 128,384,384), for
+    // trading epochs against capacity within a fixed wall time.
+    if let list = optionValue(options, "--widths") {
+        let widths = list.split(separator: ",").compactMap { Int($0) }
+        guard widths.count == 3, widths.allSatisfy({ $0 > 0 }) else {
+            throw PerceptError.invalidArgument("--widths takes three positive integers like 96,320,320, got '\(list)'")
+        }
+        architecture = .airbench94(widths: widths)
+    }
     var o: TrainingOptions
     if optionValue(options, "--recipe") == "airbench94" {
         o = TrainingOptions.airbench94(epochs: value("--epochs", 10))
@@ -54,7 +63,8 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     o.threads = value("--threads", 2)
     o.timeLimit = optionValue(options, "--time-limit").flatMap(Double.init)
     o.checkpointPath = optionValue(options, "--checkpoint")
-    emit(["tool": "percept-cnn-train", "event": "start", "arch": architecture.name, "train": train.count, "validation": validation.count,
+    emit(["tool": "percept-cnn-train", "event": "start", "arch": architecture.name,
+          "widths": optionValue(options, "--widths") ?? "", "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
           "recipe": optionValue(options, "--recipe") ?? "flags", "tta": o.testTimeAugmentation.rawValue,
           "translate": o.augmentation.translate, "cutout": o.augmentation.cutout,

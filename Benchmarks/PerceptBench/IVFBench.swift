@@ -134,9 +134,12 @@ func drawChart(kind: String, results path: String, output: String) throws {
             let engine = tool == "percept-cnn-train" ? "Percept" : "PyTorch"
             let event = row["event"] as? String
             if event == "start" {
-                // Short, as the PNG's legend column holds ~10 characters: engine (or "+cutout") and epochs.
+                // Short, as the PNG's legend column holds ~10 characters: engine (or "+cutout", or the
+                // first group width of a wider net, "w96") and epochs.
                 let cutout = (number(row, "cutout") ?? 0) > 0
-                let name = "\(cutout ? "+cutout" : engine) \(number(row, "epochs").map { "\(Int($0))" } ?? "?")"
+                let widths = (row["widths"] as? String).flatMap { $0.split(separator: ",").first }.map { "w\($0)" }
+                let label = widths ?? (cutout ? "+cutout" : engine)
+                let name = "\(label) \(number(row, "epochs").map { "\(Int($0))" } ?? "?")"
                 runs.append((tool, name, []))
             } else if event == "epoch", let s = number(row, "wall_seconds"), let a = number(row, "validation_accuracy") {
                 if runs.last?.tool != tool { runs.append((tool, engine, [])) }  // a log without start lines

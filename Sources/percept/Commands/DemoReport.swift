@@ -30,23 +30,27 @@ struct DemoReport {
             if section.title == "Evaluate" {
                 text += "```\n\(classification)\n```\n\nConfusion matrix (rows: true label, columns: predicted):\n\n```\n\(confusion)\n```\n\n"
                 text += "![test predictions: green right, red wrong](test-predictions.png)\n\n"
-                text += "Nearest training images of a few test images (by the chosen metric), nearest first; green: same label as the query:\n\n"
+                text += "Nearest training images of a few test images (k-NN's view, by its chosen metric), nearest first; green: same label as the query:\n\n"
                 text += "![retrievals](retrievals.png)\n\n"
             }
         }
         return text + String(format: "Total: %.1f s.\n", totalSeconds)
     }
 
-    static func json(_ numbers: [String: Double], metric: String, classification: ClassificationReport) throws -> String {
+    static func json(_ numbers: [String: Double], model: String, metric: String,
+                     classification: ClassificationReport) throws -> String {
         struct Payload: Encodable {
             var numbers: [String: Double]
+            /// The model chosen on validation, which `numbers`' test figures and `classification` describe.
+            var model: String
+            /// k-NN's metric chosen by cross-validation.
             var metric: String
             var classification: ClassificationReport
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return String(decoding: try encoder.encode(Payload(numbers: numbers, metric: metric, classification: classification)),
+        return String(decoding: try encoder.encode(Payload(numbers: numbers, model: model, metric: metric, classification: classification)),
                       as: UTF8.self)
     }
 }
