@@ -5,6 +5,7 @@
 //        [--lr 0.75] [--momentum 0.85] [--weight-decay 5e-4] [--smoothing 0.2] [--seed 1] [--threads 2]
 //        [--time-limit SECONDS] [--checkpoint PATH] [--resume] [--tta none|flip|flip-translate] [--save MODEL]
 //        [--validate every|final] [--translate PIXELS] [--cutout PIXELS] [--widths W1,W2,W3]
+//        [--weight-decay-scale FACTOR]
 //
 // Validation: the 5,000 pack items whose index is a multiple of 10 (500 per class on a CIFAR-10
 // pack, which lists images class by class), as in the linear benchmark and the PyTorch peer
@@ -53,6 +54,13 @@ func benchCNNTrain(pack: String, options: [String]) throws {
     // Augmentation overrides, for recipe variants on longer schedules (airbench96: translate 4, cutout 12).
     if let translate = optionValue(options, "--translate").flatMap(Int.init) { o.augmentation.translate = translate }
     if let cutout = optionValue(options, "--cutout").flatMap(Int.init) { o.augmentation.cutout = cutout }
+    // Stronger (or weaker) weight decay than the recipe's, against the memorising seen on long schedules.
+    if let text = optionValue(options, "--weight-decay-scale") {
+        guard let factor = Float(text), factor >= 0, factor.isFinite else {
+            throw PerceptError.invalidArgument("--weight-decay-scale takes a factor ≥ 0, got '\(text)'")
+        }
+        o.weightDecay *= factor
+    }
     if let tta = optionValue(options, "--tta") {
         guard let views = TestTimeAugmentation(rawValue: tta) else {
             throw PerceptError.invalidArgument("--tta must be none, flip or flip-translate")
@@ -67,7 +75,7 @@ func benchCNNTrain(pack: String, options: [String]) throws {
           "widths": optionValue(options, "--widths") ?? "", "train": train.count, "validation": validation.count,
           "epochs": o.epochs, "batch": o.batchSize, "lr": o.schedule.peak, "threads": o.threads,
           "recipe": optionValue(options, "--recipe") ?? "flags", "tta": o.testTimeAugmentation.rawValue,
-          "translate": o.augmentation.translate, "cutout": o.augmentation.cutout,
+          "translate": o.augmentation.translate, "cutout": o.augmentation.cutout, "weight_decay": o.weightDecay,
           "load": (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""])
     fflush(nil)  // each line reaches the log as it happens, so a run can be followed
     var lastReport = 0.0
