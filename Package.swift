@@ -33,7 +33,7 @@ let cHelpers: [Target] = [
 /// The library, one module per stage of the data's journey.
 let libraries: [Target] = [
     .target(name: "PerceptCore",
-            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+            dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux])), "CZlib"]),
     .target(name: "PerceptImage",
             dependencies: ["PerceptCore", "CTurboJPEG", "CPNGCodec", "CExif"]),
     .target(name: "PerceptData",

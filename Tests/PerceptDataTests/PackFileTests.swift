@@ -37,24 +37,34 @@ final class PackFileTests: XCTestCase {
         try PackFile.write(original, to: path)
         let loaded = try PackFile.load(path)
         assertSame(loaded, original)
-        // Pixels start on a page boundary of the map (offset 4096), i.e. they were not copied.
+        // Pixels are the map's own bytes at the pixels array's offset, i.e. they were not copied.
         let address = Int(bitPattern: loaded.pixels.bytes.baseAddress)
-        XCTAssertEqual(address % 4096, 0)
+        XCTAssertEqual(address % 64, 0)
+        XCTAssertEqual(try pixelOffset(path) % 64, 0)
         assertSame(try PackFile.load(path, verifyChecksum: false), original)
     }
 
-    func testLayoutStartsWithMagicAndVersionAndEndsWithEndMagic() throws {
+    /// Where the pixels array starts in the pack at `path`.
+    private func pixelOffset(_ path: String) throws -> Int {
+        guard case .current(let file) = try BinaryContainer.open(path, as: .pack, verifyChecksum: false) else {
+            throw PerceptError.corrupt(path, "expected a version 2 pack")
+        }
+        return file.range(of: try file.entry("pixels", type: .uint8)).lowerBound
+    }
+
+    func testLayoutIsTheSharedContainerWithPixelsFirst() throws {
         let path = "\(directory)/set.pack"
         try PackFile.write(try makeDataset(), to: path)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
         XCTAssertEqual(Array(bytes[0..<8]), Array("PRCPTPAK".utf8))
-        XCTAssertEqual(Array(bytes[8..<12]), [1, 0, 0, 0])
+        XCTAssertEqual(Array(bytes[8..<12]), [2, 0, 0, 0])
         XCTAssertEqual(Array(bytes.suffix(8)), Array("PRCPTEND".utf8))
         let dataset = try makeDataset()
-        withExtendedLifetime(dataset) { XCTAssertEqual(Array(bytes[4096..<4100]), Array(dataset.pixels.bytes.prefix(4))) }
-        // 4096 + 180 pixel bytes + 20 label bytes + 5 split bytes + names/sources + 16 trailer
-        let text = ["cat", "chien", "猫", "🐈 tabby", "a/1.jpg", "b/ü.png", "archive.zip:c/3.jpg", "data_batch_1.bin#17", ""]
-        XCTAssertEqual(bytes.count, 4096 + 180 + 20 + 5 + text.reduce(0) { $0 + 4 + $1.utf8.count } + 16)
+        let offset = try pixelOffset(path)
+        withExtendedLifetime(dataset) { XCTAssertEqual(Array(bytes[offset..<(offset + 180)]), Array(dataset.pixels.bytes)) }
+        guard case .current(let file) = try BinaryContainer.open(path, as: .pack) else { return XCTFail("not version 2") }
+        XCTAssertEqual(file.arrays.map(\.name), ["pixels", "labels", "splits", "sources"])
+        XCTAssertEqual(file.arrays[0].shape, [5, 4, 3, 3])
     }
 
     func testEmptyDatasetRoundTrips() throws {
@@ -62,15 +72,6 @@ final class PackFileTests: XCTestCase {
         let path = "\(directory)/empty.pack"
         try PackFile.write(empty, to: path)
         assertSame(try PackFile.load(path), empty)
-    }
-
-    func testChecksumIsZlibCRC32WhicheverWayItIsSplit() {
-        // 0xCBF43926 is CRC-32's published check value, for the ASCII bytes "123456789".
-        Array("123456789".utf8).withUnsafeBytes { XCTAssertEqual(PackFile.checksum($0), 0xCBF4_3926) }
-        // 20 MiB is cut into slices on both cores; joined, the slices give the one-pass value.
-        var bytes = [UInt8](repeating: 0x5A, count: 20 << 20)
-        for index in stride(from: 0, to: bytes.count, by: 4099) { bytes[index] = UInt8(truncatingIfNeeded: index >> 7) }
-        bytes.withUnsafeBytes { XCTAssertEqual(PackFile.parallelChecksum($0), PackFile.checksum($0)) }
     }
 
     // MARK: - Damage
@@ -97,13 +98,14 @@ final class PackFileTests: XCTestCase {
 
     func testFlippedPixelByteFailsTheChecksum() throws {
         var (path, bytes) = try writePack()
-        bytes[4096 + 10] ^= 0x01
+        let offset = try pixelOffset(path)
+        bytes[offset + 10] ^= 0x01
         try overwrite(path, with: bytes)
         assertLoadFails(path, .corrupt, containing: "checksum mismatch")
         // Unchecked, the damage goes through: the check is what catches it.
         // (The dataset is kept in a variable: its pixels live only as long as it does.)
         let unchecked = try PackFile.load(path, verifyChecksum: false)
-        withExtendedLifetime(unchecked) { XCTAssertEqual(unchecked.pixels.bytes[10], bytes[4096 + 10]) }
+        withExtendedLifetime(unchecked) { XCTAssertEqual(unchecked.pixels.bytes[10], bytes[offset + 10]) }
     }
 
     func testCutFileIsTruncated() throws {
@@ -118,28 +120,36 @@ final class PackFileTests: XCTestCase {
         var (path, bytes) = try writePack()
         bytes[0] = UInt8(ascii: "X")
         try overwrite(path, with: bytes)
-        assertLoadFails(path, .unsupported, containing: "not a Percept pack file")
+        assertLoadFails(path, .unsupported, containing: "not a Percept dataset pack")
         try overwrite(path, with: [])
-        assertLoadFails(path, .unsupported, containing: "not a Percept pack file")
+        assertLoadFails(path, .unsupported, containing: "not a Percept dataset pack")
     }
 
     func testNewerVersionAsksForAnUpgrade() throws {
         var (path, bytes) = try writePack()
-        bytes[8] = 2
+        bytes[8] = 3
         try overwrite(path, with: bytes)
         XCTAssertThrowsError(try PackFile.load(path)) { error in
             XCTAssertEqual(error as? PerceptError,
-                .unsupported(path, "pack format version 2 is newer than this Percept (reads 1); upgrade Percept"))
+                .unsupported(path, "dataset pack format version 3 is newer than this Percept (reads 2); upgrade Percept"))
         }
     }
 
-    func testSectionOutsideTheFileIsCorrupt() throws {
-        var (path, bytes) = try writePack()
-        bytes[64] = 0xFF  // labels offset → far past the end
-        bytes[65] = 0xFF
-        try overwrite(path, with: bytes)
-        assertLoadFails(path, .corrupt, containing: "checksum mismatch")
-        assertLoadFails(path, .corrupt, containing: "the labels section", verify: false)
+    func testAModelGivenAsAPackIsNamed() throws {
+        let path = "\(directory)/model.percept"
+        try BinaryContainer.write(.model, content: ["kind": "knn"], arrays: [], to: path)
+        assertLoadFails(path, .unsupported, containing: "this is a model file, not a dataset pack")
+    }
+
+    func testLabelsOfAnotherCountAreCorrupt() throws {
+        let path = "\(directory)/set.pack"
+        let dataset = try makeDataset()
+        let description = PackFile.Description(count: 5, height: 4, width: 3, channels: 3, classNames: dataset.classNames)
+        try BinaryContainer.write(.pack, content: description, arrays: [
+            ContainerArray("pixels", bytes: Array(dataset.pixels.bytes), shape: [5, 4, 3, 3]),
+            ContainerArray("labels", shape: [4], int32s: [0, 1, 2, 3]),
+        ], to: path)
+        assertLoadFails(path, .corrupt, containing: "the array 'labels' is int32 [4], expected int32 [5]")
     }
 
     // MARK: - Atomicity

@@ -1,37 +1,23 @@
-import CZlib
 import Foundation
 import PerceptCore
 
 /// Percept's model file (`.percept`): one format for every model family.
 ///
-/// Layout (integers little-endian):
-///
-///     offset  size  field
-///     0       8     magic "PRCPTMDL"
-///     8       4     format version (1)
-///     12      4     reserved (zero)
-///     16      8     file length in bytes (catches truncation first)
-///     24      8     header length H
-///     32      H     header: UTF-8 JSON — kind, kind version, class names, input shape, resize
-///                   mode, settings (the family's JSON), metadata, and a table of the arrays
-///                   (name, element type, shape, offset, byte count)
-///     …             arrays, each starting on a 64-byte boundary (Float32 or bytes)
-///     end-16  4     CRC-32 (zlib) of every byte before it
-///     end-12  4     reserved (zero)
-///     end-8   8     end magic "PRCPTEND"
+/// A `BinaryContainer` of kind `.model` (magic "PRCPTMDL"). The header's content is the kind,
+/// kind version, class names, input shape, resize mode, settings (the family's JSON) and
+/// metadata; the arrays are the archive's Float32 tensors, then its byte blobs, each in name
+/// order. Files written before the shared container (format version 1) are read by
+/// `decodeLegacy`.
 ///
 /// The header is JSON so a person (or `percept report`) can read what a model is with any
 /// tool; the arrays are raw so a 150 MB k-NN model loads at disk speed.
 public enum ModelFile {
-    public static let magic = Array("PRCPTMDL".utf8)
-    public static let endMagic = Array("PRCPTEND".utf8)
+    public static let magic = Array(ContainerKind.model.magic.utf8)
     /// The format version this Percept writes and the newest it reads.
-    public static let formatVersion: UInt32 = 1
-    static let prefixSize = 32
-    static let trailerSize = 16
-    static let alignment = 64
+    public static let formatVersion = BinaryContainer.formatVersion
 
-    struct Header: Codable {
+    /// What the header says besides the array table.
+    struct Description: Codable {
         var kind: String
         var kindVersion: Int
         var classNames: [String]
@@ -39,85 +25,39 @@ public enum ModelFile {
         var resizeMode: String?
         var settings: JSONValue
         var metadata: [String: String]
-        var arrays: [ArrayEntry]
-    }
-
-    struct ArrayEntry: Codable {
-        enum ElementType: String, Codable { case float32, uint8 }
-        var name: String
-        var type: ElementType
-        var shape: [Int]
-        var offset: Int
-        var byteCount: Int
     }
 
     // MARK: - Writing
 
-    /// The archive as file bytes.
-    public static func encode(_ archive: ModelArchive) throws -> Data {
+    /// The header's content and the arrays, tensors then blobs, each in name order (so the
+    /// same model always gives the same bytes).
+    private static func contents(of archive: ModelArchive) throws -> (Description, [ContainerArray]) {
         let settings: JSONValue
         do {
             settings = try JSONDecoder().decode(JSONValue.self, from: archive.settings)
         } catch {
             throw PerceptError.invalidData("the \(archive.kind) model's settings are not JSON: \(error)")
         }
-        // Arrays in name order, so the same model always gives the same bytes.
-        var entries: [ArrayEntry] = []
-        var offset = 0
-        func place(_ name: String, _ type: ArrayEntry.ElementType, _ shape: [Int], _ byteCount: Int) {
-            entries.append(ArrayEntry(name: name, type: type, shape: shape, offset: offset, byteCount: byteCount))
-            offset = (offset + byteCount + alignment - 1) / alignment * alignment
+        let description = Description(kind: archive.kind, kindVersion: archive.kindVersion, classNames: archive.classNames,
+                                      inputShape: archive.inputShape, resizeMode: archive.resizeMode, settings: settings,
+                                      metadata: archive.metadata)
+        let tensors = archive.tensors.sorted { $0.key < $1.key }.map { name, tensor in
+            ContainerArray(name, shape: tensor.shape, floats: tensor.scalars)
         }
-        for name in archive.tensors.keys.sorted() {
-            let tensor = archive.tensors[name]!  // the key comes from the dictionary itself
-            place(name, .float32, tensor.shape, tensor.count * 4)
-        }
-        for name in archive.blobs.keys.sorted() {
-            let blob = archive.blobs[name]!
-            place(name, .uint8, [blob.count], blob.count)
-        }
-        let header = Header(kind: archive.kind, kindVersion: archive.kindVersion, classNames: archive.classNames,
-                            inputShape: archive.inputShape, resizeMode: archive.resizeMode, settings: settings,
-                            metadata: archive.metadata, arrays: entries)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        var headerBytes = try encoder.encode(header)
-        // Pad the header with spaces (still valid JSON) so the arrays start aligned.
-        let unpadded = prefixSize + headerBytes.count
-        headerBytes.append(contentsOf: [UInt8](repeating: 0x20, count: (alignment - unpadded % alignment) % alignment))
-        let arraysStart = prefixSize + headerBytes.count
-        let fileLength = arraysStart + offset + trailerSize
+        let blobs = archive.blobs.sorted { $0.key < $1.key }.map { name, blob in ContainerArray(name, bytes: blob) }
+        return (description, tensors + blobs)
+    }
 
-        var file = Data(capacity: fileLength)
-        file.append(contentsOf: magic)
-        appendInteger(formatVersion, to: &file)
-        appendInteger(UInt32(0), to: &file)
-        appendInteger(UInt64(fileLength), to: &file)
-        appendInteger(UInt64(headerBytes.count), to: &file)
-        file.append(headerBytes)
-        for entry in entries {
-            file.append(contentsOf: [UInt8](repeating: 0, count: arraysStart + entry.offset - file.count))
-            switch entry.type {
-            case .float32:
-                archive.tensors[entry.name]!.scalars.withUnsafeBytes { bytes in
-                    // Float32 is stored little-endian: the byte order of every platform Percept runs on.
-                    file.append(contentsOf: bytes)
-                }
-            case .uint8:
-                file.append(contentsOf: archive.blobs[entry.name]!)
-            }
-        }
-        file.append(contentsOf: [UInt8](repeating: 0, count: fileLength - trailerSize - file.count))
-        let crc = file.withUnsafeBytes { checksum($0) }
-        appendInteger(crc, to: &file)
-        appendInteger(UInt32(0), to: &file)
-        file.append(contentsOf: endMagic)
-        return file
+    /// The archive as file bytes.
+    public static func encode(_ archive: ModelArchive) throws -> Data {
+        let (description, arrays) = try contents(of: archive)
+        return try BinaryContainer.encode(.model, content: description, arrays: arrays)
     }
 
     /// Writes `archive` to `path` atomically: a crash never leaves half a model.
     public static func write(_ archive: ModelArchive, to path: String) throws {
-        try AtomicFile.write(try encode(archive), to: path)
+        let (description, arrays) = try contents(of: archive)
+        try BinaryContainer.write(.model, content: description, arrays: arrays, to: path)
     }
 
     /// Saves a fitted model, with optional facts for the report (`metadata`) and how images are resized.
@@ -136,50 +76,98 @@ public enum ModelFile {
     /// - Throws: `.io` if it cannot be read; `.unsupported` if it is not a model file or is from
     ///   a newer Percept; `.corrupt` if it is truncated, damaged (checksum) or inconsistent.
     public static func read(_ path: String) throws -> ModelArchive {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw PerceptError.io(path, "cannot read the model file: \((error as NSError).localizedDescription)")
-        }
-        return try decode(data, path: path)
+        try decode(BinaryContainer.open(path, as: .model), path: path)
     }
 
     /// Decodes model-file bytes; `path` names the file in errors.
     public static func decode(_ data: Data, path: String) throws -> ModelArchive {
-        let bytes = [UInt8](data)
-        guard bytes.count >= magic.count, bytes.starts(with: magic) else {
-            if bytes.starts(with: Array("PRCPTPAK".utf8)) {
-                throw PerceptError.unsupported(path, "this is a dataset pack, not a model; train one with `percept train`")
-            }
-            throw PerceptError.unsupported(path, "not a Percept model file (it does not start with \"PRCPTMDL\")")
+        try decode(BinaryContainer.open(FileBytes(copying: data), path: path, as: .model), path: path)
+    }
+
+    private static func decode(_ opened: BinaryContainer.Opened, path: String) throws -> ModelArchive {
+        let file: ContainerFile
+        switch opened {
+        case .legacy(_, let bytes): return try decodeLegacy(bytes, path: path)
+        case .current(let current): file = current
         }
+        let description = try file.content(as: Description.self)
+        var tensors: [String: Tensor] = [:]
+        var blobs: [String: [UInt8]] = [:]
+        for entry in file.arrays {
+            switch entry.type {
+            case .float32: tensors[entry.name] = Tensor(shape: entry.shape, scalars: file.floats(entry))
+            case .uint8: blobs[entry.name] = file.uint8s(entry)
+            case .int32: throw PerceptError.corrupt(path, "the array '\(entry.name)' holds Int32s, which no model stores")
+            }
+        }
+        return try archive(description, tensors: tensors, blobs: blobs)
+    }
+
+    private static func archive(_ description: Description, tensors: [String: Tensor],
+                                blobs: [String: [UInt8]]) throws -> ModelArchive {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return ModelArchive(kind: description.kind, kindVersion: description.kindVersion, classNames: description.classNames,
+                            inputShape: description.inputShape, resizeMode: description.resizeMode,
+                            settings: try encoder.encode(description.settings),
+                            tensors: tensors, blobs: blobs, metadata: description.metadata)
+    }
+}
+
+// MARK: - Format version 1
+
+extension ModelFile {
+    /// Reads model files written before the shared container (format version 1):
+    ///
+    ///     offset  size  field                     (integers little-endian)
+    ///     0       8     magic "PRCPTMDL"
+    ///     8       4     format version (1)
+    ///     12      4     reserved (zero)
+    ///     16      8     file length in bytes
+    ///     24      8     header length H
+    ///     32      H     header: UTF-8 JSON, the description plus the array table
+    ///     …             arrays (offsets from 32 + H), Float32 or bytes
+    ///     end-16  4     CRC-32 (zlib) of every byte before it
+    ///     end-12  4     reserved (zero)
+    ///     end-8   8     end magic "PRCPTEND"
+    static func decodeLegacy(_ bytes: FileBytes, path: String) throws -> ModelArchive {
+        struct ArrayEntry: Codable {
+            enum ElementType: String, Codable { case float32, uint8 }
+            var name: String
+            var type: ElementType
+            var shape: [Int]
+            var offset: Int
+            var byteCount: Int
+        }
+        struct Header: Codable {
+            var kind: String
+            var kindVersion: Int
+            var classNames: [String]
+            var inputShape: [Int]
+            var resizeMode: String?
+            var settings: JSONValue
+            var metadata: [String: String]
+            var arrays: [ArrayEntry]
+        }
+        let prefixSize = 32, trailerSize = 16
         guard bytes.count >= prefixSize + trailerSize else {
             throw PerceptError.corrupt(path, "truncated: \(bytes.count) bytes is shorter than any model file")
         }
-        let version: UInt32 = readInteger(bytes, at: 8)
-        guard version <= formatVersion else {
-            throw PerceptError.unsupported(path,
-                "model format version \(version) is newer than this Percept (reads \(formatVersion)); upgrade Percept")
-        }
-        guard version >= 1 else { throw PerceptError.corrupt(path, "model format version 0 does not exist") }
-        let fileLength = Int(clamping: readInteger(bytes, at: 16) as UInt64)
+        let fileLength = Int(clamping: bytes.integer(at: 16) as UInt64)
         guard bytes.count >= fileLength else {
             throw PerceptError.corrupt(path, "truncated: the file is \(bytes.count) bytes, its header says \(fileLength)")
         }
         guard bytes.count == fileLength else {
             throw PerceptError.corrupt(path, "the file is \(bytes.count) bytes, its header says \(fileLength)")
         }
-        guard bytes[(fileLength - endMagic.count)...].elementsEqual(endMagic) else {
+        guard bytes.matches(BinaryContainer.endMagic, at: fileLength - 8) else {
             throw PerceptError.corrupt(path, "the end marker \"PRCPTEND\" is missing: the file was cut short or overwritten")
         }
         let trailerOffset = fileLength - trailerSize
-        let stored: UInt32 = readInteger(bytes, at: trailerOffset)
-        let computed = bytes.withUnsafeBytes { checksum(UnsafeRawBufferPointer(rebasing: $0[0..<trailerOffset])) }
-        guard stored == computed else {
+        guard bytes.integer(at: trailerOffset) as UInt32 == bytes.checksum(of: 0..<trailerOffset) else {
             throw PerceptError.corrupt(path, "checksum mismatch: the file is damaged; save the model again")
         }
-        let headerLength = Int(clamping: readInteger(bytes, at: 24) as UInt64)
+        let headerLength = Int(clamping: bytes.integer(at: 24) as UInt64)
         guard headerLength <= trailerOffset - prefixSize else {
             throw PerceptError.corrupt(path, "the header (\(headerLength) bytes) does not fit the file")
         }
@@ -202,48 +190,14 @@ public enum ModelFile {
                 throw PerceptError.corrupt(path, "the array '\(entry.name)' (\(entry.shape), \(entry.byteCount) bytes) does not fit the file")
             }
             switch entry.type {
-            case .float32:
-                let scalars = [Float](unsafeUninitializedCapacity: elements) { buffer, initialized in
-                    bytes.withUnsafeBytes { raw in
-                        for i in 0..<elements {
-                            buffer[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: start + 4 * i, as: UInt32.self)))
-                        }
-                    }
-                    initialized = elements
-                }
-                tensors[entry.name] = Tensor(shape: entry.shape, scalars: scalars)
-            case .uint8:
-                blobs[entry.name] = Array(bytes[start..<(start + entry.byteCount)])
+            case .float32: tensors[entry.name] = Tensor(shape: entry.shape, scalars: bytes.floats(at: start, count: elements))
+            case .uint8: blobs[entry.name] = bytes[start..<(start + entry.byteCount)]
             }
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return ModelArchive(kind: header.kind, kindVersion: header.kindVersion, classNames: header.classNames,
-                            inputShape: header.inputShape, resizeMode: header.resizeMode,
-                            settings: try encoder.encode(header.settings),
-                            tensors: tensors, blobs: blobs, metadata: header.metadata)
-    }
-
-    // MARK: - Bytes
-
-    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to data: inout Data) {
-        withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
-    }
-
-    private static func readInteger<T: FixedWidthInteger>(_ bytes: [UInt8], at offset: Int) -> T {
-        bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
-    }
-
-    private static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        guard let base = bytes.baseAddress?.assumingMemoryBound(to: Bytef.self) else { return 0 }
-        var crc = crc32(0, nil, 0)
-        var offset = 0
-        while offset < bytes.count {  // zlib takes 32-bit lengths
-            let length = min(bytes.count - offset, 1 << 30)
-            crc = crc32(crc, base + offset, uInt(length))
-            offset += length
-        }
-        return UInt32(truncatingIfNeeded: crc)
+        let description = Description(kind: header.kind, kindVersion: header.kindVersion, classNames: header.classNames,
+                                      inputShape: header.inputShape, resizeMode: header.resizeMode,
+                                      settings: header.settings, metadata: header.metadata)
+        return try archive(description, tensors: tensors, blobs: blobs)
     }
 }
 

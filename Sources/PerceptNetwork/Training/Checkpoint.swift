@@ -3,14 +3,11 @@ import PerceptCore
 
 /// A training run's whole state at an epoch boundary, so a killed run resumes exactly.
 ///
-/// File layout: magic `PRCPTCKP`, UInt32 format version, UInt64 header length, the header as JSON
-/// (architecture, options, class names, progress, history, and the name and size of every
-/// array), the arrays as little-endian Float32 in header order, then a CRC-32 of everything
-/// before it and the end magic `PRCPTEND`. Written atomically (temporary file, then rename).
+/// A `BinaryContainer` of kind `.checkpoint` (magic "PRCPTCKP"): the header's content is
+/// `Header` (architecture, options, class names, progress, history), the arrays are Float32 in
+/// name order. Written atomically (temporary file, then rename). Checkpoints written before the
+/// shared container (format version 1) are read by `readLegacy`.
 struct Checkpoint {
-    static let magic = Array("PRCPTCKP".utf8), endMagic = Array("PRCPTEND".utf8)
-    static let formatVersion: UInt32 = 1
-
     struct ArrayEntry: Codable {
         var name: String
         var shape: [Int]
@@ -26,6 +23,7 @@ struct Checkpoint {
         var globalStep: Int
         var optimizerSteps: Int
         var history: TrainingHistory
+        /// Format version 1 only: the arrays' names and shapes (the container's table holds them now).
         var arrays: [ArrayEntry]
     }
 
@@ -35,66 +33,57 @@ struct Checkpoint {
 
     func write(to path: String) throws {
         var header = self.header
-        let names = arrays.keys.sorted()
-        header.arrays = names.map { ArrayEntry(name: $0, shape: arrays[$0]!.shape) }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let json = try encoder.encode(header)
-        var data = Data(Checkpoint.magic)
-        withUnsafeBytes(of: Checkpoint.formatVersion.littleEndian) { data.append(contentsOf: $0) }
-        withUnsafeBytes(of: UInt64(json.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(json)
-        for name in names {
-            arrays[name]!.scalars.withUnsafeBufferPointer { values in
-                // Float32 is little-endian on every platform Percept runs on (x86-64, arm64).
-                data.append(UnsafeBufferPointer(start: values.baseAddress, count: values.count))
-            }
+        header.arrays = []
+        let arrays = self.arrays.sorted { $0.key < $1.key }.map { name, tensor in
+            ContainerArray(name, shape: tensor.shape, floats: tensor.scalars)
         }
-        let crc = data.withUnsafeBytes { CRC32.checksum($0) }
-        withUnsafeBytes(of: crc.littleEndian) { data.append(contentsOf: $0) }
-        data.append(contentsOf: Checkpoint.endMagic)
-        try AtomicFile.write(data, to: path)
+        try BinaryContainer.write(.checkpoint, content: header, arrays: arrays, to: path)
     }
 
     static func read(_ path: String) throws -> Checkpoint {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw PerceptError.io(path, "cannot read the checkpoint")
+        switch try BinaryContainer.open(path, as: .checkpoint) {
+        case .legacy(_, let bytes):
+            return try readLegacy(bytes, path: path)
+        case .current(let file):
+            var arrays = [String: Tensor]()
+            for entry in file.arrays {
+                guard entry.type == .float32 else {
+                    throw PerceptError.corrupt(path, "not a usable checkpoint: the array '\(entry.name)' is not Float32")
+                }
+                arrays[entry.name] = Tensor(shape: entry.shape, scalars: file.floats(entry))
+            }
+            return Checkpoint(header: try file.content(as: Header.self), arrays: arrays)
         }
-        let bytes = [UInt8](data)
+    }
+
+    /// Format version 1: magic `PRCPTCKP`, UInt32 format version, UInt64 header length, the
+    /// header as JSON (with the name and shape of every array), the arrays as little-endian
+    /// Float32 in header order, a CRC-32 of everything before it and the end magic `PRCPTEND`.
+    static func readLegacy(_ bytes: FileBytes, path: String) throws -> Checkpoint {
         func corrupt(_ reason: String) -> PerceptError { .corrupt(path, "not a usable checkpoint: \(reason)") }
-        guard bytes.count >= 32, Array(bytes[0..<8]) == magic, Array(bytes[(bytes.count - 8)...]) == endMagic else {
+        guard bytes.count >= 32, bytes.matches(BinaryContainer.endMagic, at: bytes.count - 8) else {
             throw corrupt("missing PRCPTCKP/PRCPTEND markers (truncated, or another kind of file)")
         }
-        func uint(_ offset: Int, _ size: Int) -> UInt64 {
-            (0..<size).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+        let crcOffset = bytes.count - 12
+        guard bytes.integer(at: crcOffset) as UInt32 == bytes.checksum(of: 0..<crcOffset) else {
+            throw corrupt("checksum mismatch (the file is damaged)")
         }
-        let stored = UInt32(uint(bytes.count - 12, 4))
-        let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<(bytes.count - 12)])) }
-        guard stored == computed else { throw corrupt("checksum mismatch (the file is damaged)") }
-        let version = UInt32(uint(8, 4))
-        guard version <= formatVersion else {
-            throw PerceptError.unsupported(path, "checkpoint format \(version) is newer than this Percept reads (\(formatVersion))")
-        }
-        let jsonLength = Int(uint(12, 8))
-        guard 20 + jsonLength <= bytes.count - 12 else { throw corrupt("header length out of range") }
+        var reader = ByteReader(bytes, path: path, offset: 12)
+        let jsonLength = try reader.int64()
+        guard jsonLength <= crcOffset - 20 else { throw corrupt("header length out of range") }
         let header: Header
         do {
-            header = try JSONDecoder().decode(Header.self, from: Data(bytes[20..<(20 + jsonLength)]))
+            header = try JSONDecoder().decode(Header.self, from: Data(try reader.bytes(jsonLength)))
         } catch {
             throw corrupt("header unreadable: \(error)")
         }
-        var offset = 20 + jsonLength
         var arrays = [String: Tensor]()
         for entry in header.arrays {
-            let count = entry.shape.reduce(1, *)
-            guard entry.shape.allSatisfy({ $0 >= 0 }), offset + 4 * count <= bytes.count - 12 else {
+            let count = entry.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            guard entry.shape.allSatisfy({ $0 >= 0 }), count <= (crcOffset - reader.offset) / 4 else {
                 throw corrupt("array '\(entry.name)' runs past the end")
             }
-            let values = bytes.withUnsafeBytes { raw in
-                (0..<count).map { i in Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self))) }
-            }
-            arrays[entry.name] = Tensor(shape: entry.shape, scalars: values)
-            offset += 4 * count
+            arrays[entry.name] = Tensor(shape: entry.shape, scalars: try reader.floats(count))
         }
         return Checkpoint(header: header, arrays: arrays)
     }
