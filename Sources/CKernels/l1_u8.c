@@ -22,11 +22,16 @@ static inline uint32_t l1_scalar_row(const uint8_t *a, const uint8_t *b, size_t 
     return sum;
 }
 
-void percept_l1_u8_block_scalar(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
-                                size_t dim, uint32_t *out) {
+void percept_l1_u8_block_strided_scalar(const uint8_t *queries, size_t query_stride, size_t nq, const uint8_t *base,
+                                        size_t base_stride, size_t nb, size_t dim, uint32_t *out) {
     for (size_t i = 0; i < nq; i++)
         for (size_t j = 0; j < nb; j++)
-            out[i * nb + j] = l1_scalar_row(queries + i * dim, base + j * dim, dim);
+            out[i * nb + j] = l1_scalar_row(queries + i * query_stride, base + j * base_stride, dim);
+}
+
+void percept_l1_u8_block_scalar(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
+                                size_t dim, uint32_t *out) {
+    percept_l1_u8_block_strided_scalar(queries, dim, nq, base, dim, nb, dim, out);
 }
 
 #ifdef PERCEPT_X86
@@ -40,15 +45,15 @@ static inline uint32_t hsum_epi64(__m256i v) {
 #define LOAD(p) _mm256_loadu_si256((const __m256i *)(p))
 
 __attribute__((target("avx2")))
-static void l1_block_avx2(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
-                          size_t dim, uint32_t *out) {
+static void l1_block_avx2(const uint8_t *queries, size_t qs, size_t nq, const uint8_t *base, size_t bs,
+                          size_t nb, size_t dim, uint32_t *out) {
     const size_t body = dim & ~(size_t)31;
     size_t i = 0;
     for (; i + 4 <= nq; i += 4) {
-        const uint8_t *q0 = queries + i * dim, *q1 = q0 + dim, *q2 = q1 + dim, *q3 = q2 + dim;
+        const uint8_t *q0 = queries + i * qs, *q1 = q0 + qs, *q2 = q1 + qs, *q3 = q2 + qs;
         size_t j = 0;
         for (; j + 2 <= nb; j += 2) {
-            const uint8_t *b0 = base + j * dim, *b1 = b0 + dim;
+            const uint8_t *b0 = base + j * bs, *b1 = b0 + bs;
             __m256i a00 = _mm256_setzero_si256(), a01 = a00, a10 = a00, a11 = a00;
             __m256i a20 = a00, a21 = a00, a30 = a00, a31 = a00;
             for (size_t t = 0; t < body; t += 32) {
@@ -79,9 +84,9 @@ static void l1_block_avx2(const uint8_t *queries, size_t nq, const uint8_t *base
             out[(i + 3) * nb + j + 1] = hsum_epi64(a31) + l1_scalar_row(tq3, tb1, tail);
         }
         for (; j < nb; j++) {  // odd base row: 4×1
-            const uint8_t *b0 = base + j * dim;
+            const uint8_t *b0 = base + j * bs;
             for (size_t r = 0; r < 4; r++) {
-                const uint8_t *q = queries + (i + r) * dim;
+                const uint8_t *q = queries + (i + r) * qs;
                 __m256i acc = _mm256_setzero_si256();
                 for (size_t t = 0; t < body; t += 32)
                     acc = _mm256_add_epi64(acc, _mm256_sad_epu8(LOAD(q + t), LOAD(b0 + t)));
@@ -90,9 +95,9 @@ static void l1_block_avx2(const uint8_t *queries, size_t nq, const uint8_t *base
         }
     }
     for (; i < nq; i++) {  // leftover queries: 1×1
-        const uint8_t *q = queries + i * dim;
+        const uint8_t *q = queries + i * qs;
         for (size_t j = 0; j < nb; j++) {
-            const uint8_t *b0 = base + j * dim;
+            const uint8_t *b0 = base + j * bs;
             __m256i acc = _mm256_setzero_si256();
             for (size_t t = 0; t < body; t += 32)
                 acc = _mm256_add_epi64(acc, _mm256_sad_epu8(LOAD(q + t), LOAD(b0 + t)));
@@ -115,15 +120,20 @@ int percept_has_avx2(void) {
 #endif
 }
 
-void percept_l1_u8_block(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
-                         size_t dim, uint32_t *out) {
+void percept_l1_u8_block_strided(const uint8_t *queries, size_t query_stride, size_t nq, const uint8_t *base,
+                                 size_t base_stride, size_t nb, size_t dim, uint32_t *out) {
 #ifdef PERCEPT_X86
     if (percept_has_avx2()) {
-        l1_block_avx2(queries, nq, base, nb, dim, out);
+        l1_block_avx2(queries, query_stride, nq, base, base_stride, nb, dim, out);
         return;
     }
 #endif
-    percept_l1_u8_block_scalar(queries, nq, base, nb, dim, out);
+    percept_l1_u8_block_strided_scalar(queries, query_stride, nq, base, base_stride, nb, dim, out);
+}
+
+void percept_l1_u8_block(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
+                         size_t dim, uint32_t *out) {
+    percept_l1_u8_block_strided(queries, dim, nq, base, dim, nb, dim, out);
 }
 
 uint64_t percept_l2sq_u8_scalar(const uint8_t *a, const uint8_t *b, size_t dim) {
@@ -138,12 +148,13 @@ uint64_t percept_l2sq_u8_scalar(const uint8_t *a, const uint8_t *b, size_t dim) 
 #ifdef PERCEPT_X86
 // Exact Σ (a − b)²: |a − b| as bytes (two saturating subtractions), widened to 16 bits, squared
 // and pair-summed into 32-bit lanes by vpmaddwd; 64 bytes a step in two chains. A lane gains at
-// most 2·2·255² a step, so it stays below 2³¹ for dim ≤ 65,793 (ByteIndex's limit).
+// most 2·2·255² a step, so after a chunk of 65,536 bytes (1,024 steps) the two chains together
+// stay below 2³¹; each chunk's sum is then added to a 64-bit total, so rows of any length stay
+// exact, and rows up to one chunk (CIFAR's 3,072 bytes) take exactly the one-chunk path as before.
 __attribute__((target("avx2")))
-static uint64_t l2sq_avx2(const uint8_t *a, const uint8_t *b, size_t dim) {
+static uint64_t l2sq_avx2_chunk(const uint8_t *a, const uint8_t *b, size_t body) {
     const __m256i zero = _mm256_setzero_si256();
     __m256i acc0 = zero, acc1 = zero;
-    const size_t body = dim & ~(size_t)63;
     for (size_t t = 0; t < body; t += 64) {
         __m256i x0 = LOAD(a + t), y0 = LOAD(b + t), x1 = LOAD(a + t + 32), y1 = LOAD(b + t + 32);
         __m256i d0 = _mm256_or_si256(_mm256_subs_epu8(x0, y0), _mm256_subs_epu8(y0, x0));
@@ -157,13 +168,26 @@ static uint64_t l2sq_avx2(const uint8_t *a, const uint8_t *b, size_t dim) {
     __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
     s = _mm_add_epi32(s, _mm_unpackhi_epi64(s, s));
     s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 1));
-    return (uint64_t)(uint32_t)_mm_cvtsi128_si32(s) + percept_l2sq_u8_scalar(a + body, b + body, dim - body);
+    return (uint64_t)(uint32_t)_mm_cvtsi128_si32(s);
+}
+
+#define L2SQ_CHUNK ((size_t)65536)
+
+__attribute__((target("avx2")))
+static uint64_t l2sq_avx2(const uint8_t *a, const uint8_t *b, size_t dim) {
+    const size_t body = dim & ~(size_t)63;
+    uint64_t sum = 0;
+    for (size_t start = 0; start < body; start += L2SQ_CHUNK) {
+        size_t length = body - start < L2SQ_CHUNK ? body - start : L2SQ_CHUNK;
+        sum += l2sq_avx2_chunk(a + start, b + start, length);
+    }
+    return sum + percept_l2sq_u8_scalar(a + body, b + body, dim - body);
 }
 #endif
 
 uint64_t percept_l2sq_u8(const uint8_t *a, const uint8_t *b, size_t dim) {
 #ifdef PERCEPT_X86
-    if (dim <= 65793 && percept_has_avx2()) return l2sq_avx2(a, b, dim);
+    if (percept_has_avx2()) return l2sq_avx2(a, b, dim);
 #endif
     return percept_l2sq_u8_scalar(a, b, dim);
 }

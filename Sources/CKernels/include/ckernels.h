@@ -17,11 +17,21 @@ int percept_has_avx2(void);
 void percept_l1_u8_block(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
                          size_t dim, uint32_t *out);
 
+/// The same for rows `query_stride` and `base_stride` bytes apart, comparing their first `dim`
+/// bytes: lets a caller sum rows longer than 16,843,009 bytes chunk by chunk into wider sums.
+void percept_l1_u8_block_strided(const uint8_t *queries, size_t query_stride, size_t nq, const uint8_t *base,
+                                 size_t base_stride, size_t nb, size_t dim, uint32_t *out);
+
+/// The strided block on the portable scalar path (the fallback, exposed for tests).
+void percept_l1_u8_block_strided_scalar(const uint8_t *queries, size_t query_stride, size_t nq, const uint8_t *base,
+                                        size_t base_stride, size_t nb, size_t dim, uint32_t *out);
+
 /// The same, always on the portable scalar path (the fallback, exposed for tests).
 void percept_l1_u8_block_scalar(const uint8_t *queries, size_t nq, const uint8_t *base, size_t nb,
                                 size_t dim, uint32_t *out);
 
-/// Exact squared L2 distance between two byte rows: Σ (a_t − b_t)² (AVX2 vpmaddwd when available).
+/// Exact squared L2 distance between two byte rows of any length: Σ (a_t − b_t)² (AVX2 vpmaddwd
+/// when available, summed in 32 bits a 64 KB chunk and in 64 bits across chunks).
 uint64_t percept_l2sq_u8(const uint8_t *a, const uint8_t *b, size_t dim);
 
 /// The same, always on the portable scalar path (the fallback, exposed for tests).

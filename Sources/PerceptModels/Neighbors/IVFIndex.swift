@@ -68,7 +68,11 @@ public struct IVFIndex: Sendable {
         guard ByteIndex.supportedMetrics.contains(metric) else {
             throw PerceptError.unsupported(nil, "IVFIndex searches L1 and L2, not \(metric)")
         }
-        guard d <= 65_793 else { throw PerceptError.invalidArgument("rows of \(d) bytes are too long (at most 65,793)") }
+        // The L1 list scan sums a row in one UInt32 (exact to 16,843,009 bytes); the exact search has no limit.
+        guard metric != .l1 || d <= ByteIndex.l1ChunkBytesForLongRows else {
+            throw PerceptError.invalidArgument(
+                "rows of \(d) bytes are too long for the L1 inverted-file index (at most \(ByteIndex.l1ChunkBytesForLongRows)); use exact search, which has no limit, or a smaller --size")
+        }
         guard nlist >= 1, nlist <= m else {
             throw PerceptError.invalidArgument("nlist = \(nlist) lists for \(m) vectors; use 1…\(m)")
         }

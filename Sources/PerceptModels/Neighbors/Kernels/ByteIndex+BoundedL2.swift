@@ -1,5 +1,6 @@
 import CKernels
 import PerceptCore
+import PerceptData
 
 /// Exact L2 search that skips most of the work: a cheap lower bound by GEMM on pooled images,
 /// then exact integer distances only for the rows the bound cannot rule out.
@@ -11,8 +12,10 @@ import PerceptCore
 /// before their exact distance is needed.
 ///
 /// Exactness: a stored row is skipped only when its bound, lowered by a margin covering Float
-/// rounding in the GEMM (3e-5·(‖P q‖² + ‖P v‖²), above the worst case G·2⁻²⁴ for G ≤ 400), is at
-/// least the query's current k-th exact distance. Every row that could enter the top k gets its
+/// rounding in the GEMM and the norms (max(3e-5, 2·G·2⁻²⁴)·(‖P q‖² + ‖P v‖²): G-term Float sums
+/// err by at most G·2⁻²⁴ of their absolute terms, and 2|P q·P v| ≤ ‖P q‖² + ‖P v‖²; 3e-5 for every
+/// G ≤ 251, as at CIFAR's 192, larger for the 73,728 groups of a 1 MB photo), is at least the
+/// query's current k-th exact distance. Every row that could enter the top k gets its
 /// exact integer distance (`percept_l2sq_u8`, AVX2), and rows arrive in index order, so ties go to
 /// the lower index just as in the reference.
 struct PooledBound: Sendable {
@@ -50,6 +53,17 @@ struct PooledBound: Sendable {
         groups = sizes.count
         self.groupOf = groupOf
         scales = sizes.map { 1 / Float(max($0, 1)).squareRoot() }
+    }
+
+    /// The relative margin for Float rounding in the bound's G-term sums (see above).
+    var roundingMargin: Float { min(1, max(3e-5, 2 * Float(groups) / Float(1 << 24))) }
+
+    /// P x for the `count` rows of D bytes in `storage`.
+    func project(_ storage: PixelStorage, count: Int, dimension d: Int, threads: Int? = nil) -> (vectors: [Float], norms: [Float]) {
+        withExtendedLifetime(storage) {
+            guard let start = storage.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return ([], []) }
+            return project(start, count: count, dimension: d, threads: threads)
+        }
     }
 
     /// P x for `count` rows of D bytes: count×G Floats, and ‖P x‖² per row.
@@ -94,18 +108,17 @@ extension ByteIndex {
 
     /// Query tile of the bound GEMM per worker task; the stored block is `l2BaseBlock` rows.
     static let boundQueryTile = 256
-    /// Relative margin for Float rounding in the bound (see `PooledBound`).
-    static let boundMargin: Float = 3e-5
-
-    func searchL2Bounded(queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int,
-                         threads: Int?, bound: PooledBound, stored: (vectors: [Float], norms: [Float]),
-                         statistics: L2SearchStatistics?) -> NeighborList {
+    /// Exact squared distances are `Distance` (UInt32 while D·255² fits, else UInt64).
+    func searchL2Bounded<Distance: FixedWidthInteger & UnsignedInteger>(
+        queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int, threads: Int?, bound: PooledBound,
+        stored: (vectors: [Float], norms: [Float]), statistics: L2SearchStatistics?, distance: Distance.Type
+    ) -> NeighborList {
         let d = dimension, m = count, g = bound.groups
         let block = ByteIndex.l2BaseBlock, tile = ByteIndex.boundQueryTile
         let projected = bound.project(queries, count: n, dimension: d, threads: threads)
-        var selection = TopKTable<UInt32>(queries: n, width: k, worst: .max)
+        var selection = TopKTable<Distance>(queries: n, width: k, worst: .max)
         let tileCount = (n + tile - 1) / tile
-        let margin = 1 - ByteIndex.boundMargin
+        let margin = 1 - bound.roundingMargin
         var refined = [Int](repeating: 0, count: tileCount)
         selection.withPointers { table in
             refined.withUnsafeMutableBufferPointer { refinedCounts in
@@ -132,7 +145,7 @@ extension ByteIndex {
                                             for j in 0..<nb {
                                                 let norms = queryNorm + stored.norms[blockStart + j]
                                                 guard lower[j] + norms * margin < limit else { continue }
-                                                let exact = UInt32(percept_l2sq_u8(query, base + (blockStart + j) * d, d))
+                                                let exact = Distance(percept_l2sq_u8(query, base + (blockStart + j) * d, d))
                                                 exactCount += 1
                                                 guard exact < worst else { continue }
                                                 table.offer(row: row, distance: exact, index: blockStart + j)
