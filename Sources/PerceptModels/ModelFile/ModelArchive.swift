@@ -80,7 +80,11 @@ public struct ModelArchive: Sendable, Equatable {
     public mutating func setInt32s(_ values: [Int32], as name: String) {
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * 4)
-        for value in values { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        for value in values {
+            let bits = UInt32(bitPattern: value)
+            bytes += [UInt8(truncatingIfNeeded: bits), UInt8(truncatingIfNeeded: bits >> 8),
+                      UInt8(truncatingIfNeeded: bits >> 16), UInt8(truncatingIfNeeded: bits >> 24)]
+        }
         blobs[name] = bytes
     }
 

@@ -89,4 +89,11 @@ extension Dense {
             }
         }
     }
+
+    /// Reference twin of `momentumUpdate`: the same rule, one element at a time, on copies.
+    static func momentumUpdateReference(parameter: [Float], velocity: [Float], gradient: [Float],
+                                        learningRate: Float, momentum: Float) -> (parameter: [Float], velocity: [Float]) {
+        let newVelocity = zip(velocity, gradient).map { momentum * $0 - learningRate * $1 }
+        return (zip(parameter, newVelocity).map { $0 + $1 }, newVelocity)
+    }
 }

@@ -159,4 +159,16 @@ struct TopKTable<Distance: Comparable> {
         }
         return NeighborList(k: k, indices: outIndices, distances: outDistances)
     }
+
+    /// Reference twin of the table (the test oracle): for each query's full row of distances,
+    /// the `k` smallest by (distance, index), so equal distances go to the lower index.
+    static func reference(_ rows: [[Distance]], k: Int) -> (indices: [[Int32]], distances: [[Distance]]) {
+        var indices: [[Int32]] = [], distances: [[Distance]] = []
+        for row in rows {
+            let order = row.indices.sorted { row[$0] != row[$1] ? row[$0] < row[$1] : $0 < $1 }.prefix(k)
+            indices.append(order.map { Int32($0) })
+            distances.append(order.map { row[$0] })
+        }
+        return (indices, distances)
+    }
 }
