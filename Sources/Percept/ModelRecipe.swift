@@ -5,6 +5,7 @@ import PerceptData
 import PerceptEvaluation
 import PerceptModels
 import PerceptNetwork
+import PerceptModelKit
 
 /// A model family and its hyper-parameters: what `percept train --model …` describes.
 public enum ModelRecipe: Sendable {
@@ -49,7 +50,7 @@ private func json<T: Encodable>(_ value: T) -> String? {
 }
 
 /// Tells `progress` how an SGD fit ended and returns its history as JSON for the model file.
-private func reportSGD(_ history: PerceptModels.TrainingHistory, _ progress: ((String) throws -> Void)?) throws -> String? {
+private func reportSGD(_ history: TrainingHistory, _ progress: ((String) throws -> Void)?) throws -> String? {
     try progress?("\(history.epochLosses.count) epochs, final loss "
                   + (history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a"))
     return json(history)

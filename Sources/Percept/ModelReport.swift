@@ -6,6 +6,7 @@ import PerceptImage
 import PerceptModels
 import PerceptNetwork
 import PerceptReports
+import PerceptModelKit
 
 /// The one-page HTML report on a model, and on a dataset when one is given: what
 /// `percept report` writes. Every picture is inline, so the file stands alone.
@@ -128,7 +129,7 @@ public struct ModelReport {
     /// shape of the model's family: SGD epochs for linear models, epochs against wall time for CNNs.
     private func trainingCharts() -> [LineChart] {
         guard let data = model.metadata["history"]?.data(using: .utf8) else { return [] }
-        if model.model is ConvNetClassifier, let history = try? JSONDecoder().decode(PerceptNetwork.TrainingHistory.self, from: data) {
+        if model.model is ConvNetClassifier, let history = try? JSONDecoder().decode(TrainingHistory.self, from: data) {
             func series(_ name: String, _ color: RGB, _ values: [(Double, Double?)]) -> LineChart.Series {
                 LineChart.Series(name: name, color: color, points: values.compactMap { x, y in
                     y.map { LineChart.Point(x: x, samples: [], mean: $0 * 100, spread: 0) }
@@ -140,7 +141,7 @@ public struct ModelReport {
                 series("validation", RGB(210, 90, 40), epochs.map { ($0.elapsedSeconds, $0.validationAccuracy) }),
             ])]
         }
-        if let history = try? JSONDecoder().decode(PerceptModels.TrainingHistory.self, from: data), history.iterations > 0 {
+        if let history = try? JSONDecoder().decode(TrainingHistory.self, from: data), history.iterations > 0 {
             return [LineChart(lossHistory: history), LineChart(accuracyHistory: history)]
         }
         return []

@@ -3,6 +3,7 @@ import PerceptCore
 import PerceptData
 import PerceptImage
 import PerceptModels
+import PerceptModelKit
 
 /// A model loaded from a `.percept` file, whatever its family, with what the file says about
 /// its input (size, resize mode) and how it was made.

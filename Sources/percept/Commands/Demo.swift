@@ -7,6 +7,7 @@ import PerceptEvaluation
 import PerceptImage
 import PerceptModels
 import PerceptReports
+import PerceptModelKit
 
 /// The whole pipeline on data that needs no download: import → train → evaluate → predict → report.
 struct Demo: ParsableCommand {

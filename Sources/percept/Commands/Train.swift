@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Percept
+import PerceptModelKit
 
 /// `percept train`: the AutoML step — point at labelled images, get a saved, validated model.
 struct Train: ParsableCommand {
