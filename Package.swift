@@ -81,6 +81,8 @@ let tests: [Target] = [
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
+    // The umbrella's workflow: the model-family registry, settings, training histories.
+    .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
     .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptModelKit", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
