@@ -15,13 +15,16 @@ enum MinibatchSGDParameters {
         ModelParameter("reg", .number(allowsZero: true), help: "L2 regularisation strength (default: suited to the features)"),
         ModelParameter("epochs", .integer(minimum: 1), help: "passes over the training images (default 14; mlp 10)"),
         ModelParameter("batch", .integer(minimum: 1), default: "200", help: "images per minibatch"),
+        ModelParameter("decay", .number(allowsZero: false),
+                       help: "learning-rate decay per epoch, in (0, 1] (default 0.8 for svm/softmax on pixels, else 0.9)"),
     ]
 
     /// The SGD settings for one family: the user's values where given, else the defaults.
     static func options(_ settings: ModelSettings, _ job: TrainingJob, learningRate: Double, regularization: Double,
                         decay: Float, epochs: Int) -> SGDOptions {
         SGDOptions(learningRate: Float(settings.number("lr") ?? learningRate),
-                   regularization: Float(settings.number("reg") ?? regularization), learningRateDecay: decay,
+                   regularization: Float(settings.number("reg") ?? regularization),
+                   learningRateDecay: settings.number("decay").map(Float.init) ?? decay,
                    batchSize: settings.integer("batch") ?? 200, epochs: settings.integer("epochs") ?? epochs,
                    seed: job.seed, threads: job.threads)
     }
