@@ -1,56 +1,114 @@
+import Dispatch
 import Foundation
+import PerceptCore
 import PerceptData
 import PerceptImage
 import PerceptModelKit
 import PerceptModels
 import PerceptReports
 
-/// The options every minibatch-SGD family shares, with defaults measured on CIFAR-10
-/// (Benchmarks/RESULTS.md, issue 4) that depend on the input features.
-enum MinibatchSGDParameters {
-    static let common = [
+/// What every minibatch-SGD family (svm, softmax, mlp) shares: its options, with defaults
+/// measured on CIFAR-10 (Benchmarks/RESULTS.md, issue 4) that depend on the input features, and
+/// a search that prepares the features once for every setting that shares them.
+enum MinibatchSGD {
+    enum Model { case linear(ClassificationLoss), twoLayerNet }
+
+    static let parameters = [
         ModelParameter("features", .choice(["pixels", "hog-color"]), default: "pixels",
                        help: "input features: pixels, or hog-color (HOG + hue histogram)"),
+        ModelParameter("preprocessing", .choice(Preprocessing.allCases.map(\.rawValue)),
+                       help: "input standardisation (default: mean-image on pixels for svm/softmax, channel-standardization "
+                           + "for mlp, feature-standardization on hog-color)"),
         ModelParameter("lr", .number(allowsZero: false), help: "learning rate (default: one suited to the family and features)"),
         ModelParameter("reg", .number(allowsZero: true), help: "L2 regularisation strength (default: suited to the features)"),
         ModelParameter("epochs", .integer(minimum: 1), help: "passes over the training images (default 14; mlp 10)"),
         ModelParameter("batch", .integer(minimum: 1), default: "200", help: "images per minibatch"),
+        ModelParameter("momentum", .number(allowsZero: true), default: "0.9", help: "SGD momentum μ in [0, 1)"),
         ModelParameter("decay", .number(allowsZero: false),
                        help: "learning-rate decay per epoch, in (0, 1] (default 0.8 for svm/softmax on pixels, else 0.9)"),
     ]
 
-    /// The SGD settings for one family: the user's values where given, else the defaults.
-    static func options(_ settings: ModelSettings, _ job: TrainingJob, learningRate: Double, regularization: Double,
-                        decay: Float, epochs: Int) -> SGDOptions {
-        SGDOptions(learningRate: Float(settings.number("lr") ?? learningRate),
-                   regularization: Float(settings.number("reg") ?? regularization),
-                   learningRateDecay: settings.number("decay").map(Float.init) ?? decay,
-                   batchSize: settings.integer("batch") ?? 200, epochs: settings.integer("epochs") ?? epochs,
-                   seed: job.seed, threads: job.threads)
-    }
-
-    static func features(_ settings: ModelSettings) throws -> ImageFeatures {
-        try ImageFeatures(name: settings.text("features") ?? "pixels")
-    }
-
-    /// Fits a linear classifier with `loss`; defaults differ for pixels and HOG + colour.
-    static func fitLinear(_ loss: ClassificationLoss, _ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        let features = try features(settings)
+    /// The features, preprocessing and SGD settings one setting describes: the user's values
+    /// where given, else the family's defaults for those features.
+    static func plan(_ model: Model, _ settings: ModelSettings, seed: UInt64, threads: Int?) throws
+        -> (features: ImageFeatures, preprocessing: Preprocessing, options: SGDOptions) {
+        let features = try ImageFeatures(name: settings.text("features") ?? "pixels")
         let onPixels = features.isPixels
-        let options = loss == .hinge
-            ? Self.options(settings, job, learningRate: onPixels ? 1e-3 : 1e-2, regularization: onPixels ? 1e-4 : 1e-3,
-                           decay: onPixels ? 0.8 : 0.9, epochs: 14)
-            : Self.options(settings, job, learningRate: onPixels ? 1e-2 : 3e-2, regularization: 1e-3,
-                           decay: onPixels ? 0.8 : 0.9, epochs: 14)
-        var model = LinearClassifier(loss: loss, features: features,
-                                     preprocessing: onPixels ? .meanImage : .featureStandardization, options: options)
-        let history = try model.fit(job.train, validation: job.validation)
-        try job.progress(finalLine(history))
-        return FittedModel(model: model, history: history)
+        let learningRate: Double, regularization: Double, decay: Float, epochs: Int, preprocessing: Preprocessing
+        switch model {
+        case .linear(.hinge):
+            (learningRate, regularization, decay, epochs) = (onPixels ? 1e-3 : 1e-2, onPixels ? 1e-4 : 1e-3, onPixels ? 0.8 : 0.9, 14)
+            preprocessing = onPixels ? .meanImage : .featureStandardization
+        case .linear:
+            (learningRate, regularization, decay, epochs) = (onPixels ? 1e-2 : 3e-2, 1e-3, onPixels ? 0.8 : 0.9, 14)
+            preprocessing = onPixels ? .meanImage : .featureStandardization
+        case .twoLayerNet:
+            (learningRate, regularization, decay, epochs) = (onPixels ? 1e-2 : 3e-2, 1e-3, 0.9, 10)
+            preprocessing = onPixels ? .channelStandardization : .featureStandardization
+        }
+        let options = SGDOptions(learningRate: Float(settings.number("lr") ?? learningRate),
+                                 regularization: Float(settings.number("reg") ?? regularization),
+                                 momentum: Float(settings.number("momentum") ?? 0.9),
+                                 learningRateDecay: settings.number("decay").map(Float.init) ?? decay,
+                                 batchSize: settings.integer("batch") ?? 200, epochs: settings.integer("epochs") ?? epochs,
+                                 seed: seed, threads: threads)
+        try options.validate()
+        return (features, settings.text("preprocessing").flatMap(Preprocessing.init(rawValue:)) ?? preprocessing, options)
     }
 
-    static func finalLine(_ history: TrainingHistory) -> String {
-        "\(history.epochs.count) epochs, final loss " + (history.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a")
+    static func fit(_ model: Model, _ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
+        let (features, preprocessing, options) = try plan(model, settings, seed: job.seed, threads: job.threads)
+        let prepared = try PreparedData.trainingAndValidation(job.train, validation: job.validation, features: features,
+                                                              preprocessing: preprocessing, options: options)
+        let fitted = try fit(model, settings, prepared: prepared.train, validation: prepared.validation, job)
+        try job.progress("\(fitted.history?.epochs.count ?? 0) epochs, final loss "
+                         + (fitted.history?.epochLosses.last.map { String(format: "%.4f", $0) } ?? "n/a"))
+        return fitted
+    }
+
+    /// Fits on features already prepared with the setting's features and preprocessing.
+    static func fit(_ model: Model, _ settings: ModelSettings, prepared: PreparedData, validation: PreparedData?,
+                    _ job: TrainingJob) throws -> FittedModel {
+        let (features, preprocessing, options) = try plan(model, settings, seed: job.seed, threads: job.threads)
+        switch model {
+        case let .linear(loss):
+            var linear = LinearClassifier(loss: loss, features: features, preprocessing: preprocessing, options: options)
+            let history = try linear.fit(prepared, validation: validation)
+            return FittedModel(model: linear, history: history)
+        case .twoLayerNet:
+            var net = TwoLayerNet(hiddenSize: settings.integer("hidden") ?? 500, features: features,
+                                  preprocessing: preprocessing, options: options)
+            let history = try net.fit(prepared, validation: validation)
+            return FittedModel(model: net, history: history)
+        }
+    }
+
+    /// Every setting, with the features prepared once per (features, preprocessing) pair: what
+    /// `percept tune svm|softmax|mlp` runs. A diverging setting is a failure, not an error.
+    static func fitEach(_ model: Model, _ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
+        var prepared: [String: (train: PreparedData, validation: PreparedData?)] = [:]
+        var results: [Result<FittedModel, PerceptError>] = []
+        for (index, setting) in settings.enumerated() {
+            try job.progress("setting \(index + 1)/\(settings.count)")
+            let (features, preprocessing, options) = try plan(model, setting, seed: job.seed, threads: job.threads)
+            let key = "\(features.name) \(preprocessing.rawValue)"
+            if prepared[key] == nil {
+                try job.progress("extracting \(features.name) features …")
+                let both = try PreparedData.trainingAndValidation(job.train, validation: job.validation, features: features,
+                                                                  preprocessing: preprocessing, options: options)
+                prepared[key] = (both.train, both.validation)
+            }
+            guard let data = prepared[key] else { continue }
+            let start = DispatchTime.now()
+            do {
+                var fitted = try fit(model, setting, prepared: data.train, validation: data.validation, job)
+                fitted.seconds = secondsSince(start)
+                results.append(.success(fitted))
+            } catch let error as PerceptError where error.kind == .invalidArgument {
+                results.append(.failure(error))
+            }
+        }
+        return results
     }
 
     /// The loss and accuracy curves, and for a linear model on pixels its class templates.
@@ -69,16 +127,20 @@ enum MinibatchSGDParameters {
 public enum SupportVectorMachineFamily: ModelFamily {
     public static let name = "svm"
     public static let summary = "linear classifier Wx + b with the multiclass SVM (hinge) loss, minibatch SGD"
-    public static let parameters = MinibatchSGDParameters.common
+    public static let parameters = MinibatchSGD.parameters
     public static let modelTypes: [any ArchivableModel.Type] = [LinearClassifier.self]
     public static let defaultInputSize = ImageSize(width: 32, height: 32)
 
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        try MinibatchSGDParameters.fitLinear(.hinge, settings, job)
+        try MinibatchSGD.fit(.linear(.hinge), settings, job)
+    }
+
+    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
+        try MinibatchSGD.fitEach(.linear(.hinge), settings, job)
     }
 
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
-        try MinibatchSGDParameters.figures(saved)
+        try MinibatchSGD.figures(saved)
     }
 }
 
@@ -86,16 +148,20 @@ public enum SupportVectorMachineFamily: ModelFamily {
 public enum SoftmaxFamily: ModelFamily {
     public static let name = "softmax"
     public static let summary = "linear classifier Wx + b with the softmax (cross-entropy) loss, minibatch SGD"
-    public static let parameters = MinibatchSGDParameters.common
+    public static let parameters = MinibatchSGD.parameters
     public static let modelTypes: [any ArchivableModel.Type] = [LinearClassifier.self]
     public static let defaultInputSize = ImageSize(width: 32, height: 32)
 
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        try MinibatchSGDParameters.fitLinear(.softmax, settings, job)
+        try MinibatchSGD.fit(.linear(.softmax), settings, job)
+    }
+
+    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
+        try MinibatchSGD.fitEach(.linear(.softmax), settings, job)
     }
 
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
-        try MinibatchSGDParameters.figures(saved)
+        try MinibatchSGD.figures(saved)
     }
 }
 
@@ -103,22 +169,18 @@ public enum SoftmaxFamily: ModelFamily {
 public enum TwoLayerNetFamily: ModelFamily {
     public static let name = "mlp"
     public static let summary = "two-layer network: affine – ReLU – affine – softmax, minibatch SGD"
-    public static let parameters = MinibatchSGDParameters.common + [
+    public static let parameters = MinibatchSGD.parameters + [
         ModelParameter("hidden", .integer(minimum: 1), default: "500", help: "hidden units"),
     ]
     public static let modelTypes: [any ArchivableModel.Type] = [TwoLayerNet.self]
     public static let defaultInputSize = ImageSize(width: 32, height: 32)
 
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        let features = try MinibatchSGDParameters.features(settings)
-        let onPixels = features.isPixels
-        let options = MinibatchSGDParameters.options(settings, job, learningRate: onPixels ? 1e-2 : 3e-2,
-                                                     regularization: 1e-3, decay: 0.9, epochs: 10)
-        var model = TwoLayerNet(hiddenSize: settings.integer("hidden") ?? 500, features: features,
-                                preprocessing: onPixels ? .channelStandardization : .featureStandardization, options: options)
-        let history = try model.fit(job.train, validation: job.validation)
-        try job.progress(MinibatchSGDParameters.finalLine(history))
-        return FittedModel(model: model, history: history)
+        try MinibatchSGD.fit(.twoLayerNet, settings, job)
+    }
+
+    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
+        try MinibatchSGD.fitEach(.twoLayerNet, settings, job)
     }
 
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import PerceptCore
 import PerceptData
@@ -28,11 +29,28 @@ public protocol ModelFamily: Sendable {
     /// Fits a model on `job.train`, measuring nothing on `job.validation` but what the family's
     /// training itself uses (early stopping, curves); `train(_:)` on the registry measures accuracy.
     static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel
+    /// Fits one model per setting (a hyper-parameter search's trials); a family overrides it
+    /// when settings can share work (the SGD families prepare features once). A setting that
+    /// fails for its own values (divergence) is a `.failure`, not a thrown error.
+    static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>]
     /// Pictures a report shows for a saved model of this family (curves, templates, retrievals).
     static func figures(for model: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure]
 }
 
 extension ModelFamily {
+    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
+        try settings.map { setting in
+            let start = DispatchTime.now()
+            do {
+                var fitted = try fit(setting, job)
+                fitted.seconds = secondsSince(start)
+                return .success(fitted)
+            } catch let error as PerceptError where error.kind == .invalidArgument {
+                return .failure(error)
+            }
+        }
+    }
+
     public static func recipeName(_ settings: ModelSettings) -> String { name }
     public static func figures(for model: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] { [] }
 }
@@ -61,11 +79,19 @@ public struct TrainingJob {
 public struct FittedModel: Sendable {
     public var model: any ArchivableModel
     public var history: TrainingHistory?
+    /// Seconds this model's own fitting took (work shared between a search's trials excluded).
+    public var seconds: Double
 
-    public init(model: any ArchivableModel, history: TrainingHistory? = nil) {
+    public init(model: any ArchivableModel, history: TrainingHistory? = nil, seconds: Double = 0) {
         self.model = model
         self.history = history
+        self.seconds = seconds
     }
+}
+
+/// Seconds since `start`.
+func secondsSince(_ start: DispatchTime) -> Double {
+    Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 
 /// A picture for the report: an SVG drawing or a PNG image, with its caption.
