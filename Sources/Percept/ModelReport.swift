@@ -137,8 +137,3 @@ public struct ModelReport {
         }
     }
 }
-
-/// The version Percept reports in files it writes.
-public enum PerceptVersion {
-    public static let current = "0.2.0"
-}
