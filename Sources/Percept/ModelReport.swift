@@ -90,9 +90,7 @@ public struct ModelReport {
 
     /// Evaluates the chosen split and returns its images at the model's input size (nil when empty).
     private func evaluationSection(_ page: inout HTMLDocument, _ dataset: Dataset, datasetPath: String) throws -> Dataset? {
-        let seed = model.metadata["seed"].flatMap { UInt64($0) } ?? 0
-        let fraction = model.metadata["validationFraction"].flatMap { Double($0) } ?? 0.1
-        let (splits, notes) = try dataset.standardSplits(seed: seed, validationFraction: fraction)
+        let (splits, notes) = try dataset.standardSplits(as: model)
         let part = split == .validation ? splits.validation : split == .train ? splits.train : splits.test
         page.heading("Evaluation on the \(split) split", level: 2, id: "evaluation")
         page.list(notes)

@@ -20,6 +20,12 @@ public struct SavedModel: Sendable {
     public let settingsJSON: String
     public var classNames: [String] { model.classNames }
     public var inputSize: ImageSize { ImageSize(width: inputShape[1], height: inputShape[0]) }
+    /// The seed of the splits the model was trained on (recorded by `percept train`).
+    public var splitSeed: UInt64 { metadata["seed"].flatMap { UInt64($0) } ?? 0 }
+    /// The share of training images held out for validation when it was trained.
+    public var validationFraction: Double {
+        metadata["validationFraction"].flatMap { Double($0) } ?? StandardSplit.validationFraction
+    }
     /// The family that made the model: the one `percept train` recorded, else the first that
     /// saves models of this kind.
     public var family: (any ModelFamily.Type)? {

@@ -63,7 +63,8 @@ struct DemoTour {
 
     /// 2. Split: stratified 80/10/10 (items a source already assigned keep their split).
     mutating func split(_ dataset: Dataset) throws -> DatasetSplits {
-        let splits = try dataset.split(train: 0.8, validation: 0.1, test: 0.1, seed: seed)
+        let shares = StandardSplit.proportions
+        let splits = try dataset.split(train: shares.train, validation: shares.validation, test: shares.test, seed: seed)
         guard splits.train.count > 0, splits.validation.count > 0, splits.test.count > 0 else {
             throw PerceptError.invalidData("too few images to split 80/10/10 into non-empty parts", path: source)
         }

@@ -52,7 +52,7 @@ struct Train: ParsableCommand {
     var output = "model.percept"
 
     @Option(help: "Fraction of the training images held out for validation when DATA has no validation split.")
-    var validation = 0.1
+    var validation = StandardSplit.validationFraction
 
     @Option(help: "Seed for the splits and every random choice of training.")
     var seed: UInt64 = 0
