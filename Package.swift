@@ -40,32 +40,36 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels", "CZlib"]),
+    // The contract every model family shares (Classifier, the model file, TrainingHistory), below
+    // the families so the classic models and the CNN engine are siblings.
+    .target(name: "PerceptModelKit", dependencies: ["PerceptCore", "PerceptData", "CZlib"]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "CKernels"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
-    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels", "CNetworkKernels"]),
-    .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
+    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "CNetworkKernels"]),
+    .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
     .target(name: "PerceptReports",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptEvaluation"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
+                           "PerceptEvaluation"]),
 ]
 
 /// `import Percept`: every stage plus the workflow the CLI runs (load any model, train from a
 /// recipe, predict files), so a Swift program does what a command does.
 let umbrella: [Target] = [
     .target(name: "Percept",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptNetwork",
-                           "PerceptEvaluation", "PerceptReports"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
+                           "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
 ]
 
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
                                      "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
-    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                                            "PerceptNetwork", "CKernels", "PerceptReports"],
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit",
+                                                            "PerceptModels", "PerceptNetwork", "CKernels", "PerceptReports"],
                       path: "Benchmarks/PerceptBench"),
 ]
 
@@ -77,9 +81,11 @@ let tests: [Target] = [
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
-    .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
+    // The umbrella's workflow: the model-family registry, settings, training histories.
+    .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
+    .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptModelKit", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
-                dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
+                dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
 ]
 

@@ -1,6 +1,14 @@
 import PerceptCore
 import PerceptData
 
+/// The proportions every command divides unassigned data by, in one place.
+public enum StandardSplit {
+    /// Train, validation and test shares of items without a split.
+    public static let proportions = (train: 0.8, validation: 0.1, test: 0.1)
+    /// The share of training images held out for validation when the data has no validation split.
+    public static let validationFraction = 0.1
+}
+
 extension Dataset {
     /// The train / validation / test division every command agrees on, so `percept evaluate`
     /// finds exactly the test images `percept train` never saw.
@@ -9,19 +17,26 @@ extension Dataset {
     /// items go 80/10/10, stratified and seeded. If that leaves no validation images (e.g. only
     /// `train/` and `test/` folders), `validationFraction` of the training images become
     /// validation images, stratified and seeded. `notes` says what was made up.
-    public func standardSplits(seed: UInt64 = 0, validationFraction: Double = 0.1) throws
+    public func standardSplits(seed: UInt64 = 0, validationFraction: Double = StandardSplit.validationFraction) throws
         -> (splits: DatasetSplits, notes: [String]) {
         let (assigned, notes) = try withStandardSplits(seed: seed, validationFraction: validationFraction)
         return (DatasetSplits(train: assigned.items(in: .train), validation: assigned.items(in: .validation),
                               test: assigned.items(in: .test)), notes)
     }
 
+    /// The standard splits of a dataset a saved model was trained on: the seed and validation
+    /// fraction `percept train` recorded in the model (or `seed` when given).
+    public func standardSplits(as model: SavedModel, seed: UInt64? = nil) throws -> (splits: DatasetSplits, notes: [String]) {
+        try standardSplits(seed: seed ?? model.splitSeed, validationFraction: model.validationFraction)
+    }
+
     /// The same items with every one marked train, validation or test as `standardSplits` divides them.
-    public func withStandardSplits(seed: UInt64 = 0, validationFraction: Double = 0.1) throws
+    public func withStandardSplits(seed: UInt64 = 0, validationFraction: Double = StandardSplit.validationFraction) throws
         -> (dataset: Dataset, notes: [String]) {
         var notes: [String] = []
         let unassigned = splits.filter { $0 == .unassigned }.count
-        var assigned = try assigningSplits(train: 0.8, validation: 0.1, test: 0.1, seed: seed)
+        let shares = StandardSplit.proportions
+        var assigned = try assigningSplits(train: shares.train, validation: shares.validation, test: shares.test, seed: seed)
         if unassigned > 0 {
             notes.append(unassigned == count
                 ? "no split was given: \(count) images divided 80/10/10 into train/validation/test (stratified, seed \(seed))"

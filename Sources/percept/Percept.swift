@@ -14,7 +14,7 @@ struct PerceptCommand: ParsableCommand {
               percept dataset import ~/photos -o photos.pack --size 64x64
               percept tune knn photos.pack                  # choose k and the metric by cross-validation
             """,
-        version: "0.1.0",
+        version: PerceptVersion.current,
         subcommands: [DatasetCommand.self, Train.self, Evaluate.self, Predict.self, Report.self, TuneCommand.self, KNNCommand.self, Demo.self])
 
     /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PerceptData
 import PerceptImage
+import PerceptCore
 
 /// Runs the built `percept` executable as a user would and checks output, files and exit codes
 /// (0 ok, 1 usage, 2 bad input).
@@ -114,5 +115,14 @@ final class HelpTests: XCTestCase {
             XCTAssertTrue(run.stdout.contains("percept \(leaf.joined(separator: " "))"),
                           "the examples of \(leaf.joined(separator: " ")) do not show the command")
         }
+    }
+}
+
+/// One version string from flag to report.
+final class VersionTests: XCTestCase {
+    func testTheCommandAndTheLibrarySayTheSameVersion() throws {
+        let run = try runPercept(["--version"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines), PerceptVersion.current)
     }
 }

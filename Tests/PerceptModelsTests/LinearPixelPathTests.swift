@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptData
 @testable import PerceptModels
 import TestSupport
+import PerceptModelKit
 
 /// The byte kernels (preprocessing folded into the weights) against the Float path and the
 /// Swift reference twins.

@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptData
 @testable import PerceptModels
 import TestSupport
+import PerceptModelKit
 
 final class TwoLayerNetTests: XCTestCase {
     private func options() -> SGDOptions {

@@ -2,9 +2,9 @@ import XCTest
 import Foundation
 import PerceptCore
 import PerceptData
-import PerceptModels
 import TestSupport
 @testable import PerceptNetwork
+import PerceptModelKit
 
 final class TrainingTests: XCTestCase {
     /// 16×16 synthetic shapes: 10 classes, `perClass` images each.

@@ -1,7 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
-import PerceptModels
+import PerceptModelKit
 
 /// A trained convolutional network as a Percept classifier: the architecture, the normalisation
 /// its inputs need, and its learned arrays. Scores are softmax probabilities (N×C).

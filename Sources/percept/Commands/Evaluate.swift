@@ -56,13 +56,11 @@ struct Evaluate: ParsableCommand {
         let loaded = try DatasetLoader.load(data, options: options)
         Terminal.endProgress()
         reportProblems(loaded.problems, notes: loaded.notes)
-        let splitSeed = seed ?? saved.metadata["seed"].flatMap { UInt64($0) } ?? 0
-        let fraction = saved.metadata["validationFraction"].flatMap { Double($0) } ?? 0.1
         let dataset: Dataset
         if split == .all {
             dataset = loaded.dataset
         } else {
-            let (splits, notes) = try loaded.dataset.standardSplits(seed: splitSeed, validationFraction: fraction)
+            let (splits, notes) = try loaded.dataset.standardSplits(as: saved, seed: seed)
             for note in notes { Terminal.info("note: \(note)") }
             dataset = split == .test ? splits.test : split == .validation ? splits.validation : splits.train
         }

@@ -32,7 +32,7 @@ extension LinearTuning {
 
     /// The heatmap of validation accuracy (best over hidden sizes), the best setting's curves and,
     /// for linear models on pixels, its templates. Returns the paths written.
-    func writePictures(trials: [Trial], best: (trial: Trial, model: Fitted)?) throws -> [String] {
+    func writePictures(trials: [Trial], best: (trial: Trial, model: FittedModel)?) throws -> [String] {
         try FileManager.default.createDirectory(atPath: options.output, withIntermediateDirectories: true)
         let prefix = "\(options.output)/\(family.rawValue)"
         var files: [String] = []
@@ -58,15 +58,15 @@ extension LinearTuning {
         try write(heatmap.svg(), "\(prefix)-tuning.svg")
         try write(try heatmap.pngData(), "\(prefix)-tuning.png")
 
-        guard let best else { return files }
+        guard let best, let history = best.model.history else { return files }
         let setting = "lr \(Self.label(best.trial.learningRate)), reg \(Self.label(best.trial.regularization))"
-        let loss = LineChart(lossHistory: best.model.history, title: "\(family.rawValue) loss (\(setting))")
+        let loss = LineChart(lossHistory: history, title: "\(family.rawValue) loss (\(setting))")
         try write(loss.svg(), "\(prefix)-loss.svg")
         try write(try loss.pngData(), "\(prefix)-loss.png")
-        let accuracy = LineChart(accuracyHistory: best.model.history, title: "\(family.rawValue) accuracy (\(setting))")
+        let accuracy = LineChart(accuracyHistory: history, title: "\(family.rawValue) accuracy (\(setting))")
         try write(accuracy.svg(), "\(prefix)-accuracy.svg")
         try write(try accuracy.pngData(), "\(prefix)-accuracy.png")
-        if case .linear(let model) = best.model, model.features.isPixels {
+        if let model = best.model.model as? LinearClassifier, model.features.isPixels {
             try write(try TemplateGrid().render(model).pngData(), "\(prefix)-templates.png")
         }
         return files

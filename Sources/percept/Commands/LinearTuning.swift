@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import Percept
 import PerceptCore
 import PerceptData
 import PerceptModels
 import PerceptReports
+import PerceptModelKit
 
 /// The search behind `percept tune linear|softmax|mlp`: prepare the features once, fit one model
 /// per setting, then write the table, the validation heatmap, the best setting's curves (and
@@ -67,38 +69,31 @@ struct LinearTuning {
         var seconds: Double
     }
 
-    /// A fitted model of either family.
-    enum Fitted {
-        case linear(LinearClassifier)
-        case net(TwoLayerNet)
-        var history: TrainingHistory {
-            switch self { case .linear(let m): m.history; case .net(let m): m.history }
+    /// The registered family this command tunes.
+    var registered: any ModelFamily.Type {
+        switch family {
+        case .svm: SupportVectorMachineFamily.self
+        case .softmax: SoftmaxFamily.self
+        case .twoLayerNet: TwoLayerNetFamily.self
         }
     }
 
-    /// (learning rate, regularisation, hidden) for every trial: the grid, or seeded log-uniform samples.
-    func settings() throws -> [(Float, Float, Int?)] {
+    /// The library's search over learning rate × regularisation (× hidden size for mlp).
+    func search(preprocessing: Preprocessing) throws -> HyperparameterSearch {
         let rates = try options.values(options.lr, name: "--lr", fallback: defaults.lr)
         let strengths = try options.values(options.reg, name: "--reg", fallback: defaults.reg)
-        let sizes: [Int?] = family == .twoLayerNet ? hidden : [nil]
-        if options.search == "grid" {
-            return rates.flatMap { lr in strengths.flatMap { reg in sizes.map { (lr, reg, $0) } } }
-        }
-        var random = SeededRandom.stream(seed: options.seed, index: 0x7E57)
-        func logUniform(_ values: [Float]) -> Float {
-            let low = Double(values.min() ?? 0), high = Double(values.max() ?? 0)
-            guard low > 0, high > low else { return Float(high) }
-            return Float(exp(log(low) + (log(high) - log(low)) * random.nextUnitDouble()))
-        }
-        return (0..<options.trials).map { _ in
-            (logUniform(rates), logUniform(strengths), sizes[Int(random.next() % UInt64(sizes.count))])
-        }
+        var candidates = [(name: "lr", values: rates.map { String($0) }), (name: "reg", values: strengths.map { String($0) })]
+        if family == .twoLayerNet { candidates.append((name: "hidden", values: hidden.map(String.init))) }
+        let fixed = ["features": options.features, "preprocessing": preprocessing.rawValue, "epochs": String(options.epochs),
+                     "batch": String(options.batch), "momentum": String(options.momentum), "decay": String(options.decay)]
+        return HyperparameterSearch(family: registered, candidates: candidates, fixed: fixed,
+                                    strategy: options.search == "grid" ? .grid : .random(trials: options.trials), seed: options.seed)
     }
 
     func run() throws {
         Terminal.quiet = options.json
         let start = DispatchTime.now()
-        let loaded = try options.loading.load(options.path)
+        let loaded = try options.loading.load(options.path, defaultSize: registered.defaultInputSize)
         reportProblems(loaded.problems, notes: loaded.notes)
         let (train, validation) = try splitData(loaded.dataset)
         let features = try ImageFeatures(name: options.features)
@@ -106,60 +101,22 @@ struct LinearTuning {
             ?? (features.isPixels ? .meanImage : .featureStandardization)
         Terminal.info("tuning \(family.rawValue) on \(train.count) training and \(validation.count) validation images, "
                       + "\(features.name) features, \(preprocessing.rawValue)")
-        Terminal.progress("extracting \(features.name) features …")
-        let prepared = try PreparedData.training(train, features: features, preprocessing: preprocessing, seed: options.seed,
-                                                 threads: options.loading.threads)
-        let held = try PreparedData.applying(prepared.pipeline, to: validation, threads: options.loading.threads)
-        Terminal.endProgress()
-
-        var trials: [Trial] = [], best: (trial: Trial, model: Fitted)?
-        let settings = try settings()
-        for (index, (lr, reg, size)) in settings.enumerated() {
-            Terminal.progress("setting \(index + 1)/\(settings.count): lr \(lr), reg \(reg)" + (size.map { ", hidden \($0)" } ?? ""))
-            let trialStart = DispatchTime.now()
-            let sgd = SGDOptions(learningRate: lr, regularization: reg, momentum: options.momentum,
-                                 learningRateDecay: options.decay, batchSize: options.batch, epochs: options.epochs,
-                                 seed: options.seed, threads: options.loading.threads)
-            var trial = Trial(learningRate: lr, regularization: reg, hidden: size, epochs: 0, seconds: 0)
-            do {
-                let fitted: Fitted
-                switch family {
-                case .svm, .softmax:
-                    var model = LinearClassifier(loss: family == .svm ? .hinge : .softmax, features: features,
-                                                 preprocessing: preprocessing, options: sgd)
-                    try model.fit(prepared, validation: held)
-                    fitted = .linear(model)
-                case .twoLayerNet:
-                    var model = TwoLayerNet(hiddenSize: size ?? 100, features: features, preprocessing: preprocessing, options: sgd)
-                    try model.fit(prepared, validation: held)
-                    fitted = .net(model)
-                }
-                trial.trainAccuracy = fitted.history.trainAccuracies.last
-                trial.validationAccuracy = fitted.history.validationAccuracies.last
-                trial.epochs = fitted.history.epochLosses.count
-                if (trial.validationAccuracy ?? -1) > (best?.trial.validationAccuracy ?? -1) { best = (trial, fitted) }
-            } catch let error as PerceptError where error.kind == .invalidArgument {
-                trial.failure = error.reason
-            }
-            trial.seconds = Terminal.seconds(since: trialStart)
-            if best?.trial.learningRate == lr && best?.trial.regularization == reg && best?.trial.hidden == size {
-                best?.trial.seconds = trial.seconds
-            }
-            trials.append(trial)
+        let job = TrainingJob(train: train, validation: validation, seed: options.seed, threads: options.loading.threads) {
+            Terminal.progress($0)
         }
+        let result = try search(preprocessing: preprocessing).run(job)
         Terminal.endProgress()
+        let trials = result.trials.map(Trial.init)
+        let best = result.best.map { (trial: Trial($0.trial), model: $0.model) }
 
         let files = try writePictures(trials: trials, best: best)
         var saved: String?
         if let save = options.save, let best {
             let metadata = ["dataset": options.path, "seed": String(options.seed), "trainImages": String(train.count),
                             "recipe": "\(family.rawValue) (tuned over \(trials.count) settings, \(features.name))",
-                            "validationAccuracy": String(best.trial.validationAccuracy ?? 0),
+                            "family": registered.name, "validationAccuracy": String(best.trial.validationAccuracy ?? 0),
                             "trainedAt": ISO8601DateFormatter().string(from: Date())]
-            switch best.model {
-            case .linear(let model): try ModelFile.write(model, to: save, resizeMode: options.loading.resize.rawValue, metadata: metadata)
-            case .net(let model): try ModelFile.write(model, to: save, resizeMode: options.loading.resize.rawValue, metadata: metadata)
-            }
+            try ModelFile.write(best.model.model, to: save, resizeMode: options.loading.resize.rawValue, metadata: metadata)
             saved = save
         }
         let summary = Summary(model: family.rawValue, features: features.name, preprocessing: preprocessing.rawValue,
@@ -175,5 +132,15 @@ struct LinearTuning {
         }
         if let saved { print("saved the best model to \(saved)") }
         print("wrote \(files.joined(separator: ", ")) in \(String(format: "%.1f", summary.seconds)) s")
+    }
+}
+
+extension LinearTuning.Trial {
+    /// The `--json` row of a library trial (fields as before the search moved into the library).
+    init(_ trial: HyperparameterSearch.Trial) {
+        self.init(learningRate: Float(trial.values["lr"] ?? "") ?? 0, regularization: Float(trial.values["reg"] ?? "") ?? 0,
+                  hidden: trial.values["hidden"].flatMap { Int($0) }, trainAccuracy: trial.trainAccuracy,
+                  validationAccuracy: trial.validationAccuracy, epochs: trial.epochs, seconds: trial.seconds,
+                  failure: trial.failure)
     }
 }
