@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
+@testable import PerceptModelKit
 @testable import PerceptModels
 import TestSupport
 import XCTest

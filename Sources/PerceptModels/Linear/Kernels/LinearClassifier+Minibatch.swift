@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptModelKit
 
 /// The hot part of `LinearClassifier.fit` and scoring: minibatches read in place, forward and
 /// backward through the dense kernels (Dense.swift, PixelAffine.swift).
