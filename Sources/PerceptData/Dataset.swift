@@ -73,16 +73,9 @@ public struct Dataset: Sendable {
     /// H×W×C: the bytes per image, and the feature dimension of raw pixels.
     public var imageByteCount: Int { height * width * channels }
 
-    /// The bytes of item `index`. The pointer is valid only while this dataset (its storage, which
-    /// may be a memory map) is alive: use it at once, or go through `withPixelBytes`.
-    public func pixels(at index: Int) -> UnsafeRawBufferPointer {
-        let start = index * imageByteCount
-        return UnsafeRawBufferPointer(rebasing: pixels.bytes[start..<(start + imageByteCount)])
-    }
-
     /// Item `index` as an `Image` (RGB datasets only).
     public func image(at index: Int) -> Image {
-        Image(width: width, height: height, pixels: Array(pixels(at: index)))
+        Image(width: width, height: height, pixels: pixels.row(index, rowBytes: imageByteCount))
     }
 
     /// How many items each class has, indexed by class.
@@ -94,16 +87,7 @@ public struct Dataset: Sendable {
 
     /// A new dataset holding the given items, in the given order (pixels are copied).
     public func subset(_ indices: [Int]) -> Dataset {
-        let stride = imageByteCount
-        let storage = PixelStorage(count: indices.count * stride) { destination in
-            guard let base = destination.baseAddress, let source = pixels.bytes.baseAddress else { return }
-            Parallel.forEachChunk(count: indices.count, minimumChunk: 4096) { range in
-                for (offset, index) in zip(range, indices[range]) {
-                    precondition(index >= 0 && index < count, "subset index \(index) out of 0..<\(count)")
-                    (base + offset * stride).copyMemory(from: source + index * stride, byteCount: stride)
-                }
-            }
-        }
+        let storage = PixelStorage(gathering: indices, from: pixels, rowBytes: imageByteCount)
         // Safe: shapes and labels are taken from a dataset that was already validated.
         return Dataset(unchecked: height, width, channels, storage,
                        indices.map { labels[$0] }, classNames, indices.map { sources[$0] }, indices.map { splits[$0] })
@@ -142,11 +126,6 @@ extension Dataset {
 }
 
 extension Dataset {
-    /// Calls `body` with all pixel bytes, keeping the storage (perhaps a memory map) alive
-    /// for the duration: the pointer must not escape.
-    public func withPixelBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withExtendedLifetime(pixels) { try body(pixels.bytes) }
-    }
 
     /// Every image fitted to `size` (RGB datasets), on every core.
     public func resized(to size: ImageSize, mode: ResizeMode, threads: Int? = nil) throws -> Dataset {
@@ -154,17 +133,8 @@ extension Dataset {
             throw PerceptError.invalidData("only RGB datasets can be resized; this one has \(channels) channels")
         }
         let stride = size.pixelCount * channels
-        let storage = PixelStorage(count: count * stride) { destination in
-            nonisolated(unsafe) let destination = destination
-            Parallel.forEachChunk(count: count, threads: threads, chunksPerThread: 4) { range in
-                for index in range {
-                    let fitted = image(at: index).resized(to: size, mode: mode)
-                    fitted.pixels.withUnsafeBytes { source in
-                        UnsafeMutableRawBufferPointer(rebasing: destination[(index * stride)..<((index + 1) * stride)])
-                            .copyMemory(from: source)
-                    }
-                }
-            }
+        let storage = PixelStorage(rowCount: count, rowBytes: stride, threads: threads) { index in
+            image(at: index).resized(to: size, mode: mode).pixels
         }
         return try Dataset(height: size.height, width: size.width, channels: channels, pixels: storage,
                            labels: labels, classNames: classNames, sources: sources, splits: splits)
@@ -181,14 +151,7 @@ extension Dataset {
             throw PerceptError.invalidData("images differ in size; resize them to one size first")
         }
         let stride = first.pixels.count
-        let storage = PixelStorage(count: images.count * stride) { destination in
-            for (index, image) in images.enumerated() {
-                image.pixels.withUnsafeBytes {
-                    UnsafeMutableRawBufferPointer(rebasing: destination[(index * stride)..<((index + 1) * stride)])
-                        .copyMemory(from: $0)
-                }
-            }
-        }
+        let storage = PixelStorage(rowCount: images.count, rowBytes: stride, threads: 1) { images[$0].pixels }
         try self.init(height: first.height, width: first.width, channels: Image.channels, pixels: storage,
                       labels: Array(repeating: 0, count: images.count), classNames: classNames.isEmpty ? ["?"] : classNames,
                       sources: sources)

@@ -167,22 +167,6 @@ public enum CIFARBinary {
 
     // MARK: - Decoding bytes
 
-    /// Decodes one batch held in memory (a file, an archive entry) into a dataset.
-    ///
-    /// - Parameter classNames: defaults to the CIFAR-10 names for `.cifar10`, `class_N` otherwise.
-    public static func decode(batch bytes: UnsafeRawBufferPointer, name: String, variant: Variant,
-                              classNames: [String]? = nil, split: Split = .unassigned) throws -> LoadResult {
-        let names = classNames ?? {
-            switch variant {
-            case .cifar10: cifar10ClassNames
-            case .cifar100(.fine): (0..<100).map { "class_\($0)" }
-            case .cifar100(.coarse): (0..<20).map { "class_\($0)" }
-            }
-        }()
-        let data = bytes.baseAddress.map { Data(bytes: $0, count: bytes.count) } ?? Data()
-        return try decode(batches: [Batch(name: name, split: split, bytes: data)], variant: variant, classNames: names)
-    }
-
     /// Decodes several batches into one dataset, their records in order.
     ///
     /// Broken parts become problems and are left out: the incomplete record at the end of a
@@ -207,9 +191,10 @@ public enum CIFARBinary {
             }
             var kept: [Int] = []
             kept.reserveCapacity(recordCount)
-            batch.bytes.withUnsafeBytes { raw in
+            let bytes = batch.bytes, first = bytes.startIndex
+            do {
                 for record in 0..<recordCount {
-                    let label = Int(raw[record * recordBytes + variant.labelOffset])
+                    let label = Int(bytes[first + record * recordBytes + variant.labelOffset])
                     guard label < classNames.count else {
                         problems.append(LoadProblem(path: "\(batch.name)#\(record)",
                             reason: "label \(label) is outside the \(classNames.count) classes — record skipped"))
@@ -225,38 +210,10 @@ public enum CIFARBinary {
         }
 
         // Pass 2: transpose every kept record's planes into H×W×C, both cores at once.
-        let storage = PixelStorage(count: labels.count * imageByteCount) { destination in
-            guard let output = destination.baseAddress else { return }
-            var firstItem = 0
-            for (batch, kept) in zip(batches, keptRecords) {
-                batch.bytes.withUnsafeBytes { raw in
-                    guard let input = raw.baseAddress else { return }
-                    Parallel.forEachChunk(count: kept.count, minimumChunk: 256) { range in
-                        for offset in range {
-                            transposePlanes(from: input + kept[offset] * recordBytes + variant.labelByteCount,
-                                            to: output + (firstItem + offset) * imageByteCount)
-                        }
-                    }
-                }
-                firstItem += kept.count
-            }
-        }
+        let storage = interleavedPixels(batches: batches, keptRecords: keptRecords, count: labels.count, variant: variant)
         let dataset = try Dataset(height: side, width: side, channels: 3, pixels: storage, labels: labels,
                                   classNames: classNames, sources: sources, splits: splits)
         return LoadResult(dataset: dataset, problems: problems)
-    }
-
-    /// 1,024 R, 1,024 G, 1,024 B → 1,024 RGB triples.
-    @inline(__always)
-    private static func transposePlanes(from source: UnsafeRawPointer, to destination: UnsafeMutableRawPointer) {
-        let planes = source.assumingMemoryBound(to: UInt8.self)
-        let pixels = destination.assumingMemoryBound(to: UInt8.self)
-        let planeSize = side * side
-        for pixel in 0..<planeSize {
-            pixels[3 * pixel] = planes[pixel]
-            pixels[3 * pixel + 1] = planes[planeSize + pixel]
-            pixels[3 * pixel + 2] = planes[2 * planeSize + pixel]
-        }
     }
 
     /// 3073000 → "3,073,000", independent of the user's locale (messages are compared in tests).

@@ -94,19 +94,8 @@ public struct SyntheticShapes: Sendable {
         }
 
         let stride = imageSize.pixelCount * Image.channels
-        let storage = PixelStorage(count: count * stride) { destination in
-            guard let base = destination.baseAddress else { return }
-            nonisolated(unsafe) let output = base
-            Parallel.forEachChunk(count: count, threads: threads, chunksPerThread: 4) { range in
-                for index in range {
-                    let image = self.image(index: index, label: Int(labels[index]))
-                    image.pixels.withUnsafeBytes { bytes in
-                        if let source = bytes.baseAddress {
-                            (output + index * stride).copyMemory(from: source, byteCount: stride)
-                        }
-                    }
-                }
-            }
+        let storage = PixelStorage(rowCount: count, rowBytes: stride, threads: threads) { index in
+            self.image(index: index, label: Int(labels[index])).pixels
         }
         return try Dataset(height: imageSize.height, width: imageSize.width, channels: Image.channels,
                            pixels: storage, labels: labels, classNames: SyntheticShapes.classNames,

@@ -101,7 +101,7 @@ public struct IVFIndex: Sendable {
             ids[next[Int(list)]] = Int32(i)
             next[Int(list)] += 1
         }
-        self.rows = IVFIndex.gatherRows(ids, of: storage, rowBytes: d)
+        self.rows = PixelStorage(gathering: ids.map { Int($0) }, from: storage, rowBytes: d)
         self.metric = metric
         self.count = m
         self.dimension = d

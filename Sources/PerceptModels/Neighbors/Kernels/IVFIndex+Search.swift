@@ -5,18 +5,6 @@ import PerceptData
 /// The search of `IVFIndex`: probe the nearest lists by the pooled projection, scan them
 /// (IVFIndex+Scan.swift), merge and re-rank by exact integer distance.
 extension IVFIndex {
-    /// The rows of `storage` in the order `ids` lists them (the index's rows list by list).
-    static func gatherRows(_ ids: [Int32], of storage: PixelStorage, rowBytes d: Int) -> PixelStorage {
-        withExtendedLifetime(storage) {
-            PixelStorage(count: ids.count * d) { destination in
-                guard let out = destination.baseAddress, let start = storage.bytes.baseAddress else { return }
-                for (position, id) in ids.enumerated() {
-                    (out + position * d).copyMemory(from: start + Int(id) * d, byteCount: d)
-                }
-            }
-        }
-    }
-
     /// The `k` nearest stored rows of each query among its `nprobe` nearest lists, nearest first.
     public func search(_ queries: Dataset, k: Int, nprobe: Int? = nil, threads: Int? = nil) throws -> NeighborList {
         guard queries.imageByteCount == dimension else {
