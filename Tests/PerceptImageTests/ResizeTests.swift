@@ -1,4 +1,4 @@
-import PerceptImage
+@testable import PerceptImage
 import XCTest
 
 final class ResizeTests: XCTestCase {
@@ -73,6 +73,25 @@ final class ResizeTests: XCTestCase {
                 let out = source.resized(to: ImageSize(width: w, height: h), mode: mode)
                 XCTAssertEqual(out.size, ImageSize(width: w, height: h))
                 XCTAssertEqual(out.pixels.count, w * h * 3)
+            }
+        }
+    }
+
+    /// The two-pass Float kernel against its one-pixel-at-a-time Double twin, on noise, for
+    /// shrinking, growing, mixed axes and centre crops: equal up to rounding at .5 (±1).
+    func testResizeMatchesItsReferenceTwin() {
+        let sizes = [(17, 11), (32, 32), (5, 9)]
+        let targets = [(8, 5), (40, 23), (16, 30), (3, 3), (17, 11)]
+        for (index, (width, height)) in sizes.enumerated() {
+            let image = Fixtures.noise(width: width, height: height, seed: UInt32(index + 1))
+            for (targetWidth, targetHeight) in targets {
+                for mode in [ResizeMode.squash, .centerCrop] {
+                    let size = ImageSize(width: targetWidth, height: targetHeight)
+                    let fast = image.resized(to: size, mode: mode), twin = image.resizedReference(to: size, mode: mode)
+                    XCTAssertEqual(fast.size, twin.size)
+                    let worst = zip(fast.pixels, twin.pixels).map { abs(Int($0) - Int($1)) }.max() ?? 0
+                    XCTAssertLessThanOrEqual(worst, 1, "\(width)x\(height) → \(targetWidth)x\(targetHeight) \(mode)")
+                }
             }
         }
     }

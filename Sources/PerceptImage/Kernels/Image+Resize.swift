@@ -76,6 +76,34 @@ extension Image {
         return Image(width: outWidth, height: outHeight, pixels: out)
     }
 
+    /// Reference twin of `resized` (the test oracle): each output pixel is the Double sum over
+    /// the 2-D grid of its row and column taps, one pixel at a time, no buffers.
+    func resizedReference(to size: ImageSize, mode: ResizeMode) -> Image {
+        if size == self.size { return self }
+        let outWidth = max(0, size.width), outHeight = max(0, size.height)
+        guard outWidth > 0, outHeight > 0, width > 0, height > 0 else { return Image(width: outWidth, height: outHeight) }
+        let region = mode == .centerCrop ? centeredRegion(aspectWidth: outWidth, aspectHeight: outHeight)
+                                         : (x: 0, y: 0, width: width, height: height)
+        let columns = ResampleTaps(inputCount: region.width, inputOffset: region.x, outputCount: outWidth)
+        let rows = ResampleTaps(inputCount: region.height, inputOffset: region.y, outputCount: outHeight)
+        var out = [UInt8](repeating: 0, count: outWidth * outHeight * 3)
+        for y in 0..<outHeight {
+            for x in 0..<outWidth {
+                for channel in 0..<3 {
+                    var sum = 0.0
+                    for r in 0..<rows.counts[y] {
+                        for c in 0..<columns.counts[x] {
+                            let weight = Double(rows.weights[y * rows.stride + r]) * Double(columns.weights[x * columns.stride + c])
+                            sum += weight * Double(pixels[((rows.firsts[y] + r) * width + columns.firsts[x] + c) * 3 + channel])
+                        }
+                    }
+                    out[(y * outWidth + x) * 3 + channel] = UInt8(min(255, max(0, sum + 0.5)))
+                }
+            }
+        }
+        return Image(width: outWidth, height: outHeight, pixels: out)
+    }
+
     /// The largest centred region with aspect ratio `aspectWidth : aspectHeight`.
     func centeredRegion(aspectWidth: Int, aspectHeight: Int) -> (x: Int, y: Int, width: Int, height: Int) {
         if width * aspectHeight > height * aspectWidth {  // too wide: trim left and right
