@@ -139,14 +139,8 @@ extension ModelFile {
             var offset: Int
             var byteCount: Int
         }
-        struct Header: Codable {
-            var kind: String
-            var kindVersion: Int
-            var classNames: [String]
-            var inputShape: [Int]
-            var resizeMode: String?
-            var settings: JSONValue
-            var metadata: [String: String]
+        // The version 1 header is the description with the array table beside it.
+        struct Table: Codable {
             var arrays: [ArrayEntry]
         }
         let prefixSize = 32, trailerSize = 16
@@ -171,16 +165,18 @@ extension ModelFile {
         guard headerLength <= trailerOffset - prefixSize else {
             throw PerceptError.corrupt(path, "the header (\(headerLength) bytes) does not fit the file")
         }
-        let header: Header
+        let description: Description, table: Table
         do {
-            header = try JSONDecoder().decode(Header.self, from: Data(bytes[prefixSize..<(prefixSize + headerLength)]))
+            let header = Data(bytes[prefixSize..<(prefixSize + headerLength)])
+            description = try JSONDecoder().decode(Description.self, from: header)
+            table = try JSONDecoder().decode(Table.self, from: header)
         } catch {
             throw PerceptError.corrupt(path, "the header is not a model description: \(error)")
         }
         let arraysStart = prefixSize + headerLength
         var tensors: [String: Tensor] = [:]
         var blobs: [String: [UInt8]] = [:]
-        for entry in header.arrays {
+        for entry in table.arrays {
             let start = arraysStart + entry.offset
             let elements = entry.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
             let width = entry.type == .float32 ? 4 : 1
@@ -194,9 +190,6 @@ extension ModelFile {
             case .uint8: blobs[entry.name] = bytes[start..<(start + entry.byteCount)]
             }
         }
-        let description = Description(kind: header.kind, kindVersion: header.kindVersion, classNames: header.classNames,
-                                      inputShape: header.inputShape, resizeMode: header.resizeMode,
-                                      settings: header.settings, metadata: header.metadata)
         return try archive(description, tensors: tensors, blobs: blobs)
     }
 }

@@ -12,13 +12,9 @@ final class LegacyPackTests: XCTestCase {
         var classNames: [String], labels: [Int32], splits: [UInt8], sources: [String], pixels: Data
 
         init(_ dataset: Dataset) {
-            height = dataset.height
-            width = dataset.width
-            channels = dataset.channels
-            classNames = dataset.classNames
-            labels = dataset.labels
+            (height, width, channels) = (dataset.height, dataset.width, dataset.channels)
+            (classNames, labels, sources) = (dataset.classNames, dataset.labels, dataset.sources)
             splits = dataset.splits.map(\.rawValue)
-            sources = dataset.sources
             pixels = dataset.withPixelBytes { Data($0) }
         }
     }

@@ -11,29 +11,14 @@ import XCTest
 final class LegacyModelFileTests: XCTestCase {
     /// What an archive holds, as the version that wrote the fixture dumped it.
     struct ArchiveDump: Codable, Equatable {
-        struct Array: Codable, Equatable {
-            var shape: [Int]
-            var scalars: [Float]
-        }
-        var kind: String
-        var kindVersion: Int
-        var classNames: [String]
-        var inputShape: [Int]
-        var resizeMode: String?
-        var settings: String
-        var metadata: [String: String]
-        var tensors: [String: Array]
-        var blobs: [String: Data]
+        var kind: String, kindVersion: Int, classNames: [String], inputShape: [Int], resizeMode: String?
+        var settings: String, metadata: [String: String], tensors: [String: TensorDump], blobs: [String: Data]
 
         init(_ archive: ModelArchive) {
-            kind = archive.kind
-            kindVersion = archive.kindVersion
-            classNames = archive.classNames
-            inputShape = archive.inputShape
-            resizeMode = archive.resizeMode
+            (kind, kindVersion, classNames, inputShape) = (archive.kind, archive.kindVersion, archive.classNames, archive.inputShape)
+            (resizeMode, metadata) = (archive.resizeMode, archive.metadata)
             settings = String(decoding: archive.settings, as: UTF8.self)
-            metadata = archive.metadata
-            tensors = archive.tensors.mapValues { Array(shape: $0.shape, scalars: $0.scalars) }
+            tensors = archive.tensors.mapValues(TensorDump.init)
             blobs = archive.blobs.mapValues { Data($0) }
         }
     }

@@ -8,23 +8,15 @@ import XCTest
 final class LegacyCheckpointTests: XCTestCase {
     /// What a checkpoint holds, as the version that wrote the fixture dumped it.
     struct CheckpointDump: Codable, Equatable {
-        struct Array: Codable, Equatable {
-            var shape: [Int]
-            var scalars: [Float]
-        }
         var classNames: [String], completedEpochs: Int, globalStep: Int, optimizerSteps: Int, architecture: String
-        var epochs: Int, trainLoss: [Float]
-        var arrays: [String: Array]
+        var epochs: Int, trainLoss: [Float], arrays: [String: TensorDump]
 
         init(_ checkpoint: Checkpoint) {
-            classNames = checkpoint.header.classNames
-            completedEpochs = checkpoint.header.completedEpochs
-            globalStep = checkpoint.header.globalStep
-            optimizerSteps = checkpoint.header.optimizerSteps
-            architecture = checkpoint.header.architecture.name
-            epochs = checkpoint.header.options.epochs
-            trainLoss = checkpoint.header.history.epochs.map { Float($0.trainLoss) }
-            arrays = checkpoint.arrays.mapValues { Array(shape: $0.shape, scalars: $0.scalars) }
+            let header = checkpoint.header
+            (classNames, completedEpochs, globalStep) = (header.classNames, header.completedEpochs, header.globalStep)
+            (optimizerSteps, architecture, epochs) = (header.optimizerSteps, header.architecture.name, header.options.epochs)
+            trainLoss = header.history.epochs.map { Float($0.trainLoss) }
+            arrays = checkpoint.arrays.mapValues(TensorDump.init)
         }
     }
 

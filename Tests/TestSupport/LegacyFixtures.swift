@@ -1,4 +1,5 @@
 import Foundation
+import PerceptCore
 
 /// Files written by earlier Percept versions (Tests/Fixtures/legacy), kept so old packs,
 /// models and checkpoints are proven to keep loading. Each `NAME.expected.json` holds what
@@ -15,5 +16,16 @@ public enum LegacyFixtures {
         let stem = (name as NSString).deletingPathExtension
         let data = try Data(contentsOf: URL(fileURLWithPath: path(stem + ".expected.json")))
         return try JSONDecoder().decode(T.self, from: data)
+    }
+}
+
+/// A Float array as a fixture's expected content records it.
+public struct TensorDump: Codable, Equatable {
+    public var shape: [Int]
+    public var scalars: [Float]
+
+    public init(_ tensor: Tensor) {
+        shape = tensor.shape
+        scalars = tensor.scalars
     }
 }

@@ -155,21 +155,20 @@ extension ByteIndex {
         let tileCount = (n + queryTile - 1) / queryTile
         selection.withPointers { table in
             Parallel.forEachChunk(count: tileCount, threads: threads) { tiles in
-                let partial = UnsafeMutablePointer<UInt32>.allocate(capacity: queryTile * baseTile)
-                let sums = UnsafeMutablePointer<UInt64>.allocate(capacity: queryTile * baseTile)
-                defer { partial.deallocate(); sums.deallocate() }
-                for tile in tiles {
-                    let q0 = tile * queryTile, nq = min(queryTile, n - q0)
-                    for start in stride(from: 0, to: m, by: baseTile) {
-                        let nb = min(baseTile, m - start)
-                        sums.initialize(repeating: 0, count: nq * nb)
-                        for offset in stride(from: 0, to: d, by: chunk) {
-                            percept_l1_u8_block_strided(queries + q0 * d + offset, d, nq, base + start * d + offset, d, nb,
-                                                        min(chunk, d - offset), partial)
-                            for i in 0..<(nq * nb) { sums[i] += UInt64(partial[i]) }
-                        }
+                // Per tile pair: a chunk's UInt32 sums, added into the pair's UInt64 sums.
+                var partial = [UInt32](repeating: 0, count: queryTile * baseTile)
+                var sums = [UInt64](repeating: 0, count: queryTile * baseTile)
+                for (q0, start) in tiles.flatMap({ tile in stride(from: 0, to: m, by: baseTile).map { (tile * queryTile, $0) } }) {
+                    let nq = min(queryTile, n - q0), nb = min(baseTile, m - start)
+                    for i in sums.indices { sums[i] = 0 }
+                    for offset in stride(from: 0, to: d, by: chunk) {
+                        percept_l1_u8_block_strided(queries + q0 * d + offset, d, nq, base + start * d + offset, d, nb,
+                                                    min(chunk, d - offset), &partial)
+                        for i in 0..<(nq * nb) { sums[i] += UInt64(partial[i]) }
+                    }
+                    sums.withUnsafeBufferPointer { sums in
                         for i in 0..<nq {
-                            table.offer(row: q0 + i, distances: sums + i * nb, count: nb, firstIndex: start)
+                            table.offer(row: q0 + i, distances: sums.baseAddress! + i * nb, count: nb, firstIndex: start)
                         }
                     }
                 }
