@@ -37,7 +37,7 @@ public struct ByteReader {
     public mutating func string() throws -> String {
         let length = try int32()
         let start = try take(length)
-        guard let text = String(validating: file[start..<(start + length)], as: UTF8.self) else {
+        guard let text = file.string(in: start..<(start + length)) else {
             throw PerceptError.corrupt(path, "the text at offset \(start) is not UTF-8")
         }
         return text

@@ -65,6 +65,11 @@ public final class FileBytes: @unchecked Sendable {
     /// The bytes in `range` (clamped checks are the caller's: ranges come from validated tables).
     public subscript(range: Range<Int>) -> [UInt8] { Array(bytes[range]) }
 
+    /// The UTF-8 text in `range`, or nil when it is not UTF-8 (read in place, no copy).
+    public func string(in range: Range<Int>) -> String? {
+        String(validating: bytes[range], as: UTF8.self)
+    }
+
     /// Whether the bytes at `offset` are `expected`.
     public func matches(_ expected: [UInt8], at offset: Int) -> Bool {
         offset >= 0 && offset <= count - expected.count && bytes[offset..<(offset + expected.count)].elementsEqual(expected)
