@@ -4,7 +4,6 @@ import PerceptData
 import PerceptEvaluation
 import PerceptImage
 import PerceptModels
-import PerceptNetwork
 import PerceptReports
 import PerceptModelKit
 
