@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Percept: image classification from pixels to reports.
-// Targets follow the data: decode (PerceptImage) → dataset (PerceptData) → models → evaluation → reports → CLI.
+// Targets follow the data: decode (PerceptImage) → dataset (PerceptData) → preprocessing → models → evaluation → reports → CLI.
 
 /// System libraries, found with pkg-config on Linux (see scripts/bootstrap for the Debian packages).
 let systemLibraries: [Target] = [
@@ -40,9 +40,13 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "CKernels", "CZlib"]),
+    // The lecture's preprocessing stage: features (pixels, HOG, hue), standardisation, the CNN's
+    // input normalisation and augmentation — everything between a decoded image and a model's input.
+    .target(name: "PerceptPreprocessing", dependencies: ["PerceptCore", "PerceptImage", "PerceptData"]),
+    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "CKernels", "CZlib"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
-    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModels", "CNetworkKernels"]),
+    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModels",
+                                                   "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptEvaluation"]),
@@ -52,19 +56,20 @@ let libraries: [Target] = [
 /// recipe, predict files), so a Swift program does what a command does.
 let umbrella: [Target] = [
     .target(name: "Percept",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptNetwork",
-                           "PerceptEvaluation", "PerceptReports"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModels",
+                           "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
 ]
 
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
-                                     "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
+                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
+                                     "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
-    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels",
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData",
+                                                            "PerceptPreprocessing", "PerceptModels",
                                                             "PerceptNetwork", "CKernels", "PerceptReports"],
                       path: "Benchmarks/PerceptBench"),
 ]
@@ -74,10 +79,13 @@ let tests: [Target] = [
     .testTarget(name: "PerceptCoreTests", dependencies: ["PerceptCore", "TestSupport"]),
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
+    .testTarget(name: "PerceptPreprocessingTests",
+                dependencies: ["PerceptPreprocessing", "PerceptData", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
-    .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptData", "TestSupport"]),
+    .testTarget(name: "PerceptNetworkTests",
+                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),

@@ -17,6 +17,7 @@ import PerceptCore
 import PerceptData
 import PerceptModels
 import PerceptNetwork
+import PerceptPreprocessing
 
 func benchCNNTrain(pack: String, options: [String]) throws {
     func value<T: LosslessStringConvertible>(_ name: String, _ fallback: T) -> T {

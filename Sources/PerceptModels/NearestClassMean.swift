@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptPreprocessing
 
 /// The classic baseline: represent each class by its mean image and assign every image to
 /// the class whose mean is nearest in Euclidean (L2) distance.

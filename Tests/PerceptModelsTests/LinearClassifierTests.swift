@@ -3,6 +3,7 @@ import XCTest
 import PerceptCore
 import PerceptData
 @testable import PerceptModels
+import PerceptPreprocessing
 import TestSupport
 
 /// Three classes of 1×2 "images", each a tight cluster far from the others: linearly separable.
@@ -151,5 +152,19 @@ final class LinearClassifierTests: XCTestCase {
         XCTAssertEqual(mean, 0, accuracy: 1e-5)
         XCTAssertEqual(variance, 1, accuracy: 1e-4)
         XCTAssertThrowsError(try InputPipeline.fitted(on: data, features: .standardHOGColor, preprocessing: .channelStandardization))
+    }
+
+    func testHOGColorModelStoresItsFeaturesAndExtractsTheSameAtPrediction() throws {
+        var random = SeededRandom(seed: 9)
+        let bytes = (0..<(6 * 32 * 32 * 3)).map { _ in UInt8(random.next() % 256) }
+        let dataset = try Dataset(height: 32, width: 32, channels: 3, pixels: PixelStorage(copying: bytes),
+                                  labels: [0, 1, 0, 1, 0, 1], classNames: ["a", "b"])
+        let features = ImageFeatures.standardHOGColor
+        var model = LinearClassifier(loss: .softmax, features: features, preprocessing: .featureStandardization,
+                                     options: SGDOptions(batchSize: 3, epochs: 2, threads: 1))
+        try model.fit(dataset)
+        let loaded = try LinearClassifier(archive: model.archive())
+        XCTAssertEqual(loaded.features, features)
+        XCTAssertEqual(try loaded.scores(for: dataset), try model.scores(for: dataset))
     }
 }

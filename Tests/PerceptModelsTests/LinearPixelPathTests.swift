@@ -3,6 +3,7 @@ import CKernels
 import PerceptCore
 import PerceptData
 @testable import PerceptModels
+import PerceptPreprocessing
 import TestSupport
 
 /// The byte kernels (preprocessing folded into the weights) against the Float path and the

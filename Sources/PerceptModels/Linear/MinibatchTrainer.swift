@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptPreprocessing
 
 /// The training loop shared by `LinearClassifier` and `TwoLayerNet`: minibatches, momentum
 /// updates, learning-rate decay, divergence checks and the history.
