@@ -10,10 +10,12 @@ import PerceptCore
 /// runs away.
 ///
 /// Real files and folders are listed first. Symbolic links are followed afterwards, each once:
-/// one that leads back into a folder above it (`cats/loop -> ..`) or to a folder already listed
-/// is reported and skipped, one that leads outside the root is skipped unless `followLinks`
-/// (Keras' `follow_links`), and files reached through a link whose device and inode were
-/// already listed are not listed again.
+/// one that leads back into a folder above it (`cats/loop -> ..`) or to a folder or file already
+/// listed is reported and skipped; a link to a folder outside the root is skipped unless
+/// `followLinks` (as Keras' `follow_links`, which also governs folders only: a link to a single
+/// file can neither loop nor multiply, so a folder of links into an image store still loads);
+/// and files reached through a followed folder link whose device and inode were already
+/// listed are not listed again.
 struct DirectoryListing {
     /// A file or folder as the file system knows it, whatever path reached it.
     struct Identity: Hashable {
@@ -55,8 +57,11 @@ struct DirectoryListing {
         let rootIdentity = Identity(info)
         listedFolders[rootIdentity] = root
         walk(root, components: [], ancestors: [rootIdentity], throughLink: false)
-        while !pendingLinks.isEmpty {
-            follow(pendingLinks.removeFirst())
+        guard !pendingLinks.isEmpty else { return }  // the walk's order is already the final one
+        var next = 0
+        while next < pendingLinks.count {  // following a folder link may queue more links
+            follow(pendingLinks[next])
+            next += 1
         }
         // Depth-first in name order, as if every followed link had been a real folder or file.
         files.sort { $0.components.lexicographicallyPrecedes($1.components) }
@@ -141,13 +146,13 @@ struct DirectoryListing {
             skip("to a target that cannot be reached (\(Self.systemReason()))")
             return
         }
-        if !followLinks, let root = rootRealPath, !Self.isInside(target, root: root) {
-            skip("leads outside the dataset folder (to \(target)); pass --follow-links to follow it")
-            return
-        }
         let identity = Identity(info)
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
+            if !followLinks, let root = rootRealPath, !Self.isInside(target, root: root) {
+                skip("leads to a folder outside the dataset folder (\(target)); pass --follow-links to follow it")
+                return
+            }
             if let reason = enter(folder: link.path, components: link.components, identity: identity,
                                   ancestors: link.ancestors, throughLink: true) {
                 skip(reason)

@@ -38,8 +38,9 @@ public struct FileTree: Sendable {
 
     /// Lists every regular file under `directory`, recursively, in sorted order. Hidden files
     /// and folders (".DS_Store", ".git") are skipped: they are never training images. Symbolic
-    /// links are followed once each — never in a loop, never to a file already listed, and out
-    /// of `directory` only with `followLinks` (see `DirectoryListing`); skipped links are problems.
+    /// links are followed once each — never in a loop, never to a file already listed, and to
+    /// folders outside `directory` only with `followLinks` (see `DirectoryListing`); skipped
+    /// links are problems.
     public init(directory: String, followLinks: Bool = false) {
         rootDescription = directory
         diskRoot = directory

@@ -45,8 +45,8 @@ public struct ImportOptions: Sendable {
     public var collectRecords: Bool
     /// For CIFAR-100: the 100 fine or the 20 coarse classes.
     public var cifar100Labels: CIFARBinary.CIFAR100Labels
-    /// Follow symbolic links that lead outside the dataset folder (Keras' `follow_links`).
-    /// Links inside it are always followed, once; loops never.
+    /// Follow symbolic links to folders outside the dataset folder (Keras' `follow_links`).
+    /// Links inside it, and links to single files, are always followed, once; loops never.
     public var followLinks: Bool
 
     public init(imageSize: ImageSize? = nil, resizeMode: ResizeMode = .squash, strict: Bool = false,

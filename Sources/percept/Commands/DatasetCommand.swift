@@ -25,7 +25,7 @@ struct LoadingOptions: ParsableArguments {
     @Option(help: "Decoding threads (default: every core).")
     var threads: Int?
 
-    @Flag(help: "Follow symbolic links that lead outside the dataset folder (links inside it are always followed, once).")
+    @Flag(help: "Follow symbolic links to folders outside the dataset folder (other links are always followed, once).")
     var followLinks = false
 
     func validate() throws {
