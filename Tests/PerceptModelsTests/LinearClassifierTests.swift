@@ -155,10 +155,11 @@ final class LinearClassifierTests: XCTestCase {
     }
 
     func testHOGColorModelStoresItsFeaturesAndExtractsTheSameAtPrediction() throws {
-        var random = SeededRandom(seed: 9)
-        let bytes = (0..<(6 * 32 * 32 * 3)).map { _ in UInt8(random.next() % 256) }
-        let dataset = try Dataset(height: 32, width: 32, channels: 3, pixels: PixelStorage(copying: bytes),
-                                  labels: [0, 1, 0, 1, 0, 1], classNames: ["a", "b"])
+        // Six 24×24 images of seeded noise, alternating labels: enough cells for 2×2 HOG blocks.
+        let noise = randomTensor(rows: 6, columns: 24 * 24 * 3, seed: 9, integers: true)
+        let dataset = try Dataset(height: 24, width: 24, channels: 3,
+                                  pixels: PixelStorage(copying: noise.scalars.map { UInt8($0) }),
+                                  labels: (0..<6).map { Int32($0 % 2) }, classNames: ["a", "b"])
         let features = ImageFeatures.standardHOGColor
         var model = LinearClassifier(loss: .softmax, features: features, preprocessing: .featureStandardization,
                                      options: SGDOptions(batchSize: 3, epochs: 2, threads: 1))
