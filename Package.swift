@@ -43,33 +43,39 @@ let libraries: [Target] = [
     // The lecture's preprocessing stage: features (pixels, HOG, hue), standardisation, the CNN's
     // input normalisation and augmentation — everything between a decoded image and a model's input.
     .target(name: "PerceptPreprocessing", dependencies: ["PerceptCore", "PerceptImage", "PerceptData"]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "CKernels", "CZlib"]),
+    // The contract every model family shares (Classifier, the model file, TrainingHistory), below
+    // the families so the classic models and the CNN engine are siblings.
+    .target(name: "PerceptModelKit", dependencies: ["PerceptCore", "PerceptData", "CZlib"]),
+    .target(name: "PerceptModels",
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CKernels"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
-    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModels",
-                                                   "CNetworkKernels"]),
-    .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModels"]),
+    .target(name: "PerceptNetwork",
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CNetworkKernels"]),
+    .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
     .target(name: "PerceptReports",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModels", "PerceptEvaluation"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
+                           "PerceptEvaluation"]),
 ]
 
 /// `import Percept`: every stage plus the workflow the CLI runs (load any model, train from a
 /// recipe, predict files), so a Swift program does what a command does.
 let umbrella: [Target] = [
     .target(name: "Percept",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModels",
-                           "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
+                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
 ]
 
 let executables: [Target] = [
     .executableTarget(name: "percept",
                       dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
-                                     "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
+                                     "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
+                                     "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData",
-                                                            "PerceptPreprocessing", "PerceptModels",
+                                                            "PerceptPreprocessing", "PerceptModelKit", "PerceptModels",
                                                             "PerceptNetwork", "CKernels", "PerceptReports"],
                       path: "Benchmarks/PerceptBench"),
 ]
@@ -84,10 +90,12 @@ let tests: [Target] = [
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
+    // The umbrella's workflow: the model-family registry, settings, training histories.
+    .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
     .testTarget(name: "PerceptNetworkTests",
-                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptData", "TestSupport"]),
+                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
-                dependencies: ["PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
+                dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
 ]
 

@@ -17,6 +17,7 @@ import PerceptCore
 import PerceptData
 import PerceptModels
 import PerceptNetwork
+import PerceptModelKit
 import PerceptPreprocessing
 
 func benchCNNTrain(pack: String, options: [String]) throws {

@@ -11,6 +11,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptModels
+import PerceptModelKit
 import PerceptPreprocessing
 
 func benchLinear(pack: String, options: [String]) throws {

@@ -2,6 +2,7 @@
 // Usage: percept-quickstart FOLDER IMAGE   (FOLDER: one subfolder of images per label)
 import Foundation
 import Percept
+import PerceptModelKit
 
 let arguments = CommandLine.arguments
 guard arguments.count == 3 else {

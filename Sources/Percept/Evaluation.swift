@@ -5,6 +5,7 @@ import PerceptModels
 import PerceptImage
 import PerceptReports
 import Foundation
+import PerceptModelKit
 
 /// How a model did on labelled images: what `percept evaluate` prints and `--json` writes.
 public struct Evaluation: Sendable, Codable {

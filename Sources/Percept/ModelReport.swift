@@ -6,6 +6,7 @@ import PerceptImage
 import PerceptModels
 import PerceptNetwork
 import PerceptReports
+import PerceptModelKit
 
 /// The one-page HTML report on a model, and on a dataset when one is given: what
 /// `percept report` writes. Every picture is inline, so the file stands alone.
@@ -33,12 +34,13 @@ public struct ModelReport {
     public func html() throws -> String {
         var page = HTMLDocument(title: "Percept report: \((modelPath as NSString).lastPathComponent)")
         modelSection(&page)
+        var evaluated: Dataset?
         if let data {
             let inspection = DatasetInspection(source: data.path, result: data.result, modelInput: model.inputSize)
             datasetSection(&page, inspection)
-            try evaluationSection(&page, data.result.dataset, datasetPath: data.path)
+            evaluated = try evaluationSection(&page, data.result.dataset, datasetPath: data.path)
         }
-        try pictureSection(&page)
+        try pictureSection(&page, images: evaluated)
         page.heading("Settings", level: 2, id: "settings")
         page.preformatted(model.settingsJSON)
         page.paragraph("Made by Percept \(PerceptVersion.current) on \(ISO8601DateFormatter().string(from: Date())).",
@@ -86,7 +88,8 @@ public struct ModelReport {
         }
     }
 
-    private func evaluationSection(_ page: inout HTMLDocument, _ dataset: Dataset, datasetPath: String) throws {
+    /// Evaluates the chosen split and returns its images at the model's input size (nil when empty).
+    private func evaluationSection(_ page: inout HTMLDocument, _ dataset: Dataset, datasetPath: String) throws -> Dataset? {
         let seed = model.metadata["seed"].flatMap { UInt64($0) } ?? 0
         let fraction = model.metadata["validationFraction"].flatMap { Double($0) } ?? 0.1
         let (splits, notes) = try dataset.standardSplits(seed: seed, validationFraction: fraction)
@@ -95,9 +98,10 @@ public struct ModelReport {
         page.list(notes)
         guard !part.isEmpty else {
             page.paragraph("The \(split) split of this dataset is empty, so there is nothing to evaluate.")
-            return
+            return nil
         }
-        let evaluation = try Evaluation(model: model.model, on: try model.fitted(part))
+        let images = try model.fitted(part)
+        let evaluation = try Evaluation(model: model.model, on: images)
         page.facts([("images", String(evaluation.images)),
                     ("accuracy", String(format: "%.2f%%", evaluation.accuracy * 100)),
                     ("top-\(evaluation.topK) accuracy", String(format: "%.2f%%", evaluation.topKAccuracy * 100))])
@@ -111,81 +115,26 @@ public struct ModelReport {
         page.heatmapTable(rowLabels: evaluation.confusion.classNames, columnLabels: evaluation.confusion.classNames,
                           values: evaluation.confusion.counts, corner: "true \\ predicted",
                           caption: "Confusion matrix: rows are true labels, columns predictions")
-        if let knn = model.model as? KNearestNeighbors, let training = knn.trainingSet {
-            let grid = try retrievalGrid(knn, training: training, queries: try model.fitted(part))
-            page.png(try grid.pngData(), width: grid.width, alt: "nearest training images",
-                     caption: "Test images (left) and their 10 nearest training images by \(knn.metric): "
-                        + "framed green when the neighbour has the query's label, red when not.")
-        }
         if !evaluation.mistakes.isEmpty {
             let sheet = evaluation.mistakeSheet(part)
             page.png(try sheet.pngData(), width: sheet.width, alt: "most confident mistakes",
                      caption: "The most confident mistakes: true label, the model's answer, its probability.")
         }
+        return images
     }
 
-    /// The loss and accuracy curves stored by `percept train` (metadata "history"), in the
-    /// shape of the model's family: SGD epochs for linear models, epochs against wall time for CNNs.
-    private func trainingCharts() -> [LineChart] {
-        guard let data = model.metadata["history"]?.data(using: .utf8) else { return [] }
-        if model.model is ConvNetClassifier, let history = try? JSONDecoder().decode(PerceptNetwork.TrainingHistory.self, from: data) {
-            func series(_ name: String, _ color: RGB, _ values: [(Double, Double?)]) -> LineChart.Series {
-                LineChart.Series(name: name, color: color, points: values.compactMap { x, y in
-                    y.map { LineChart.Point(x: x, samples: [], mean: $0 * 100, spread: 0) }
-                })
-            }
-            let epochs = history.epochs
-            return [LineChart(title: "Accuracy against wall time", xLabel: "seconds", yLabel: "accuracy (%)", series: [
-                series("train", RGB(70, 120, 190), epochs.map { ($0.elapsedSeconds, $0.trainAccuracy) }),
-                series("validation", RGB(210, 90, 40), epochs.map { ($0.elapsedSeconds, $0.validationAccuracy) }),
-            ])]
-        }
-        if let history = try? JSONDecoder().decode(PerceptModels.TrainingHistory.self, from: data), history.iterations > 0 {
-            return [LineChart(lossHistory: history), LineChart(accuracyHistory: history)]
-        }
-        return []
-    }
-
-    /// A spread of up to 8 query images, each with its 10 nearest training images.
-    private func retrievalGrid(_ knn: KNearestNeighbors, training: Dataset, queries: Dataset) throws -> Image {
-        let chosen = Array(Swift.stride(from: 0, to: queries.count, by: max(1, queries.count / 8)).prefix(8))
-        let sample = queries.subset(chosen)
-        let neighbors = try KNearestNeighbors(k: min(10, training.count), metric: knn.metric).fitted(on: training)
-            .neighbors(of: sample)
-        let rows = (0..<sample.count).map { row in
-            RetrievalGrid.Row(
-                query: .init(image: sample.image(at: row), label: sample.classNames[Int(sample.labels[row])]),
-                neighbors: neighbors.neighbors(of: row).map {
-                    .init(image: training.image(at: Int($0)), label: training.classNames[Int(training.labels[Int($0)])])
-                })
-        }
-        return RetrievalGrid(scale: training.width <= 48 ? 2 : 1).render(rows)
-    }
-
-    private func pictureSection(_ page: inout HTMLDocument) throws {
-        var figures = HTMLDocument(title: "")
-        var count = 0
-        if let text = model.metadata["crossValidation"], let data = text.data(using: .utf8),
-           let result = try? JSONDecoder().decode(CrossValidationResult.self, from: data) {
-            figures.svg(LineChart(crossValidation: result).svg(),
-                        caption: "k-NN cross-validation: accuracy against k for each metric; dots are folds, "
-                            + "lines the means, bars one standard deviation.")
-            count += 1
-        }
-        for chart in trainingCharts() {
-            figures.svg(chart.svg(), caption: "Training curves recorded when the model was trained.")
-            count += 1
-        }
-        if let linear = model.model as? LinearClassifier, linear.features.isPixels {
-            let templates = try TemplateGrid().render(linear)
-            figures.png(try templates.pngData(), width: templates.width, alt: "class templates",
-                        caption: "The visual view of the linear classifier: each class's row of W as an image, "
-                            + "rescaled to 0–255 — one template per class.")
-            count += 1
-        }
-        guard count > 0 else { return }
+    /// The family's own pictures (training curves, templates, retrievals among `images`).
+    private func pictureSection(_ page: inout HTMLDocument, images: Dataset?) throws {
+        guard let family = model.family else { return }
+        let figures = try family.figures(for: model, evaluatedOn: images)
+        guard !figures.isEmpty else { return }
         page.heading("The model's own pictures", level: 2, id: "pictures")
-        page.append(figures)
+        for figure in figures {
+            switch figure {
+            case let .svg(svg, caption): page.svg(svg, caption: caption)
+            case let .png(image, alt, caption): page.png(try image.pngData(), width: image.width, alt: alt, caption: caption)
+            }
+        }
     }
 }
 

@@ -5,6 +5,7 @@
 @_exported import PerceptData
 @_exported import PerceptEvaluation
 @_exported import PerceptImage
+@_exported import PerceptModelKit
 @_exported import PerceptModels
 @_exported import PerceptNetwork
 @_exported import PerceptPreprocessing

@@ -3,16 +3,11 @@ import PerceptCore
 import PerceptData
 import PerceptImage
 import PerceptModels
+import PerceptModelKit
 
 /// A model loaded from a `.percept` file, whatever its family, with what the file says about
 /// its input (size, resize mode) and how it was made.
 public struct SavedModel: Sendable {
-    /// Every family a model file can hold, by its `kind`.
-    public static let families: [any ArchivableModel.Type] = [
-        NearestClassMean.self, KNearestNeighbors.self, NearestNeighbor.self, LinearClassifier.self, TwoLayerNet.self,
-        ConvNetClassifier.self,
-    ]
-
     public let model: any ArchivableModel
     public let kind: String
     /// The images the model expects: [H, W, C].
@@ -25,6 +20,16 @@ public struct SavedModel: Sendable {
     public let settingsJSON: String
     public var classNames: [String] { model.classNames }
     public var inputSize: ImageSize { ImageSize(width: inputShape[1], height: inputShape[0]) }
+    /// The family that made the model: the one `percept train` recorded, else the first that
+    /// saves models of this kind.
+    public var family: (any ModelFamily.Type)? {
+        let recorded = metadata["family"] ?? metadata["recipe"]?.split(separator: " ").first.map(String.init)
+        if let name = recorded, let family = try? ModelRegistry.family(named: name),
+           family.modelTypes.contains(where: { $0.kind == kind }) {
+            return family
+        }
+        return ModelRegistry.modelType(kind: kind)?.family
+    }
 
     public init(_ model: any ArchivableModel, archive: ModelArchive) throws {
         guard archive.inputShape.count == 3, archive.inputShape.allSatisfy({ $0 > 0 }) else {
@@ -46,13 +51,13 @@ public struct SavedModel: Sendable {
     ///   `.unsupported` naming the family if this build does not know it.
     public static func load(_ path: String) throws -> SavedModel {
         let archive = try ModelFile.read(path)
-        guard let family = families.first(where: { $0.kind == archive.kind }) else {
+        guard let (_, type) = ModelRegistry.modelType(kind: archive.kind) else {
             throw PerceptError.unsupported(path, "a \"\(archive.kind)\" model, which this Percept does not know "
-                + "(it knows \(families.map { $0.kind }.joined(separator: ", "))); update Percept")
+                + "(it knows \(ModelRegistry.kinds.joined(separator: ", "))); update Percept")
         }
         let model: any ArchivableModel
         do {
-            model = try restore(family, from: archive)
+            model = try restore(type, from: archive)
         } catch let error as PerceptError {
             throw error.path == nil ? PerceptError(error.kind, path: path, error.reason) : error
         }

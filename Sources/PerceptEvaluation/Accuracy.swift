@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptModelKit
 
 /// The fraction of predictions equal to the true labels (NaN for no items).
 public func accuracy(predicted: [Int32], truth: [Int32]) throws -> Double {

@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// The classic baseline: represent each class by its mean image and assign every image to

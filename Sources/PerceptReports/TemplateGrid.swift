@@ -1,6 +1,7 @@
 import PerceptCore
 import PerceptImage
 import PerceptModels
+import PerceptModelKit
 
 /// The lecture's visual view of a linear classifier: each row of W reshaped to H×W×C, its
 /// values rescaled to 0…255 (per template: its minimum becomes black, its maximum white), one

@@ -1,6 +1,7 @@
 import Foundation
 import Percept
 import XCTest
+import PerceptModelKit
 
 /// `percept predict --scores`: the class-score table (one row per class, one column per image) and
 /// its JSON carry exactly the scores the saved model gives through the library.

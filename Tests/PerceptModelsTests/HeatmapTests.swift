@@ -7,6 +7,7 @@ import PerceptCore
 import PerceptImage
 import PerceptModels
 @testable import PerceptReports
+import PerceptModelKit
 
 final class HeatmapTests: XCTestCase {
     private func map() throws -> Heatmap {
@@ -83,9 +84,8 @@ final class HeatmapTests: XCTestCase {
     func testTrainingHistoryCharts() {
         var history = TrainingHistory()
         history.iterationLosses = [2.3, 2.1, 1.9, 1.8]
-        history.epochLosses = [2.2, 1.85]
-        history.trainAccuracies = [0.3, 0.4]
-        history.validationAccuracies = [0.28, 0.35]
+        history.epochs = [EpochRecord(epoch: 1, trainLoss: 2.2, trainAccuracy: 0.3, validationAccuracy: 0.28, learningRate: 0.1),
+                          EpochRecord(epoch: 2, trainLoss: 1.85, trainAccuracy: 0.4, validationAccuracy: 0.35, learningRate: 0.1)]
         let loss = LineChart(lossHistory: history)
         XCTAssertEqual(loss.series.map(\.points.count), [4, 2])
         XCTAssertEqual(loss.series[1].points.map(\.x), [2, 4])

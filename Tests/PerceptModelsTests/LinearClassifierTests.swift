@@ -5,6 +5,7 @@ import PerceptData
 @testable import PerceptModels
 import PerceptPreprocessing
 import TestSupport
+import PerceptModelKit
 
 /// Three classes of 1×2 "images", each a tight cluster far from the others: linearly separable.
 func separableToySet(perClass: Int = 20, seed: UInt64 = 1) throws -> Dataset {

@@ -5,6 +5,7 @@ import PerceptData
 @testable import PerceptModels
 import PerceptPreprocessing
 import TestSupport
+import PerceptModelKit
 
 /// The byte kernels (preprocessing folded into the weights) against the Float path and the
 /// Swift reference twins.

@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptModels
 import PerceptEvaluation
 import TestSupport
+import PerceptModelKit
 
 final class ConfusionMatrixTests: XCTestCase {
     let names = ["cat", "dog", "bird", "fish"]

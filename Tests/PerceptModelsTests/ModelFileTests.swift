@@ -2,6 +2,7 @@ import Foundation
 import PerceptCore
 @testable import PerceptModels
 import XCTest
+import PerceptModelKit
 
 final class ModelFileTests: XCTestCase {
     private func sampleArchive() throws -> ModelArchive {

@@ -3,6 +3,7 @@ import PerceptData
 @testable import PerceptModels
 import TestSupport
 import XCTest
+import PerceptModelKit
 
 final class ProbabilitiesTests: XCTestCase {
     func testSoftmaxRowsKnownValuesAndEdgeCases() {

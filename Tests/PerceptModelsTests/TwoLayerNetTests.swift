@@ -5,6 +5,7 @@ import PerceptData
 @testable import PerceptModels
 import PerceptPreprocessing
 import TestSupport
+import PerceptModelKit
 
 final class TwoLayerNetTests: XCTestCase {
     private func options() -> SGDOptions {

@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptData
 import TestSupport
 @testable import PerceptNetwork
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// The pieces of airbench94's recipe: whitening, identity filters, the BatchNorm-bias scaler,

@@ -2,9 +2,9 @@ import XCTest
 import Foundation
 import PerceptCore
 import PerceptData
-import PerceptModels
 import TestSupport
 @testable import PerceptNetwork
+import PerceptModelKit
 import PerceptPreprocessing
 
 final class TrainingTests: XCTestCase {

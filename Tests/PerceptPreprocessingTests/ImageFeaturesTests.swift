@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptData
 @testable import PerceptPreprocessing
 import TestSupport
+import PerceptModelKit
 
 final class ImageFeaturesTests: XCTestCase {
     /// An RGB image of grey levels `value(x, y)`.

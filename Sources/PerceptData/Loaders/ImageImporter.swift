@@ -48,6 +48,10 @@ public struct ImportOptions: Sendable {
     /// Follow symbolic links to folders outside the dataset folder (Keras' `follow_links`).
     /// Links inside it, and links to single files, are always followed, once; loops never.
     public var followLinks: Bool
+    /// When `imageSize` is nil and image files are decoded: a first image larger than this in
+    /// either side (a camera photo) makes every image fitted to this size instead of to the
+    /// first image's (a model family's default input). Packs and CIFAR keep their size.
+    public var largestNaturalSize: ImageSize?
 
     public init(imageSize: ImageSize? = nil, resizeMode: ResizeMode = .squash, strict: Bool = false,
                 threads: Int? = nil, collectRecords: Bool = false, cifar100Labels: CIFARBinary.CIFAR100Labels = .fine,
@@ -102,7 +106,7 @@ public enum ImageImporter {
         guard !items.isEmpty else {
             throw PerceptError.invalidData("no image files found", path: tree.rootDescription)
         }
-        let size = try options.imageSize ?? firstReadableSize(items, tree: tree, strict: options.strict)
+        let size = try options.imageSize ?? naturalSize(items, tree: tree, options: options)
         let stride = size.pixelCount * Image.channels
         let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(items.count * stride, 1), alignment: 64)
         var records = items.map {
@@ -164,7 +168,17 @@ public enum ImageImporter {
         return (dataset, problems, options.collectRecords ? records : [], kept, failures)
     }
 
-    /// The size of the first image that decodes: the default model input size.
+    /// The input size when none was asked for: the first readable image's, unless it exceeds
+    /// `largestNaturalSize` in either side.
+    private static func naturalSize(_ items: [ImportItem], tree: FileTree, options: ImportOptions) throws -> ImageSize {
+        let first = try firstReadableSize(items, tree: tree, strict: options.strict)
+        guard let largest = options.largestNaturalSize, first.width > largest.width || first.height > largest.height else {
+            return first
+        }
+        return largest
+    }
+
+    /// The size of the first image that decodes.
     private static func firstReadableSize(_ items: [ImportItem], tree: FileTree, strict: Bool) throws -> ImageSize {
         let decoder = ImageDecoder()
         var scratch: [UInt8] = []

@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// The lecture's parametric classifier f(x, W) = Wx + b: one score per class, a weighted sum of

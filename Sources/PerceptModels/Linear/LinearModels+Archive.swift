@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptModelKit
 import PerceptPreprocessing
 
 // Saving and loading the linear models through the common model archive: settings (loss,

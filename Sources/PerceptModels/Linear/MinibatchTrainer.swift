@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// The training loop shared by `LinearClassifier` and `TwoLayerNet`: minibatches, momentum
@@ -62,14 +63,16 @@ struct MinibatchTrainer {
                         throw Self.divergence(loss: .infinity, learningRate: options.learningRate, epoch: epoch,
                                               iteration: history.iterations)
                     }
-                    history.epochLosses.append(epochLoss / Double(max(1, steps)))
-                    history.learningRates.append(Double(learningRate))
-                    history.trainAccuracies.append(Self.accuracy(predict(.trainingSample(rows: sampleRows), parameters), sampleLabels))
+                    var record = EpochRecord(
+                        epoch: epoch + 1, trainLoss: epochLoss / Double(max(1, steps)),
+                        trainAccuracy: Self.accuracy(predict(.trainingSample(rows: sampleRows), parameters), sampleLabels),
+                        learningRate: Double(learningRate))
                     if let validation {
-                        let accuracy = Self.accuracy(predict(.validation, parameters), validation.labels)
-                        history.validationAccuracies.append(accuracy)
-                        if let target = options.targetValidationAccuracy, accuracy >= target { break }
+                        record.validationAccuracy = Self.accuracy(predict(.validation, parameters), validation.labels)
                     }
+                    history.epochs.append(record)
+                    if let target = options.targetValidationAccuracy, let accuracy = record.validationAccuracy,
+                       accuracy >= target { break }
                     learningRate *= options.learningRateDecay
                 }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// A two-layer neural network: affine – ReLU – affine – softmax, the bridge from linear

@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 
 /// Model-file conformances of the neighbour models: k-NN keeps its whole training set, so the
 /// archive holds the training pixels (a byte blob, N×H×W×C) or features (a tensor, N×D) and the

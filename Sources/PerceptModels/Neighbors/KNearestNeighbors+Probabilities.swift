@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 
 // k-NN's vote fractions already are probabilities (they sum to 1 over the classes); a softmax
 // on top of them would flatten 0.8 vs 0.2 into 0.65 vs 0.35.

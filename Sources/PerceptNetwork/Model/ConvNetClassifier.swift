@@ -1,7 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
-import PerceptModels
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// A trained convolutional network as a Percept classifier: the architecture, the normalisation

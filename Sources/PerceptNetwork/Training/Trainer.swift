@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 import PerceptPreprocessing
 
 /// What `Trainer.fit` returns: the model (best or last weights) and the run's history.

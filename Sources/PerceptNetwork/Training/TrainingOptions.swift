@@ -134,29 +134,3 @@ public struct TrainingProgress: Sendable {
     /// Set once an epoch's validation has run (the step is then the last).
     public var validationAccuracy: Double?
 }
-
-/// One finished epoch.
-public struct EpochRecord: Codable, Sendable, Equatable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var trainAccuracy: Double
-    public var validationLoss: Double?
-    public var validationAccuracy: Double?
-    public var learningRate: Double
-    /// Wall-clock seconds of training since the run began (validation excluded), at the epoch's end.
-    public var elapsedSeconds: Double
-    public var imagesPerSecond: Double
-}
-
-/// The curve of a run, for the plot and the metrics JSON.
-public struct TrainingHistory: Codable, Sendable, Equatable {
-    public var epochs: [EpochRecord] = []
-    /// The epoch (1-based) whose weights were kept.
-    public var bestEpoch: Int?
-    public var bestValidationAccuracy: Double?
-    public var stoppedEarly = false
-    /// Peak resident memory of the process in bytes, when the platform reports it.
-    public var peakMemoryBytes: Int?
-
-    public init() {}
-}

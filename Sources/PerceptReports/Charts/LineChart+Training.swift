@@ -1,4 +1,5 @@
 import PerceptModels
+import PerceptModelKit
 
 extension LineChart {
     /// The loss curve: minibatch loss per step, and the epoch means at the end of each epoch.

@@ -13,7 +13,7 @@ struct DatasetCommand: ParsableCommand {
 /// How loaded images are fitted and how strictly bad files are treated; shared by every
 /// command that reads a dataset.
 struct LoadingOptions: ParsableArguments {
-    @Option(help: "Model input size WIDTHxHEIGHT every image is fitted to (default: the first image's size).")
+    @Option(help: "Model input size WIDTHxHEIGHT every image is fitted to (default: the first image's size when it is no larger than the model family's default input, else that default; see `percept train --help`).")
     var size: String?
 
     @Option(help: "How to fit other aspect ratios: squash or center-crop.")
@@ -35,16 +35,19 @@ struct LoadingOptions: ParsableArguments {
 
     var imageSize: ImageSize? { get throws { try size.map(parsedSize) } }
 
-    func importOptions(collectRecords: Bool = false) throws -> ImportOptions {
-        ImportOptions(imageSize: try imageSize, resizeMode: resize, strict: strict, threads: threads,
-                      collectRecords: collectRecords, followLinks: followLinks)
+    func importOptions(collectRecords: Bool = false, defaultSize: ImageSize? = nil) throws -> ImportOptions {
+        var options = ImportOptions(imageSize: try imageSize, resizeMode: resize, strict: strict, threads: threads,
+                                    collectRecords: collectRecords, followLinks: followLinks)
+        options.largestNaturalSize = defaultSize
+        return options
     }
 
-    /// Loads `path` with these options, with a progress line on a terminal.
-    func load(_ path: String) throws -> LoadResult {
+    /// Loads `path` with these options, with a progress line on a terminal. `defaultSize` is
+    /// the model family's default input when the user gives no --size.
+    func load(_ path: String, defaultSize: ImageSize? = nil) throws -> LoadResult {
         Terminal.progress("decoding \(path) …")
         defer { Terminal.endProgress() }
-        return try DatasetLoader.load(path, options: try importOptions())
+        return try DatasetLoader.load(path, options: try importOptions(defaultSize: defaultSize))
     }
 
     private func parsedSize(_ text: String) throws -> ImageSize {

@@ -4,6 +4,7 @@ import PerceptCore
 import PerceptData
 import PerceptModels
 import PerceptReports
+import PerceptModelKit
 
 /// The search behind `percept tune linear|softmax|mlp`: prepare the features once, fit one model
 /// per setting, then write the table, the validation heatmap, the best setting's curves (and

@@ -5,6 +5,7 @@ import PerceptData
 import PerceptEvaluation
 import PerceptModels
 import PerceptReports
+import PerceptModelKit
 
 struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

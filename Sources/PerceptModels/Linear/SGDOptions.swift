@@ -70,25 +70,3 @@ public struct SGDOptions: Sendable, Codable, Equatable {
         if let threads, threads < 1 { throw PerceptError.invalidArgument("threads must be at least 1, got \(threads)") }
     }
 }
-
-/// What happened while a model trained: enough to draw the loss curve and the train/validation
-/// accuracy per epoch.
-public struct TrainingHistory: Sendable, Codable, Equatable {
-    /// The minibatch loss (data loss + regularisation) of every step.
-    public var iterationLosses: [Double] = []
-    /// The mean minibatch loss of each epoch.
-    public var epochLosses: [Double] = []
-    /// Accuracy on a sample of the training rows after each epoch.
-    public var trainAccuracies: [Double] = []
-    /// Accuracy on the validation set after each epoch (empty without one).
-    public var validationAccuracies: [Double] = []
-    /// The learning rate each epoch ran with.
-    public var learningRates: [Double] = []
-
-    public init() {}
-
-    /// Steps taken.
-    public var iterations: Int { iterationLosses.count }
-    /// The last epoch's validation accuracy, if there was validation data.
-    public var finalValidationAccuracy: Double? { validationAccuracies.last }
-}
