@@ -5,6 +5,7 @@ import PerceptData
 import TestSupport
 @testable import PerceptNetwork
 import PerceptModelKit
+import PerceptPreprocessing
 
 final class TrainingTests: XCTestCase {
     /// 16×16 synthetic shapes: 10 classes, `perClass` images each.

@@ -2,6 +2,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// A trained convolutional network as a Percept classifier: the architecture, the normalisation
 /// its inputs need, and its learned arrays. Scores are softmax probabilities (N×C).

@@ -3,6 +3,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// What `Trainer.fit` returns: the model (best or last weights) and the run's history.
 public struct TrainingResult: Sendable {

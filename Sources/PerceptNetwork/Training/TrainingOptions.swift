@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptPreprocessing
 
 /// Everything that decides how a network is trained. The same options, data and seed (and
 /// thread count) give the same model.

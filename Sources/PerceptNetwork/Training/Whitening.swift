@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptPreprocessing
 
 /// airbench's whitening stem (Jordan 2024, after Coates & Ng 2011): the first convolution's filters
 /// are the eigenvectors of the training images' patch covariance, each divided by √(eigenvalue + ε),
