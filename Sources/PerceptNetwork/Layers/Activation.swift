@@ -9,7 +9,8 @@ public final class Activation: Layer {
     public let inputShape: FeatureShape
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
     private var input: FloatBuffer?
 
     public init(name: String, function: Function, shape: FeatureShape) {
@@ -31,6 +32,11 @@ public final class Activation: Layer {
         return output
     }
 
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
+    }
+
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         guard let input else { preconditionFailure("\(name): backward before forward") }
         let count = batch * inputShape.count
@@ -50,7 +56,8 @@ public final class Scale: Layer {
     public let inputShape: FeatureShape
     public var needsInputGradient = true
     public var threads = 1
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, factor: Float, shape: FeatureShape) {
         self.name = name
@@ -64,6 +71,11 @@ public final class Scale: Layer {
         output.reserve(batch * inputShape.count)
         ActivationKernels.scale(input.pointer, by: factor, into: output.pointer, count: batch * inputShape.count)
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
@@ -102,7 +114,8 @@ public final class Dropout: Layer {
     public var threads = 1
     /// Advanced by one every training forward pass; saved in checkpoints via the trainer's step.
     public var step = 0
-    private let output = FloatBuffer(), dInput = FloatBuffer(), mask = FloatBuffer()
+    private let output = FloatBuffer(), mask = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, rate: Float, shape: FeatureShape, seed: UInt64) {
         self.name = name
@@ -127,6 +140,12 @@ public final class Dropout: Layer {
             y[i] = x[i] * m[i]
         }
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        guard rate > 0 else { return false }  // backward passes dOutput through
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

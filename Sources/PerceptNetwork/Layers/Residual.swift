@@ -8,7 +8,8 @@ public final class Residual: Layer {
     public let shortcut: [any Layer]
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, body: [any Layer], shortcut: [any Layer]) {
         precondition(!body.isEmpty, "Residual \(name): empty body")
@@ -39,7 +40,12 @@ public final class Residual: Layer {
         // The shortcut runs first: its output (or the input itself) is read by the body's last store.
         let s = shortcut.isEmpty ? input : Network.forward(shortcut, input, batch: batch, mode: .inference)
         return Network.forward(body, input, batch: batch, mode: .inference,
-                               final: ConvEpilogue(addend: UnsafePointer(s.pointer), activation: activation))
+                               final: ConvEpilogue(adding: s, activation: activation))
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

@@ -26,6 +26,9 @@ public final class Network {
                 "architecture '\(architecture.name)' ends in \(output) outputs per image, but there are \(classCount) classes; end it with a linear layer")
         }
         layers.first?.needsInputGradient = false
+        Network.shareScratch(layers, ConvScratch())
+        var gradientBuffers: [FloatBuffer] = []
+        Network.lendGradientBuffers(layers, gradient: nil, busy: [], pool: &gradientBuffers)
         self.architecture = architecture
         self.inputShape = inputShape
         self.classCount = classCount

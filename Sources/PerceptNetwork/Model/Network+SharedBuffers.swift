@@ -1,0 +1,48 @@
+/// Memory a network's layers share instead of owning: activations must live from forward to
+/// backward, but a gradient is dead as soon as the layer before has read it, and convolution
+/// scratch only while its layer runs. Sharing both makes training memory follow the batch × the
+/// stored activations alone (ResNet-20 at 64×64 needed ≈ 2.2× less per image, and ≈ 600 MB less
+/// scratch; Benchmarks/RESULTS.md, issue 14).
+extension Network {
+    /// Gives every convolution (also inside linear layers and residual blocks) one scratch.
+    static func shareScratch(_ layers: [any Layer], _ scratch: ConvScratch) {
+        for layer in layers {
+            if let conv = layer as? Conv2D { conv.scratch = scratch }
+            if let linear = layer as? Linear { linear.convolution.scratch = scratch }
+            if let residual = layer as? Residual { shareScratch(residual.layers, scratch) }
+        }
+    }
+
+    /// Lends each layer of `layers` an input-gradient buffer from `pool`, walking them as backward
+    /// does (last to first). A layer's buffer must differ from the one holding its dOutput
+    /// (`gradient`) and from every buffer in `busy` (gradients an enclosing residual block still
+    /// needs); ping-ponging between two buffers serves a plain chain. Returns the buffer that ends
+    /// up holding ∂loss/∂input of the first layer (nil: not one of the pool's).
+    @discardableResult
+    static func lendGradientBuffers(_ layers: [any Layer], gradient: FloatBuffer?, busy: [FloatBuffer],
+                                    pool: inout [FloatBuffer]) -> FloatBuffer? {
+        func free(excluding taken: [FloatBuffer?]) -> FloatBuffer {
+            if let buffer = pool.first(where: { candidate in !taken.contains { $0 === candidate } }) { return buffer }
+            pool.append(FloatBuffer())
+            return pool[pool.count - 1]
+        }
+        var current = gradient
+        for layer in layers.reversed() {
+            if let residual = layer as? Residual {
+                // dOutput feeds both branches, and the body's result waits for the shortcut's.
+                let outer = busy + [current].compactMap { $0 }
+                let body = lendGradientBuffers(residual.body, gradient: current, busy: outer, pool: &pool)
+                let shortcut = lendGradientBuffers(residual.shortcut, gradient: current,
+                                                   busy: outer + [body].compactMap { $0 }, pool: &pool)
+                let buffer = free(excluding: busy + [body, shortcut])
+                _ = residual.useInputGradientBuffer(buffer)
+                current = buffer
+                continue
+            }
+            let buffer = free(excluding: busy + [current])
+            // A layer that passes dOutput through (flatten) leaves the gradient where it was.
+            if layer.useInputGradientBuffer(buffer) { current = buffer }
+        }
+        return current
+    }
+}
