@@ -47,12 +47,6 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Average predictions over each image and its mirror image.
-    public var testTimeFlip: Bool {
-        get { testTimeAugmentation != .none }
-        set { testTimeAugmentation = newValue ? .flip : .none }
-    }
-
     /// Keller Jordan's airbench94 recipe (2024) for the `airbench94` architecture, in this engine's
     /// terms: batch 1024, Nesterov SGD with momentum 0.85, the triangular schedule 0.2 → 1 (at 20%)
     /// → 0.07, label smoothing 0.2, ±2-pixel reflect translation with alternating flips, BatchNorm
