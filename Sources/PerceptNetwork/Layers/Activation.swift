@@ -12,6 +12,10 @@ public final class Activation: Layer {
     private let output = FloatBuffer()
     private var dInput = FloatBuffer()
     private var input: FloatBuffer?
+    /// ReLU only: overwrite the input with the output instead of keeping both (backward's mask
+    /// x > 0 is y > 0). `Network` sets it where the input's producer does not read its own
+    /// output in backward and nothing else reads it.
+    var inPlace = false
 
     public init(name: String, function: Function, shape: FeatureShape) {
         self.name = name
@@ -24,6 +28,10 @@ public final class Activation: Layer {
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         let count = batch * inputShape.count
+        if inPlace && function == .relu {
+            ActivationKernels.reluForward(input.pointer, input.pointer, count: count, threads: threads)
+            return input
+        }
         output.reserve(count)
         switch function {
         case .relu: ActivationKernels.reluForward(input.pointer, output.pointer, count: count, threads: threads)

@@ -1,9 +1,30 @@
 /// Memory a network's layers share instead of owning: activations must live from forward to
-/// backward, but a gradient is dead as soon as the layer before has read it, and convolution
-/// scratch only while its layer runs. Sharing both makes training memory follow the batch × the
-/// stored activations alone (ResNet-20 at 64×64 needed ≈ 2.2× less per image, and ≈ 600 MB less
-/// scratch; Benchmarks/RESULTS.md, issue 14).
+/// backward, but a gradient is dead as soon as the layer before has read it, convolution scratch
+/// only while its layer runs, and a ReLU's input or a residual block's body output only until the
+/// next layer has read it. Sharing all of these makes training memory the batch × the activations
+/// backward needs (Benchmarks/RESULTS.md, "Peak memory (issue 14)").
 extension Network {
+    /// Whether a layer's backward pass leaves its own output alone (so the next layer may overwrite it).
+    static func ignoresOwnOutputInBackward(_ layer: any Layer) -> Bool {
+        layer is Conv2D || layer is BatchNorm || layer is Linear || layer is Residual
+    }
+
+    /// Lets every ReLU that follows such a layer work in place, and every residual block whose body
+    /// ends in one add into the body's output. Only within a list: a branch's first layer shares
+    /// its input with the other branch.
+    static func planInPlace(_ layers: [any Layer]) {
+        for (index, layer) in layers.enumerated() {
+            if let activation = layer as? Activation, activation.function == .relu, index > 0 {
+                activation.inPlace = ignoresOwnOutputInBackward(layers[index - 1])
+            }
+            if let residual = layer as? Residual {
+                residual.addsInPlace = residual.body.last.map { ignoresOwnOutputInBackward($0) && !($0 is Residual) } ?? false
+                planInPlace(residual.body)
+                planInPlace(residual.shortcut)
+            }
+        }
+    }
+
     /// Gives every convolution (also inside linear layers and residual blocks) one scratch.
     static func shareScratch(_ layers: [any Layer], _ scratch: ConvScratch) {
         for layer in layers {

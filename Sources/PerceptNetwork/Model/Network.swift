@@ -27,6 +27,7 @@ public final class Network {
         }
         layers.first?.needsInputGradient = false
         Network.shareScratch(layers, ConvScratch())
+        Network.planInPlace(layers)
         var gradientBuffers: [FloatBuffer] = []
         Network.lendGradientBuffers(layers, gradient: nil, busy: [], pool: &gradientBuffers)
         self.architecture = architecture
