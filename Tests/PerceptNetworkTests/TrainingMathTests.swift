@@ -6,7 +6,7 @@ import TestSupport
 final class CrossEntropyTests: XCTestCase {
     func loss(_ logits: [Float], _ labels: [Int32], smoothing: Float, gradient: UnsafeMutablePointer<Float>? = nil) -> CrossEntropy.Result {
         logits.withUnsafeBufferPointer {
-            CrossEntropy.softmaxCrossEntropy(logits: $0.baseAddress!, labels: labels, classes: 3, smoothing: smoothing,
+            CrossEntropyKernels.softmaxCrossEntropy(logits: $0.baseAddress!, labels: labels, classes: 3, smoothing: smoothing,
                                              dLogits: gradient)
         }
     }

@@ -17,7 +17,7 @@ enum Inference {
             for (view, weight) in views.views {
                 pipeline.assemble(first..<(first + n), transform: view, into: batch)
                 let logits = network.forward(batch.images, batch: n, mode: .inference)
-                Softmax.accumulate(logits.pointer, rows: n, classes: c, weight: weight, into: &result, offset: first * c)
+                Softmax.accumulate(logits, rows: n, classes: c, weight: weight, into: &result, offset: first * c)
             }
         }
         return Tensor(shape: [dataset.count, c], scalars: result)

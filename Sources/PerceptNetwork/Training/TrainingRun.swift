@@ -137,8 +137,8 @@ final class TrainingRun {
         while let batch = pipeline.next() {
             let n = batch.count
             let logits = network.forward(batch.images, batch: n, mode: .training)
-            let result = CrossEntropy.softmaxCrossEntropy(logits: logits.pointer, labels: batch.labels, classes: train.classCount,
-                                                          smoothing: options.labelSmoothing, dLogits: dLogits.pointer)
+            let result = CrossEntropy.softmaxCrossEntropy(logits: logits, labels: batch.labels, classes: train.classCount,
+                                                          smoothing: options.labelSmoothing, dLogits: dLogits)
             learningRate = options.schedule.rate(step: globalStep, totalSteps: totalSteps)
             guard result.loss.isFinite else {
                 throw PerceptError.invalidData(

@@ -13,13 +13,8 @@ struct WeightAverage {
 
     /// w̄ ← d·w̄ + (1 − d)·w
     mutating func update(_ parameters: [Parameter]) {
-        let d = decay
         for (k, p) in parameters.enumerated() {
-            p.value.withUnsafeBufferPointer { w in
-                values[k].withUnsafeMutableBufferPointer { a in
-                    for i in 0..<a.count { a[i] = d * a[i] + (1 - d) * w[i] }
-                }
-            }
+            OptimizerKernels.exponentialAverage(&values[k], of: p.value, decay: decay)
         }
     }
 
@@ -43,14 +38,7 @@ struct Lookahead {
         let progress = Double(step) / Double(max(1, totalSteps))
         let keep = Float(pow(0.95, 5) * progress * progress * progress)
         for (k, p) in arrays.enumerated() {
-            values[k].withUnsafeMutableBufferPointer { average in
-                p.value.withUnsafeMutableBufferPointer { w in
-                    for i in 0..<w.count {
-                        average[i] += (1 - keep) * (w[i] - average[i])
-                        w[i] = average[i]
-                    }
-                }
-            }
+            OptimizerKernels.lookaheadStep(average: &values[k], weights: &p.value, keep: keep)
         }
     }
 
