@@ -12,8 +12,8 @@ public protocol Optimizer: AnyObject {
 /// Stochastic gradient descent with momentum (heavy-ball or Nesterov) and weight decay.
 ///
 /// v ← μ·v + g', with g' = g + λ·w (coupled, "L2") or g' = g (decoupled);
-/// w ← w − η·v (or w − η·(g' + μ·v) for Nesterov); decoupled decay then
-/// w ← w − η·λ·w (Loshchilov & Hutter 2019). Parameters with `decays == false` get no decay.
+/// w ← w − learningRate·v (or w − learningRate·(g' + μ·v) for Nesterov); decoupled decay then
+/// w ← w − learningRate·λ·w (Loshchilov & Hutter 2019). Parameters with `decays == false` get no decay.
 public final class SGD: Optimizer {
     public var momentum: Float
     public var nesterov: Bool
@@ -46,9 +46,9 @@ public final class SGD: Optimizer {
 
 /// Adam (Kingma & Ba 2015) and, with decoupled weight decay, AdamW (Loshchilov & Hutter 2019).
 ///
-/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − η·m̂/(√v̂ + ε) with bias-corrected
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − learningRate·m̂/(√v̂ + ε) with bias-corrected
 /// m̂, v̂;
-/// AdamW also w ← w − η·λ·w; plain Adam with decay adds λ·w to g instead.
+/// AdamW also w ← w − learningRate·λ·w; plain Adam with decay adds λ·w to g instead.
 public final class Adam: Optimizer {
     public var beta1: Float, beta2: Float, epsilon: Float
     public var weightDecay: Float

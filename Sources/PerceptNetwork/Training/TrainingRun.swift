@@ -139,7 +139,7 @@ final class TrainingRun {
             let logits = network.forward(batch.images, batch: n, mode: .training)
             let result = CrossEntropy.softmaxCrossEntropy(logits: logits, labels: batch.labels, classes: train.classCount,
                                                           smoothing: options.labelSmoothing, dLogits: dLogits)
-            learningRate = options.schedule.rate(step: globalStep, totalSteps: totalSteps)
+            learningRate = options.schedule.learningRate(step: globalStep, totalSteps: totalSteps)
             guard result.loss.isFinite else {
                 throw PerceptError.invalidData(
                     "training diverged at step \(globalStep + 1) (epoch \(epoch + 1)) with learning rate \(String(format: "%.4g", learningRate)): the loss is \(result.loss); lower the learning rate or add warm-up")
