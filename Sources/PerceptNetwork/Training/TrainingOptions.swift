@@ -81,7 +81,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// airbench's 1,024 images per step, or for small training sets the largest power of two
     /// (≥ 32) that still gives 8 steps an epoch.
     public static func airbench94BatchSize(trainingImages: Int) -> Int {
-        var batch = 1024
+        batchSize(trainingImages: trainingImages, largest: 1024)
+    }
+
+    /// `largest` images per step (the default 256), or for small training sets the largest power
+    /// of two (≥ 32) that still gives 8 steps an epoch. Without it a folder of 200 photos trains on
+    /// one whole-dataset batch per epoch: one step, and the activations of every image at once
+    /// (ResNet-20 at 64×64 keeps ≈ 7 MB per image; Benchmarks/RESULTS.md, issue 14).
+    public static func batchSize(trainingImages: Int, largest: Int = TrainingOptions().batchSize) -> Int {
+        var batch = largest
         while batch > 32 && trainingImages / batch < 8 { batch /= 2 }
         return batch
     }
