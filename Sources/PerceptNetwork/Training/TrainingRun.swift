@@ -26,7 +26,8 @@ final class TrainingRun {
     /// The next epoch to train (0-based) and the optimiser steps taken so far.
     var epoch = 0, globalStep = 0
 
-    private var pipeline: BatchPipeline!
+    /// Made by `start()`, after a resume may have replaced the normalisation.
+    private var pipeline: BatchPipeline?
     private var dLogits = FloatBuffer()
     private var clock: UInt64 = 0, elapsedBefore = 0.0, validationSeconds = 0.0
 
@@ -110,7 +111,11 @@ final class TrainingRun {
 
     // MARK: One epoch
 
-    private var stepsPerEpoch: Int { pipeline.batchesPerEpoch }
+    private var batches: BatchPipeline {
+        guard let pipeline else { preconditionFailure("TrainingRun: start() before training") }
+        return pipeline
+    }
+    private var stepsPerEpoch: Int { batches.batchesPerEpoch }
     private var totalSteps: Int { options.epochs * stepsPerEpoch }
 
     private func elapsed() -> Double { elapsedBefore + Double(DispatchTime.now().uptimeNanoseconds - clock) / 1e9 }
@@ -128,13 +133,14 @@ final class TrainingRun {
     /// Trains one pass over the shuffled, augmented training images, reporting after every step;
     /// stops early at the time limit. Returns the epoch's record (not yet validated).
     func trainEpoch(progress: ((TrainingProgress) throws -> Void)?) throws -> (record: EpochRecord, outOfTime: Bool) {
-        pipeline.start(epoch: epoch)
+        let batches = batches
+        batches.start(epoch: epoch)
         if let whitening, let epochs = options.whiteningBiasEpochs { whitening.bias?.trainable = epoch < epochs }
         var lossSum = 0.0, correct = 0, seen = 0, step = 0
         let epochStart = elapsed() - validationSeconds
         var learningRate = 0.0
         var outOfTime = false
-        while let batch = pipeline.next() {
+        while let batch = batches.next() {
             let n = batch.count
             let logits = network.forward(batch.images, batch: n, mode: .training)
             let result = CrossEntropy.softmaxCrossEntropy(logits: logits, labels: batch.labels, classes: train.classCount,
