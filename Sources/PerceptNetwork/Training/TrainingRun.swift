@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import PerceptCore
+import PerceptModelKit
 import PerceptData
 
 /// One call of `Trainer.fit`: the network being trained and everything that moves with it
