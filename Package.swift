@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Percept: image classification from pixels to reports.
-// Targets follow the data: decode (PerceptImage) → dataset (PerceptData) → models → evaluation → reports → CLI.
+// Targets follow the data: decode (PerceptImage) → dataset (PerceptData) → preprocessing → models → evaluation → reports → CLI.
 
 /// System libraries, found with pkg-config on Linux (see scripts/bootstrap for the Debian packages).
 let systemLibraries: [Target] = [
@@ -40,12 +40,17 @@ let libraries: [Target] = [
             dependencies: ["PerceptCore", "PerceptImage", "CArchive", "CZlib",
                            .product(name: "CSV", package: "CSV.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]),
+    // The lecture's preprocessing stage: features (pixels, HOG, hue), standardisation, the CNN's
+    // input normalisation and augmentation — everything between a decoded image and a model's input.
+    .target(name: "PerceptPreprocessing", dependencies: ["PerceptCore", "PerceptImage", "PerceptData"]),
     // The contract every model family shares (Classifier, the model file, TrainingHistory), below
     // the families so the classic models and the CNN engine are siblings.
     .target(name: "PerceptModelKit", dependencies: ["PerceptCore", "PerceptData", "CZlib"]),
-    .target(name: "PerceptModels", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "CKernels"]),
+    .target(name: "PerceptModels",
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CKernels"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
-    .target(name: "PerceptNetwork", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "CNetworkKernels"]),
+    .target(name: "PerceptNetwork",
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
@@ -56,20 +61,22 @@ let libraries: [Target] = [
 /// recipe, predict files), so a Swift program does what a command does.
 let umbrella: [Target] = [
     .target(name: "Percept",
-            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
-                           "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
+            dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
+                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
 ]
 
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
-                                     "PerceptNetwork", "PerceptEvaluation", "PerceptReports",
+                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
+                                     "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
+                                     "PerceptReports",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
-    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit",
-                                                            "PerceptModels", "PerceptNetwork", "CKernels", "PerceptReports"],
+    .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData",
+                                                            "PerceptPreprocessing", "PerceptModelKit", "PerceptModels",
+                                                            "PerceptNetwork", "CKernels", "PerceptReports"],
                       path: "Benchmarks/PerceptBench"),
 ]
 
@@ -78,12 +85,15 @@ let tests: [Target] = [
     .testTarget(name: "PerceptCoreTests", dependencies: ["PerceptCore", "TestSupport"]),
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
+    .testTarget(name: "PerceptPreprocessingTests",
+                dependencies: ["PerceptPreprocessing", "PerceptData", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
     // The umbrella's workflow: the model-family registry, settings, training histories.
     .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
-    .testTarget(name: "PerceptNetworkTests", dependencies: ["PerceptNetwork", "PerceptModelKit", "PerceptData", "TestSupport"]),
+    .testTarget(name: "PerceptNetworkTests",
+                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),

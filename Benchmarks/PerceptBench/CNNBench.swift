@@ -58,8 +58,8 @@ func benchCNN(options: [String]) throws {
     let flops = Double(network.forwardFlopsPerImage)
     func trainStep() {
         let logits = network.forward(input, batch: batch, mode: .training)
-        _ = CrossEntropy.softmaxCrossEntropy(logits: logits.pointer, labels: labels, classes: 10, smoothing: 0.2,
-                                             dLogits: dLogits.pointer)
+        _ = CrossEntropy.softmaxCrossEntropy(logits: logits, labels: labels, classes: 10, smoothing: 0.2,
+                                             dLogits: dLogits)
         network.backward(dLogits, batch: batch)
         optimizer.step(trainable, learningRate: 0.01)
     }

@@ -18,6 +18,7 @@ import PerceptData
 import PerceptModels
 import PerceptNetwork
 import PerceptModelKit
+import PerceptPreprocessing
 
 func benchCNNTrain(pack: String, options: [String]) throws {
     func value<T: LosslessStringConvertible>(_ name: String, _ fallback: T) -> T {

@@ -12,6 +12,7 @@ import PerceptCore
 import PerceptData
 import PerceptModels
 import PerceptModelKit
+import PerceptPreprocessing
 
 func benchLinear(pack: String, options: [String]) throws {
     func value(_ name: String) -> String? {

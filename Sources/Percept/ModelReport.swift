@@ -4,7 +4,6 @@ import PerceptData
 import PerceptEvaluation
 import PerceptImage
 import PerceptModels
-import PerceptNetwork
 import PerceptReports
 import PerceptModelKit
 
@@ -26,9 +25,10 @@ public struct ModelReport {
     }
 
     /// Loads `dataPath` as the report needs it (model input size, file records for statistics).
-    public static func loadData(_ dataPath: String, for model: SavedModel, threads: Int? = nil) throws -> LoadResult {
+    public static func loadData(_ dataPath: String, for model: SavedModel, threads: Int? = nil,
+                                followLinks: Bool = false) throws -> LoadResult {
         try DatasetLoader.load(dataPath, options: ImportOptions(imageSize: model.inputSize, resizeMode: model.resizeMode,
-                                                                threads: threads, collectRecords: true))
+                                                                threads: threads, collectRecords: true, followLinks: followLinks))
     }
 
     public func html() throws -> String {

@@ -1,6 +1,7 @@
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// The classic baseline: represent each class by its mean image and assign every image to
 /// the class whose mean is nearest in Euclidean (L2) distance.

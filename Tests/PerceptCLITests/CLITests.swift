@@ -61,6 +61,26 @@ final class CLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(folder)/s.pack"))
     }
 
+    func testSymbolicLinksAreFollowedOnceAndLeavingTheFolderNeedsFollowLinks() throws {
+        let files = FileManager.default
+        try files.createSymbolicLink(atPath: "\(folder)/data/cat/loop", withDestinationPath: "..")
+        try files.createDirectory(atPath: "\(folder)/elsewhere", withIntermediateDirectories: true)
+        for index in 0..<2 {
+            let image = Image(width: 8, height: 8, fill: (100, UInt8(200 + index), 50))
+            try Data(try image.pngData()).write(to: URL(fileURLWithPath: "\(folder)/elsewhere/\(index).png"))
+        }
+        try files.createSymbolicLink(atPath: "\(folder)/data/dog/more", withDestinationPath: "\(folder)/elsewhere")
+        let contained = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/d.pack")
+        XCTAssertEqual(contained.status, 0, contained.stderr)
+        XCTAssertTrue(contained.stdout.contains("20 images"), contained.stdout)
+        XCTAssertTrue(contained.stderr.contains("cat/loop") && contained.stderr.contains("loop"), contained.stderr)
+        XCTAssertTrue(contained.stderr.contains("dog/more") && contained.stderr.contains("--follow-links"), contained.stderr)
+        let followed = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/f.pack", "--follow-links")
+        XCTAssertEqual(followed.status, 0, followed.stderr)
+        XCTAssertTrue(followed.stdout.contains("22 images"), followed.stdout)
+        XCTAssertEqual(try PackFile.load("\(folder)/f.pack").classCounts, [10, 12])
+    }
+
     func testUsageErrorsExitOneAndInputErrorsExitTwo() throws {
         let badSize = try percept("dataset", "import", "\(folder)/data", "-o", "\(folder)/x.pack", "--size", "0x3")
         XCTAssertEqual(badSize.status, 1)

@@ -3,6 +3,7 @@ import XCTest
 import PerceptCore
 import PerceptData
 @testable import PerceptModels
+import PerceptPreprocessing
 import TestSupport
 import PerceptModelKit
 
@@ -152,5 +153,20 @@ final class LinearClassifierTests: XCTestCase {
         XCTAssertEqual(mean, 0, accuracy: 1e-5)
         XCTAssertEqual(variance, 1, accuracy: 1e-4)
         XCTAssertThrowsError(try InputPipeline.fitted(on: data, features: .standardHOGColor, preprocessing: .channelStandardization))
+    }
+
+    func testHOGColorModelStoresItsFeaturesAndExtractsTheSameAtPrediction() throws {
+        // Six 24×24 images of seeded noise, alternating labels: enough cells for 2×2 HOG blocks.
+        let noise = randomTensor(rows: 6, columns: 24 * 24 * 3, seed: 9, integers: true)
+        let dataset = try Dataset(height: 24, width: 24, channels: 3,
+                                  pixels: PixelStorage(copying: noise.scalars.map { UInt8($0) }),
+                                  labels: (0..<6).map { Int32($0 % 2) }, classNames: ["a", "b"])
+        let features = ImageFeatures.standardHOGColor
+        var model = LinearClassifier(loss: .softmax, features: features, preprocessing: .featureStandardization,
+                                     options: SGDOptions(batchSize: 3, epochs: 2, threads: 1))
+        try model.fit(dataset)
+        let loaded = try LinearClassifier(archive: model.archive())
+        XCTAssertEqual(loaded.features, features)
+        XCTAssertEqual(try loaded.scores(for: dataset), try model.scores(for: dataset))
     }
 }

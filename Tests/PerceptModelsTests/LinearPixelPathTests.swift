@@ -3,6 +3,7 @@ import CKernels
 import PerceptCore
 import PerceptData
 @testable import PerceptModels
+import PerceptPreprocessing
 import TestSupport
 import PerceptModelKit
 

@@ -2,6 +2,7 @@ import XCTest
 import PerceptCore
 import PerceptData
 @testable import PerceptModels
+import PerceptPreprocessing
 import TestSupport
 
 final class FlatIndexTests: XCTestCase {

@@ -5,6 +5,7 @@ import PerceptData
 import TestSupport
 @testable import PerceptNetwork
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// The pieces of airbench94's recipe: whitening, identity filters, the BatchNorm-bias scaler,
 /// lookahead, alternating flips and test-time views.

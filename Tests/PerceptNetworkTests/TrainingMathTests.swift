@@ -6,7 +6,7 @@ import TestSupport
 final class CrossEntropyTests: XCTestCase {
     func loss(_ logits: [Float], _ labels: [Int32], smoothing: Float, gradient: UnsafeMutablePointer<Float>? = nil) -> CrossEntropy.Result {
         logits.withUnsafeBufferPointer {
-            CrossEntropy.softmaxCrossEntropy(logits: $0.baseAddress!, labels: labels, classes: 3, smoothing: smoothing,
+            CrossEntropyKernels.softmaxCrossEntropy(logits: $0.baseAddress!, labels: labels, classes: 3, smoothing: smoothing,
                                              dLogits: gradient)
         }
     }
@@ -98,22 +98,22 @@ final class OptimizerTests: XCTestCase {
 final class ScheduleTests: XCTestCase {
     func testWarmupThenConstant() {
         let s = LearningRateSchedule(peak: 1, shape: .constant, warmupSteps: 4)
-        XCTAssertEqual((0..<6).map { s.rate(step: $0, totalSteps: 10) }, [0.25, 0.5, 0.75, 1, 1, 1])
+        XCTAssertEqual((0..<6).map { s.learningRate(step: $0, totalSteps: 10) }, [0.25, 0.5, 0.75, 1, 1, 1])
     }
 
     func testStepCosineOneCycle() {
         let step = LearningRateSchedule(peak: 1, shape: .step(every: 2, factor: 0.1))
-        assertClose(step.rate(step: 3, totalSteps: 10), 0.1)
-        assertClose(step.rate(step: 4, totalSteps: 10), 0.01)
+        assertClose(step.learningRate(step: 3, totalSteps: 10), 0.1)
+        assertClose(step.learningRate(step: 4, totalSteps: 10), 0.01)
         let cosine = LearningRateSchedule(peak: 2, shape: .cosine(final: 0))
-        assertClose(cosine.rate(step: 0, totalSteps: 10), 2)
-        assertClose(cosine.rate(step: 5, totalSteps: 10), 1, atol: 1e-12)
-        assertClose(cosine.rate(step: 10, totalSteps: 10), 0, atol: 1e-12)
+        assertClose(cosine.learningRate(step: 0, totalSteps: 10), 2)
+        assertClose(cosine.learningRate(step: 5, totalSteps: 10), 1, atol: 1e-12)
+        assertClose(cosine.learningRate(step: 10, totalSteps: 10), 0, atol: 1e-12)
         let cycle = LearningRateSchedule(peak: 1, shape: .oneCycle(start: 0.2, peakAt: 0.25, final: 0))
-        assertClose(cycle.rate(step: 0, totalSteps: 100), 0.2)
-        assertClose(cycle.rate(step: 25, totalSteps: 100), 1)
-        assertClose(cycle.rate(step: 10, totalSteps: 100), 0.2 + 0.8 * 0.4)
-        assertClose(cycle.rate(step: 100, totalSteps: 100), 0, atol: 1e-12)
-        assertClose(cycle.rate(step: 62, totalSteps: 100), 1 - 37.0 / 75, rtol: 1e-9)
+        assertClose(cycle.learningRate(step: 0, totalSteps: 100), 0.2)
+        assertClose(cycle.learningRate(step: 25, totalSteps: 100), 1)
+        assertClose(cycle.learningRate(step: 10, totalSteps: 100), 0.2 + 0.8 * 0.4)
+        assertClose(cycle.learningRate(step: 100, totalSteps: 100), 0, atol: 1e-12)
+        assertClose(cycle.learningRate(step: 62, totalSteps: 100), 1 - 37.0 / 75, rtol: 1e-9)
     }
 }

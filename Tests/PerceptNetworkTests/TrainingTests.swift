@@ -5,6 +5,7 @@ import PerceptData
 import TestSupport
 @testable import PerceptNetwork
 import PerceptModelKit
+import PerceptPreprocessing
 
 final class TrainingTests: XCTestCase {
     /// 16×16 synthetic shapes: 10 classes, `perClass` images each.
@@ -56,8 +57,7 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(try ConvNetClassifier(archive: ModelFile.read(path)).scores(for: train), scores)
         // Arrays of another architecture are refused, naming the array.
         var other = archive
-        try other.setSettings(ConvNetClassifier.Settings(architecture: .tiny(widths: [4, 16]), normalization: .cifar10,
-                                                         testTimeFlip: false))
+        try other.setSettings(ConvNetClassifier.Settings(architecture: .tiny(widths: [4, 16]), normalization: .cifar10))
         XCTAssertThrowsError(try ConvNetClassifier(archive: other)) { XCTAssertTrue("\($0)".contains("norm2") || "\($0)".contains("conv2"), "\($0)") }
     }
 

@@ -16,7 +16,7 @@ public enum ConvNetFamily: ModelFamily {
         ModelParameter("lr", .number(allowsZero: false), help: "peak learning rate of the schedule (default: the architecture's recipe)"),
         ModelParameter("reg", .number(allowsZero: true), help: "weight decay (default: the architecture's recipe)"),
         ModelParameter("epochs", .integer(minimum: 1), default: "10", help: "passes over the training images"),
-        ModelParameter("batch", .integer(minimum: 1), help: "images per minibatch (default 256; airbench94 1,024, less on small datasets)"),
+        ModelParameter("batch", .integer(minimum: 1), help: "images per minibatch (default 256, airbench94 1,024; halved down to 32 until an epoch has ≥ 8 steps)"),
         ModelParameter("checkpoint", .text, help: "checkpoint file, written atomically after every epoch"),
         ModelParameter("resume", .flag, help: "continue from --checkpoint if it exists"),
         ModelParameter("tta", .choice(TestTimeAugmentation.allCases.map(\.rawValue)),
@@ -39,8 +39,7 @@ public enum ConvNetFamily: ModelFamily {
         let architecture = try Architecture.named(arch) ?? Architecture.load(arch)
         let epochs = settings.integer("epochs")
         let batch = settings.integer("batch")
-        // airbench94 comes with its own recipe; its batch of 1,024 shrinks for small datasets so
-        // that an epoch is still ≥ 8 steps. Other architectures start from the engine's defaults.
+        // airbench94 comes with its own recipe; other architectures start from the engine's defaults.
         var options = architecture.name == "airbench94"
             ? TrainingOptions.airbench94(epochs: epochs ?? 10,
                                          batchSize: batch ?? TrainingOptions.airbench94BatchSize(trainingImages: trainingImages))
@@ -48,7 +47,9 @@ public enum ConvNetFamily: ModelFamily {
         options.seed = seed
         if let threads { options.threads = threads }
         if let epochs { options.epochs = epochs }
-        if let batch { options.batchSize = batch }
+        // Small datasets get smaller batches (≥ 8 steps an epoch): memory follows the batch.
+        options.batchSize = batch ?? (architecture.name == "airbench94" ? options.batchSize
+                                      : TrainingOptions.batchSize(trainingImages: trainingImages))
         if let learningRate = settings.number("lr") {
             options.schedule = LearningRateSchedule(peak: learningRate, shape: options.schedule.shape,
                                                     warmupSteps: options.schedule.warmupSteps)

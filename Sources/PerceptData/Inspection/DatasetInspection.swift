@@ -50,10 +50,11 @@ public struct DatasetInspection: Sendable, Codable {
 
     /// Loads `path` as a dataset and inspects it. `modelInput` is the size a model will use,
     /// for the "images much smaller than the model input" warning.
-    /// With `strict`, the first unreadable file is thrown instead of listed.
+    /// With `strict`, the first unreadable file is thrown instead of listed; `followLinks` as in `ImportOptions`.
     public static func inspect(_ path: String, modelInput: ImageSize? = nil, threads: Int? = nil,
-                               strict: Bool = false) throws -> DatasetInspection {
-        let options = ImportOptions(imageSize: modelInput, strict: strict, threads: threads, collectRecords: true)
+                               strict: Bool = false, followLinks: Bool = false) throws -> DatasetInspection {
+        let options = ImportOptions(imageSize: modelInput, strict: strict, threads: threads, collectRecords: true,
+                                    followLinks: followLinks)
         let result = try DatasetLoader.load(path, options: options)
         return DatasetInspection(source: path, result: result, modelInput: modelInput)
     }

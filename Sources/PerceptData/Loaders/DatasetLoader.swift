@@ -35,7 +35,7 @@ public enum DatasetLoader {
             throw PerceptError.io(path, "no such file or folder")
         }
         if isDirectory.boolValue {
-            return try load(tree: FileTree(directory: path), options: options)
+            return try load(tree: FileTree(directory: path, followLinks: options.followLinks), options: options)
         }
         let lowered = path.lowercased()
         if archiveSuffixes.contains(where: { lowered.hasSuffix($0) }) {
@@ -44,7 +44,7 @@ public enum DatasetLoader {
         }
         if lowered.hasSuffix(".csv") {
             let folder = (path as NSString).deletingLastPathComponent
-            let tree = FileTree(directory: folder.isEmpty ? "." : folder)
+            let tree = FileTree(directory: folder.isEmpty ? "." : folder, followLinks: options.followLinks)
             return try ManifestLoader.load(manifest: FileTree.diskFile(path, components: [(path as NSString).lastPathComponent]),
                                            in: tree, options: options)
         }

@@ -37,18 +37,27 @@ public struct FileTree: Sendable {
     public private(set) var prefix: [String] = []
 
     /// Lists every regular file under `directory`, recursively, in sorted order. Hidden files
-    /// and folders (".DS_Store", ".git") are skipped: they are never training images.
-    public init(directory: String) {
+    /// and folders (".DS_Store", ".git") are skipped: they are never training images. Symbolic
+    /// links are followed once each — never in a loop, never to a file already listed, and to
+    /// folders outside `directory` only with `followLinks` (see `DirectoryListing`); skipped
+    /// links are problems.
+    public init(directory: String, followLinks: Bool = false) {
         rootDescription = directory
         diskRoot = directory
         entries = []
-        var files: [File] = []
-        var problems: [LoadProblem] = []
-        var folders: [[String]] = []
-        FileTree.walk(directory, components: [], into: &files, folders: &folders, problems: &problems)
-        self.files = files
-        self.folders = folders
-        self.problems = problems
+        let listing = DirectoryListing(root: directory, followLinks: followLinks)
+        files = listing.files
+        folders = listing.folders
+        problems = listing.problems
+    }
+
+    /// Files on disk given one by one (the images handed to `predict`), with no folder listed.
+    init(diskFiles paths: [String], description: String) {
+        rootDescription = description
+        diskRoot = nil
+        entries = []
+        files = paths.map { File(components: [($0 as NSString).lastPathComponent], location: .disk($0)) }
+        problems = []
     }
 
     /// Wraps entries read from an archive; `archivePath` names them in messages.
@@ -142,7 +151,7 @@ public struct FileTree: Sendable {
     /// At most `limit` leading bytes of a file on disk (format sniffing).
     static func bytes(ofDiskFile path: String, limit: Int) throws -> [UInt8] {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw PerceptError.io(path, "cannot open for reading")
+            throw PerceptError.io(path, "open failed: \(DirectoryListing.systemReason())")
         }
         defer { try? handle.close() }
         return Array((try? handle.read(upToCount: limit)) ?? Data())
@@ -153,10 +162,10 @@ public struct FileTree: Sendable {
     /// the tens of thousands of 1 KB files a dataset folder holds.
     static func readFile(_ path: String, into buffer: inout [UInt8]) throws -> Int {
         let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw PerceptError.io(path, "cannot open: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PerceptError.io(path, "open failed: \(DirectoryListing.systemReason())") }
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw PerceptError.io(path, "cannot stat: \(String(cString: strerror(errno)))") }
+        guard fstat(fd, &info) == 0 else { throw PerceptError.io(path, "stat failed: \(DirectoryListing.systemReason())") }
         let size = Int(info.st_size)
         if buffer.count < size + 1 { buffer = [UInt8](repeating: 0, count: max(size + 1, 64 * 1024)) }
         var total = 0
@@ -166,53 +175,12 @@ public struct FileTree: Sendable {
             }
             if got < 0 {
                 if errno == EINTR { continue }
-                throw PerceptError.io(path, "read failed: \(String(cString: strerror(errno)))")
+                throw PerceptError.io(path, "read failed: \(DirectoryListing.systemReason())")
             }
             if got == 0 { break }
             total += got
             if total == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
         }
         return total
-    }
-
-    /// Recursive listing with `opendir`/`readdir`, which hand back a name's raw bytes:
-    /// Foundation would silently mangle a name that is not UTF-8 into one that cannot be opened.
-    private static func walk(_ directory: String, components: [String], into files: inout [File],
-                             folders: inout [[String]], problems: inout [LoadProblem]) {
-        guard let handle = opendir(directory) else {
-            problems.append(LoadProblem(path: directory, reason: "cannot open folder: \(String(cString: strerror(errno)))"))
-            return
-        }
-        var children: [(name: String, isDirectory: Bool)] = []
-        while let entry = readdir(handle) {
-            let rawName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
-            }
-            guard let name = String(validating: rawName, as: UTF8.self) else {
-                let shown = String(decoding: rawName, as: UTF8.self)
-                problems.append(LoadProblem(path: "\(directory)/\(shown)",
-                                            reason: "file name is not valid UTF-8; rename it to load it"))
-                continue
-            }
-            if name.hasPrefix(".") || name == "__MACOSX" { continue }
-            var info = stat()
-            let path = "\(directory)/\(name)"
-            guard stat(path, &info) == 0 else {
-                problems.append(LoadProblem(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))"))
-                continue
-            }
-            let kind = info.st_mode & S_IFMT
-            if kind == S_IFDIR { children.append((name, true)) } else if kind == S_IFREG { children.append((name, false)) }
-        }
-        closedir(handle)
-        for child in children.sorted(by: { $0.name < $1.name }) {
-            let path = "\(directory)/\(child.name)"
-            if child.isDirectory {
-                folders.append(components + [child.name])
-                walk(path, components: components + [child.name], into: &files, folders: &folders, problems: &problems)
-            } else {
-                files.append(File(components: components + [child.name], location: .disk(path)))
-            }
-        }
     }
 }

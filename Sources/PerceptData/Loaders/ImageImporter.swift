@@ -45,14 +45,19 @@ public struct ImportOptions: Sendable {
     public var collectRecords: Bool
     /// For CIFAR-100: the 100 fine or the 20 coarse classes.
     public var cifar100Labels: CIFARBinary.CIFAR100Labels
+    /// Follow symbolic links to folders outside the dataset folder (Keras' `follow_links`).
+    /// Links inside it, and links to single files, are always followed, once; loops never.
+    public var followLinks: Bool
     /// When `imageSize` is nil and image files are decoded: a first image larger than this in
     /// either side (a camera photo) makes every image fitted to this size instead of to the
     /// first image's (a model family's default input). Packs and CIFAR keep their size.
     public var largestNaturalSize: ImageSize?
 
     public init(imageSize: ImageSize? = nil, resizeMode: ResizeMode = .squash, strict: Bool = false,
-                threads: Int? = nil, collectRecords: Bool = false, cifar100Labels: CIFARBinary.CIFAR100Labels = .fine) {
+                threads: Int? = nil, collectRecords: Bool = false, cifar100Labels: CIFARBinary.CIFAR100Labels = .fine,
+                followLinks: Bool = false) {
         self.cifar100Labels = cifar100Labels
+        self.followLinks = followLinks
         self.imageSize = imageSize
         self.resizeMode = resizeMode
         self.strict = strict
@@ -61,15 +66,43 @@ public struct ImportOptions: Sendable {
     }
 }
 
-/// Decodes a list of image files into a `Dataset` on every core.
+/// Image files decoded to a model's input size (`ImageImporter.decode(files:…)`).
+public struct DecodedFiles: Sendable {
+    /// The readable files, in the order given; nil when none could be read.
+    public var dataset: Dataset?
+    /// For each item of `dataset`, its index among the files given.
+    public var readable: [Int]
+    /// Why each other file could not be read, by its index among the files given.
+    public var failures: [Int: String]
+}
+
+/// Decodes a list of image files into a `Dataset` on every core: the one intake path, for
+/// `dataset import`, training and `predict` alike.
 ///
 /// Each worker owns a decoder and a read buffer and writes its images straight into their
 /// final place in one pixel buffer, so the only copy is decode → resize → destination.
 /// Files that fail are recorded and skipped; the survivors are compacted in order.
-enum ImageImporter {
+public enum ImageImporter {
+    /// Decodes image files (any size, PNG or JPEG) fitted to `size`, for a model trained on
+    /// `classNames` (every item gets label 0). An unreadable file is named in `failures` and
+    /// the others go on; with `strict`, the first one (in the order given) is thrown instead.
+    public static func decode(files paths: [String], size: ImageSize, resizeMode: ResizeMode, classNames: [String],
+                              strict: Bool = false, threads: Int? = nil) throws -> DecodedFiles {
+        guard !paths.isEmpty else { return DecodedFiles(dataset: nil, readable: [], failures: [:]) }
+        let tree = FileTree(diskFiles: paths, description: "the files given")
+        let items = tree.files.map { ImportItem(file: $0, label: 0, split: .unassigned) }
+        let options = ImportOptions(imageSize: size, resizeMode: resizeMode, strict: strict, threads: threads)
+        let imported = try importImages(items, from: tree, classNames: classNames, options: options)
+        var failures: [Int: String] = [:]
+        for (index, reason) in imported.failures { failures[index] = reason }
+        return DecodedFiles(dataset: imported.readable.isEmpty ? nil : imported.dataset, readable: imported.readable,
+                            failures: failures)
+    }
+
     static func importImages(_ items: [ImportItem], from tree: FileTree, classNames: [String],
                              options: ImportOptions) throws -> (dataset: Dataset, problems: [LoadProblem],
-                                                                records: [ImageFileRecord]) {
+                                                                records: [ImageFileRecord], readable: [Int],
+                                                                failures: [(index: Int, reason: String)]) {
         guard !items.isEmpty else {
             throw PerceptError.invalidData("no image files found", path: tree.rootDescription)
         }
@@ -110,7 +143,8 @@ enum ImageImporter {
             }
         }
 
-        let problems = records.compactMap { record in record.failure.map { LoadProblem(path: record.path, reason: $0) } }
+        let failures = records.indices.compactMap { index in records[index].failure.map { (index: index, reason: $0) } }
+        let problems = failures.map { LoadProblem(path: records[$0.index].path, reason: $0.reason) }
         if options.strict, let first = problems.first {
             memory.deallocate()
             throw PerceptError.corrupt(first.path, first.reason + " (stopped: --strict)")
@@ -131,7 +165,7 @@ enum ImageImporter {
         let dataset = try Dataset(height: size.height, width: size.width, channels: Image.channels, pixels: storage,
                                   labels: kept.map { items[$0].label }, classNames: classNames,
                                   sources: kept.map { records[$0].path }, splits: kept.map { items[$0].split })
-        return (dataset, problems, options.collectRecords ? records : [])
+        return (dataset, problems, options.collectRecords ? records : [], kept, failures)
     }
 
     /// The input size when none was asked for: the first readable image's, unless it exceeds

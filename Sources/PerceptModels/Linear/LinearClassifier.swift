@@ -1,6 +1,7 @@
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// The lecture's parametric classifier f(x, W) = Wx + b: one score per class, a weighted sum of
 /// the input's features plus a bias, trained with the multiclass SVM (hinge) or softmax loss.

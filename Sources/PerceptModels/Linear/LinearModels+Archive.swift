@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptModelKit
+import PerceptPreprocessing
 
 // Saving and loading the linear models through the common model archive: settings (loss,
 // features, preprocessing, training options) as JSON, the learned numbers as named tensors.

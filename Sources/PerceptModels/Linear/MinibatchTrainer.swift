@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// The training loop shared by `LinearClassifier` and `TwoLayerNet`: minibatches, momentum
 /// updates, learning-rate decay, divergence checks and the history.

@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptPreprocessing
 
 /// Minibatch stochastic gradient descent with momentum and learning-rate decay: the settings
 /// every linear model and the two-layer net train with.

@@ -2,6 +2,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// A two-layer neural network: affine – ReLU – affine – softmax, the bridge from linear
 /// classifiers to the CNN engine.

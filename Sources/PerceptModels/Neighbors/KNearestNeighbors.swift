@@ -1,6 +1,7 @@
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// k-nearest-neighbour classification: label an image by a vote of the k training images
 /// nearest to it.

@@ -24,6 +24,10 @@ public struct ConvEpilogue {
         self.addend = addend
         self.activation = activation
     }
+    /// Adds `addend` (a residual block's shortcut, the same shape as the output) before the activation.
+    public init(adding addend: FloatBuffer, activation: Activation.Function?) {
+        self.init(addend: UnsafePointer(addend.pointer), activation: activation)
+    }
     public static var none: ConvEpilogue { ConvEpilogue() }
     var isNone: Bool { addend == nil && activation == nil }
 
@@ -39,6 +43,17 @@ public struct ConvEpilogue {
 }
 
 public enum ConvKernels {
+    /// W·scale per output channel (the last axis of K_H×K_W×Cin×Cout): folds a following
+    /// BatchNorm into the weights.
+    static func scaleOutputChannels(_ weight: [Float], by scale: [Float], into result: inout [Float]) {
+        let cout = scale.count
+        result.removeAll(keepingCapacity: true)
+        result.append(contentsOf: weight)
+        result.withUnsafeMutableBufferPointer { w in
+            for i in 0..<w.count { w[i] *= scale[i % cout] }
+        }
+    }
+
     /// Writes the im2col rows of images `first..<first+count` of `input` (N×H×W×Cin) into `col`
     /// (count·OH·OW × K_H·K_W·Cin). Zero padding is written as zeros.
     public static func im2col(_ g: ConvGeometry, input: UnsafePointer<Float>, first: Int, count: Int,

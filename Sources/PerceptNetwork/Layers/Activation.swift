@@ -9,8 +9,13 @@ public final class Activation: Layer {
     public let inputShape: FeatureShape
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
     private var input: FloatBuffer?
+    /// ReLU only: overwrite the input with the output instead of keeping both (backward's mask
+    /// x > 0 is y > 0). `Network` sets it where the input's producer does not read its own
+    /// output in backward and nothing else reads it.
+    var inPlace = false
 
     public init(name: String, function: Function, shape: FeatureShape) {
         self.name = name
@@ -23,12 +28,21 @@ public final class Activation: Layer {
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         self.input = input
         let count = batch * inputShape.count
+        if inPlace && function == .relu {
+            ActivationKernels.reluForward(input.pointer, input.pointer, count: count, threads: threads)
+            return input
+        }
         output.reserve(count)
         switch function {
         case .relu: ActivationKernels.reluForward(input.pointer, output.pointer, count: count, threads: threads)
         case .gelu: ActivationKernels.geluForward(input.pointer, output.pointer, count: count, threads: threads)
         }
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
@@ -50,7 +64,8 @@ public final class Scale: Layer {
     public let inputShape: FeatureShape
     public var needsInputGradient = true
     public var threads = 1
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, factor: Float, shape: FeatureShape) {
         self.name = name
@@ -64,6 +79,11 @@ public final class Scale: Layer {
         output.reserve(batch * inputShape.count)
         ActivationKernels.scale(input.pointer, by: factor, into: output.pointer, count: batch * inputShape.count)
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
@@ -102,7 +122,8 @@ public final class Dropout: Layer {
     public var threads = 1
     /// Advanced by one every training forward pass; saved in checkpoints via the trainer's step.
     public var step = 0
-    private let output = FloatBuffer(), dInput = FloatBuffer(), mask = FloatBuffer()
+    private let output = FloatBuffer(), mask = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, rate: Float, shape: FeatureShape, seed: UInt64) {
         self.name = name
@@ -127,6 +148,12 @@ public final class Dropout: Layer {
             y[i] = x[i] * m[i]
         }
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        guard rate > 0 else { return false }  // backward passes dOutput through
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

@@ -17,7 +17,10 @@ public final class BatchNorm: Layer {
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
 
-    private let output = FloatBuffer(), xHat = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
+    /// The latest training forward pass's input (backward recomputes x̂ from it).
+    private var input: FloatBuffer?
     private var batchMean: [Float], batchVariance: [Float], inverseStd: [Float]
 
     /// `trainableScale: false` freezes γ at its initial value (airbench does this).
@@ -50,10 +53,9 @@ public final class BatchNorm: Layer {
         output.reserve(rows * c)
         switch mode {
         case .training:
-            xHat.reserve(rows * c)
+            self.input = input
             BatchNormKernels.forwardTraining(x: input.pointer, rows: rows, channels: c, epsilon: epsilon,
-                                             gamma: scale.value, beta: shift.value, xHat: xHat.pointer,
-                                             y: output.pointer, mean: &batchMean, variance: &batchVariance,
+                                             gamma: scale.value, beta: shift.value, y: output.pointer, mean: &batchMean, variance: &batchVariance,
                                              inverseStd: &inverseStd, threads: threads)
             let unbias = rows > 1 ? Float(rows) / Float(rows - 1) : 1
             for j in 0..<c {
@@ -63,8 +65,7 @@ public final class BatchNorm: Layer {
         case .inference:
             for j in 0..<c { inverseStd[j] = 1 / (runningVariance.value[j] + epsilon).squareRoot() }
             BatchNormKernels.normalize(x: input.pointer, rows: rows, channels: c, mean: runningMean.value,
-                                       inverseStd: inverseStd, gamma: scale.value, beta: shift.value, xHat: nil,
-                                       y: output.pointer, threads: threads)
+                                       inverseStd: inverseStd, gamma: scale.value, beta: shift.value, y: output.pointer, threads: threads)
         }
         return output
     }
@@ -76,11 +77,17 @@ public final class BatchNorm: Layer {
         return (scale, shift)
     }
 
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
+    }
+
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
         let rows = batch * inputShape.height * inputShape.width
         dInput.reserve(rows * inputShape.channels)
-        BatchNormKernels.backward(dy: dOutput.pointer, xHat: xHat.pointer, rows: rows, channels: inputShape.channels,
-                                  gamma: scale.value, inverseStd: inverseStd, dGamma: &scale.gradient,
+        guard let input else { preconditionFailure("\(name): backward before a training forward pass") }
+        BatchNormKernels.backward(dy: dOutput.pointer, x: input.pointer, rows: rows, channels: inputShape.channels,
+                                  mean: batchMean, inverseStd: inverseStd, gamma: scale.value, dGamma: &scale.gradient,
                                   dBeta: &shift.gradient, dx: dInput.pointer, threads: threads)
         return dInput
     }

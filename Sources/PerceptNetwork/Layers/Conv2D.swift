@@ -32,12 +32,11 @@ public final class Conv2D: Layer {
     /// Winograd's tile (forward pass and both gradients); nil takes `ConvKernels.preferredWinogradTile`.
     public var winogradTile: WinogradTile?
 
-    private let output = FloatBuffer(), dInput = FloatBuffer()
-    private var cols: [FloatBuffer] = [], partials: [FloatBuffer] = []
-    private var colPointers: [UnsafeMutablePointer<Float>] = [], partialPointers: [UnsafeMutablePointer<Float>] = []
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
     private var input: FloatBuffer?
-    private let transformed = FloatBuffer()
-    private var winogradV: [FloatBuffer] = [], winogradM: [FloatBuffer] = [], winogradW: [FloatBuffer] = []
+    /// im2col and Winograd scratch; `Network` gives all its convolutions one shared instance.
+    public var scratch = ConvScratch()
 
     /// A convolution with explicit weights (K_H×K_W×Cin×Cout) and optional bias (Cout).
     public init(name: String, geometry: ConvGeometry, weight: [Float], bias: [Float]?) {
@@ -98,21 +97,13 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// Images per chunk; makes sure every worker has its im2col and partial-gradient scratch.
-    private func prepareScratch(_ batch: Int) -> Int {
+    /// Images per chunk, and every worker's im2col and partial-gradient scratch.
+    private func prepareScratch(_ batch: Int) -> (chunk: Int, buffers: ConvScratch.Im2col) {
         let workers = min(self.workers, max(1, batch))
         let chunk = ConvKernels.chunkImages(geometry, batch: (batch + workers - 1) / workers, floatBudget: columnBudget)
         let colCount = geometry.isPointwise ? 1 : chunk * geometry.outHeight * geometry.outWidth * geometry.patchLength
-        while cols.count < workers { cols.append(FloatBuffer()) }
-        while partials.count < workers - 1 { partials.append(FloatBuffer()) }
-        for buffer in cols[0..<workers] { buffer.reserve(colCount) }
-        for buffer in partials[0..<(workers - 1)] { buffer.reserve(geometry.patchLength * geometry.outChannels) }
-        if colPointers.count != workers || zip(colPointers, cols).contains(where: { $0 != $1.pointer })
-            || zip(partialPointers, partials).contains(where: { $0 != $1.pointer }) || partialPointers.count != workers - 1 {
-            colPointers = cols[0..<workers].map(\.pointer)
-            partialPointers = partials[0..<(workers - 1)].map(\.pointer)
-        }
-        return chunk
+        return (chunk, scratch.im2col(workers: workers, colCount: colCount,
+                                      partialCount: geometry.patchLength * geometry.outChannels))
     }
 
     private func usesWinograd(forward: Bool) -> Bool {
@@ -122,21 +113,16 @@ public final class Conv2D: Layer {
         return ConvKernels.prefersWinograd(geometry, forward: forward)
     }
 
-    /// Winograd scratch for `g`: the transformed filters and each worker's tile buffers; returns
-    /// the pointers and the images per chunk.
+    /// Winograd scratch for `g`: each worker's tile buffers, and the images per chunk.
     private func prepareWinograd(_ g: ConvGeometry, batch: Int, tile: WinogradTile)
-        -> (v: [UnsafeMutablePointer<Float>], m: [UnsafeMutablePointer<Float>], chunk: Int) {
+        -> (tiles: ConvScratch.Tiles, chunk: Int) {
         let workers = max(1, min(threads, batch))
         let perWorker = (batch + workers - 1) / workers
         let chunk = ConvKernels.winogradChunk(g, batch: perWorker, floatBudget: winogradBudget, tile: tile)
         let tiles = chunk * ConvKernels.winogradTiles(g, tile: tile)
-        transformed.reserve(tile.planes * g.inChannels * g.outChannels)
-        while winogradV.count < workers { winogradV.append(FloatBuffer()); winogradM.append(FloatBuffer()) }
-        for w in 0..<workers {
-            winogradV[w].reserve(tile.planes * tiles * g.inChannels)
-            winogradM[w].reserve(tile.planes * tiles * g.outChannels)
-        }
-        return (winogradV[0..<workers].map(\.pointer), winogradM[0..<workers].map(\.pointer), chunk)
+        scratch.transformed.reserve(tile.planes * g.inChannels * g.outChannels)
+        return (scratch.winogradTiles(workers: workers, vCount: tile.planes * tiles * g.inChannels,
+                                      mCount: tile.planes * tiles * g.outChannels), chunk)
     }
 
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
@@ -150,11 +136,7 @@ public final class Conv2D: Layer {
     public func forward(_ input: FloatBuffer, batch: Int, foldingScale scale: [Float], shift: [Float],
                         epilogue: ConvEpilogue = .none) -> FloatBuffer {
         let cout = geometry.outChannels
-        folded.weight.removeAll(keepingCapacity: true)
-        folded.weight.append(contentsOf: weight.value)
-        folded.weight.withUnsafeMutableBufferPointer { w in
-            for i in 0..<w.count { w[i] *= scale[i % cout] }
-        }
+        ConvKernels.scaleOutputChannels(weight.value, by: scale, into: &folded.weight)
         folded.bias = (0..<cout).map { (bias?.value[$0] ?? 0) * scale[$0] + shift[$0] }
         return run(input, batch: batch, weight: folded.weight, bias: folded.bias, epilogue: epilogue)
     }
@@ -171,17 +153,22 @@ public final class Conv2D: Layer {
         output.reserve(batch * geometry.outputCount)
         if usesWinograd(forward: true) {
             let tile = winogradTile ?? ConvKernels.preferredWinogradTile(geometry)
-            let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
-            ConvKernels.winogradWeights(geometry, weight: weight, inputGradient: false, tile: tile, into: transformed.pointer)
-            ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: transformed.pointer, bias: bias,
-                                        epilogue: epilogue, tile: tile, output: output.pointer, v: v, m: m, chunk: chunk)
+            let (tiles, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
+            ConvKernels.winogradWeights(geometry, weight: weight, inputGradient: false, tile: tile, into: scratch.transformed.pointer)
+            ConvKernels.winogradForward(geometry, input: input.pointer, batch: batch, u: scratch.transformed.pointer, bias: bias,
+                                        epilogue: epilogue, tile: tile, output: output.pointer, v: tiles.v, m: tiles.m, chunk: chunk)
             return output
         }
-        let chunk = prepareScratch(batch)
+        let (chunk, buffers) = prepareScratch(batch)
         ConvKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight, bias: bias,
-                            output: output.pointer, cols: colPointers, chunk: chunk, threads: threads,
+                            output: output.pointer, cols: buffers.cols, chunk: chunk, threads: threads,
                             direct: allowsDirectConvolution, epilogue: epilogue)
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {
@@ -191,11 +178,11 @@ public final class Conv2D: Layer {
             backwardWinograd(input: input, dOutput: dOutput, batch: batch)
             return dInput
         }
-        let chunk = prepareScratch(batch)
+        let (chunk, buffers) = prepareScratch(batch)
         ConvKernels.backward(geometry, input: input.pointer, batch: batch, weight: weight.value,
                              dOutput: dOutput.pointer, dWeight: &weight.gradient,
                              dInput: needsInputGradient ? dInput.pointer : nil,
-                             cols: colPointers, partials: partialPointers, chunk: chunk, threads: threads)
+                             cols: buffers.cols, partials: buffers.partials, chunk: chunk, threads: threads)
         if let bias {
             ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
                                    columns: geometry.outChannels, into: &bias.gradient)
@@ -207,13 +194,12 @@ public final class Conv2D: Layer {
     /// rotated filter, also by Winograd.
     private func backwardWinograd(input: FloatBuffer, dOutput: FloatBuffer, batch: Int) {
         let tile = winogradTile ?? ConvKernels.preferredWinogradTile(geometry)
-        let (v, m, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
+        let (tiles, chunk) = prepareWinograd(geometry, batch: batch, tile: tile)
         let size = tile.planes * geometry.inChannels * geometry.outChannels
-        while winogradW.count < v.count { winogradW.append(FloatBuffer()) }
-        for buffer in winogradW[0..<v.count] { buffer.reserve(size) }
+        let dWeightTiles = scratch.winogradWeightGradients(workers: tiles.v.count, count: size)
         ConvKernels.winogradWeightGradient(geometry, input: input.pointer, batch: batch, dOutput: dOutput.pointer,
-                                           dWeight: &weight.gradient, tile: tile, v: v, m: m,
-                                           what: winogradW[0..<v.count].map(\.pointer), chunk: chunk)
+                                           dWeight: &weight.gradient, tile: tile, v: tiles.v, m: tiles.m,
+                                           what: dWeightTiles, chunk: chunk)
         if let bias {
             ConvKernels.columnSums(dOutput.pointer, rows: batch * geometry.outHeight * geometry.outWidth,
                                    columns: geometry.outChannels, into: &bias.gradient)
@@ -221,11 +207,11 @@ public final class Conv2D: Layer {
         if needsInputGradient {
             let g = ConvKernels.winogradInputGradientGeometry(geometry)
             let tile = winogradTile ?? ConvKernels.preferredWinogradTile(g)
-            let (v, m, chunk) = prepareWinograd(g, batch: batch, tile: tile)
+            let (tiles, chunk) = prepareWinograd(g, batch: batch, tile: tile)
             ConvKernels.winogradWeights(geometry, weight: weight.value, inputGradient: true, tile: tile,
-                                        into: transformed.pointer)
-            ConvKernels.winogradForward(g, input: dOutput.pointer, batch: batch, u: transformed.pointer, bias: nil,
-                                        tile: tile, output: dInput.pointer, v: v, m: m, chunk: chunk)
+                                        into: scratch.transformed.pointer)
+            ConvKernels.winogradForward(g, input: dOutput.pointer, batch: batch, u: scratch.transformed.pointer, bias: nil,
+                                        tile: tile, output: dInput.pointer, v: tiles.v, m: tiles.m, chunk: chunk)
         }
     }
 }

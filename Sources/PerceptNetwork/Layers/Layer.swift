@@ -54,9 +54,10 @@ public final class Parameter {
 /// One stage of a network: a forward pass and, beside it, the backward pass.
 ///
 /// A layer is built for a fixed input shape (checked when the network is built), owns its output
-/// and input-gradient buffers, and keeps what backward needs from the latest forward pass
-/// (usually a reference to its input buffer, which the previous layer leaves untouched until
-/// the next forward pass).
+/// buffer, and keeps what backward needs from the latest forward pass (usually a reference to its
+/// input buffer, which the previous layer leaves untouched until the next forward pass). Its
+/// input-gradient buffer is lent by the network (`useInputGradientBuffer`): a gradient is dead
+/// once the layer before has read it, so a few buffers serve every layer.
 public protocol Layer: AnyObject {
     /// The layer's name in the network, e.g. "block2.conv1".
     var name: String { get }
@@ -75,9 +76,13 @@ public protocol Layer: AnyObject {
     var needsInputGradient: Bool { get set }
     /// How many threads the layer's loops may use.
     var threads: Int { get set }
+    /// Makes backward write ∂loss/∂input into `buffer` (which the network shares among layers);
+    /// false when the layer passes dOutput through or keeps its own buffer.
+    func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool
 }
 
 extension Layer {
     public var parameters: [Parameter] { [] }
     public var state: [Parameter] { [] }
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool { false }
 }

@@ -6,7 +6,7 @@ import PerceptCore
 /// stored as 1×1×D×units).
 public final class Linear: Layer {
     public let name: String
-    private let convolution: Conv2D
+    let convolution: Conv2D
 
     public init(name: String, inputCount: Int, units: Int, weight: [Float], bias: [Float]?) {
         self.name = name
@@ -42,6 +42,10 @@ public final class Linear: Layer {
 
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         convolution.forward(input, batch: batch, mode: mode)
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        convolution.useInputGradientBuffer(buffer)
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

@@ -10,7 +10,8 @@ public final class Pooling: Layer {
     public let geometry: ConvGeometry
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
     private var input: FloatBuffer?
 
     public init(name: String, kind: Kind, shape: FeatureShape, kernel: Int, stride: Int) {
@@ -48,6 +49,11 @@ public final class Pooling: Layer {
             PoolingKernels.averageForward(geometry, x: input.pointer, batch: batch, y: output.pointer, threads: threads)
         }
         return output
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

@@ -8,7 +8,8 @@ public final class Residual: Layer {
     public let shortcut: [any Layer]
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
-    private let output = FloatBuffer(), dInput = FloatBuffer()
+    private let output = FloatBuffer()
+    private var dInput = FloatBuffer()
 
     public init(name: String, body: [any Layer], shortcut: [any Layer]) {
         precondition(!body.isEmpty, "Residual \(name): empty body")
@@ -22,14 +23,18 @@ public final class Residual: Layer {
     public var parameters: [Parameter] { (body + shortcut).flatMap(\.parameters) }
     public var state: [Parameter] { (body + shortcut).flatMap(\.state) }
     public var layers: [any Layer] { body + shortcut }
+    /// Write the sum over the body's output instead of into a buffer of its own: `Network` sets it
+    /// when the body ends in a layer whose backward does not read its output (convolution, BatchNorm).
+    var addsInPlace = false
 
     public func forward(_ input: FloatBuffer, batch: Int, mode: ForwardMode) -> FloatBuffer {
         let b = Network.forward(body, input, batch: batch, mode: mode)
         let s = Network.forward(shortcut, input, batch: batch, mode: mode)
         let count = batch * outputShape.count
-        output.reserve(count)
-        ActivationKernels.add(b.pointer, s.pointer, into: output.pointer, count: count, threads: threads)
-        return output
+        let sum = addsInPlace ? b : output
+        sum.reserve(count)
+        ActivationKernels.add(b.pointer, s.pointer, into: sum.pointer, count: count, threads: threads)
+        return sum
     }
 
     /// Inference with the addition, and the following `activation` if any, fused into the store of
@@ -39,7 +44,12 @@ public final class Residual: Layer {
         // The shortcut runs first: its output (or the input itself) is read by the body's last store.
         let s = shortcut.isEmpty ? input : Network.forward(shortcut, input, batch: batch, mode: .inference)
         return Network.forward(body, input, batch: batch, mode: .inference,
-                               final: ConvEpilogue(addend: UnsafePointer(s.pointer), activation: activation))
+                               final: ConvEpilogue(adding: s, activation: activation))
+    }
+
+    public func useInputGradientBuffer(_ buffer: FloatBuffer) -> Bool {
+        dInput = buffer
+        return true
     }
 
     public func backward(_ dOutput: FloatBuffer, batch: Int) -> FloatBuffer {

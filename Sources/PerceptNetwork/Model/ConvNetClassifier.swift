@@ -2,6 +2,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// A trained convolutional network as a Percept classifier: the architecture, the normalisation
 /// its inputs need, and its learned arrays. Scores are softmax probabilities (N×C).
@@ -10,16 +11,47 @@ import PerceptModelKit
 /// parameters and BatchNorm running statistics as named tensors.
 public struct ConvNetClassifier: ArchivableModel {
     public static let kind = "cnn"
-    public static let archiveVersion = 1
+    /// 2: the test-time views as one `testTimeAugmentation` setting (1, two flags, still loads).
+    public static let archiveVersion = 2
 
     public struct Settings: Codable, Sendable, Equatable {
         public var architecture: Architecture
         public var normalization: Normalization
-        /// Average the probabilities of each image and its mirror image.
-        public var testTimeFlip: Bool
-        /// With `testTimeFlip`: also of both shifted by one pixel either way (airbench's TTA).
-        /// Optional so that files written before it existed still load.
-        public var testTimeTranslate: Bool?
+        /// The views whose probabilities are averaged at prediction.
+        public var testTimeAugmentation: TestTimeAugmentation
+
+        public init(architecture: Architecture, normalization: Normalization,
+                    testTimeAugmentation: TestTimeAugmentation = .none) {
+            self.architecture = architecture
+            self.normalization = normalization
+            self.testTimeAugmentation = testTimeAugmentation
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case architecture, normalization, testTimeAugmentation
+            /// Layout 1 (until issue 14) stored the views as two flags.
+            case testTimeFlip, testTimeTranslate
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            architecture = try container.decode(Architecture.self, forKey: .architecture)
+            normalization = try container.decode(Normalization.self, forKey: .normalization)
+            if let views = try container.decodeIfPresent(TestTimeAugmentation.self, forKey: .testTimeAugmentation) {
+                testTimeAugmentation = views
+            } else {
+                let flip = try container.decodeIfPresent(Bool.self, forKey: .testTimeFlip) ?? false
+                let translate = try container.decodeIfPresent(Bool.self, forKey: .testTimeTranslate) ?? false
+                testTimeAugmentation = !flip ? .none : translate ? .flipAndTranslate : .flip
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(architecture, forKey: .architecture)
+            try container.encode(normalization, forKey: .normalization)
+            try container.encode(testTimeAugmentation, forKey: .testTimeAugmentation)
+        }
     }
 
     public var settings: Settings
@@ -34,8 +66,7 @@ public struct ConvNetClassifier: ArchivableModel {
     public init(architecture: Architecture, normalization: Normalization, classNames: [String], inputShape: FeatureShape,
                 tensors: [String: Tensor], testTimeAugmentation: TestTimeAugmentation = .none) throws {
         settings = Settings(architecture: architecture, normalization: normalization,
-                            testTimeFlip: testTimeAugmentation != .none,
-                            testTimeTranslate: testTimeAugmentation == .flipAndTranslate ? true : nil)
+                            testTimeAugmentation: testTimeAugmentation)
         self.classNames = classNames
         self.inputShape = inputShape
         self.tensors = tensors
@@ -44,11 +75,8 @@ public struct ConvNetClassifier: ArchivableModel {
 
     /// The views averaged at prediction.
     public var testTimeAugmentation: TestTimeAugmentation {
-        get { !settings.testTimeFlip ? .none : settings.testTimeTranslate == true ? .flipAndTranslate : .flip }
-        set {
-            settings.testTimeFlip = newValue != .none
-            settings.testTimeTranslate = newValue == .flipAndTranslate ? true : nil
-        }
+        get { settings.testTimeAugmentation }
+        set { settings.testTimeAugmentation = newValue }
     }
 
     /// A fresh network holding these weights.
@@ -90,64 +118,6 @@ public struct ConvNetClassifier: ArchivableModel {
                                                channels: archive.inputShape[2]),
                       tensors: archive.tensors)
         self.settings = settings
-    }
-}
-
-/// Which views of each image a network's predictions are averaged over.
-public enum TestTimeAugmentation: String, Codable, Sendable, CaseIterable {
-    case none
-    /// The image and its mirror image.
-    case flip
-    /// airbench's level 2: ½ of the flip average above plus ½ of the same average over the image
-    /// shifted by one pixel down-right and up-left (edges reflected): six forward passes.
-    case flipAndTranslate = "flip-translate"
-
-    /// The transforms and the weight of each one's probabilities.
-    public var views: [(transform: ImageTransform, weight: Float)] {
-        switch self {
-        case .none: [(.identity, 1)]
-        case .flip: [(.identity, 0.5), (ImageTransform(flip: true), 0.5)]
-        case .flipAndTranslate:
-            [(.identity, 0.25), (ImageTransform(flip: true), 0.25),
-             (ImageTransform(dy: -1, dx: -1), 0.125), (ImageTransform(dy: -1, dx: -1, flip: true), 0.125),
-             (ImageTransform(dy: 1, dx: 1), 0.125), (ImageTransform(dy: 1, dx: 1, flip: true), 0.125)]
-        }
-    }
-}
-
-/// Batched inference shared by the classifier and the trainer's validation.
-enum Inference {
-    /// Softmax probabilities for every image, in order (N×C), averaged over `views`.
-    static func probabilities(_ network: Network, dataset: Dataset, normalization: Normalization, batchSize: Int,
-                              views: TestTimeAugmentation, threads: Int) -> Tensor {
-        let c = network.classCount
-        var result = [Float](repeating: 0, count: dataset.count * c)
-        let pipeline = BatchPipeline(dataset: dataset, batchSize: batchSize, augmentation: .none, normalization: normalization,
-                                     seed: 0, shuffle: false, dropLast: false)
-        pipeline.threads = threads
-        let batch = Batch()
-        for index in 0..<pipeline.batchesPerEpoch {
-            let first = index * batchSize, n = min(batchSize, dataset.count - first)
-            for (view, weight) in views.views {
-                pipeline.assemble(first..<(first + n), transform: view, into: batch)
-                let logits = network.forward(batch.images, batch: n, mode: .inference)
-                Softmax.accumulate(logits.pointer, rows: n, classes: c, weight: weight, into: &result, offset: first * c)
-            }
-        }
-        return Tensor(shape: [dataset.count, c], scalars: result)
-    }
-}
-
-extension BatchPipeline {
-    /// Fills `batch` with the given items in order, all with one transform (inference).
-    func assemble(_ items: Range<Int>, transform: ImageTransform, into batch: Batch) {
-        batch.labels = items.map { dataset.labels[$0] }
-        batch.images.reserve(items.count * dataset.imageByteCount)
-        dataset.withPixelBytes { bytes in
-            BatchAssembly.assemble(pixels: bytes, height: dataset.height, width: dataset.width, channels: dataset.channels,
-                                   sources: Array(items), transforms: Array(repeating: transform, count: items.count),
-                                   normalization: normalization, output: batch.images.pointer, threads: threads)
-        }
     }
 }
 

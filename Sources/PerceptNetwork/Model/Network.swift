@@ -15,7 +15,9 @@ public final class Network {
     /// Builds `architecture` for `inputShape` and `classCount`, initialised from `seed`.
     /// Throws, naming the layer, when a shape does not work out (a kernel larger than its input,
     /// a residual whose branches disagree, a head that does not end in `classCount` outputs).
-    public init(architecture: Architecture, inputShape: FeatureShape, classCount: Int, seed: UInt64) throws {
+    /// `sharesMemory: false` keeps every layer's own buffers (the tests' oracle for the sharing).
+    public init(architecture: Architecture, inputShape: FeatureShape, classCount: Int, seed: UInt64,
+                sharesMemory: Bool = true) throws {
         guard classCount >= 2 else { throw PerceptError.invalidArgument("a classifier needs at least 2 classes, got \(classCount)") }
         var random = SeededRandom(seed: seed)
         var builder = NetworkBuilder(classCount: classCount, seed: seed)
@@ -26,6 +28,12 @@ public final class Network {
                 "architecture '\(architecture.name)' ends in \(output) outputs per image, but there are \(classCount) classes; end it with a linear layer")
         }
         layers.first?.needsInputGradient = false
+        if sharesMemory {
+            Network.shareScratch(layers, ConvScratch())
+            Network.planInPlace(layers)
+            var gradientBuffers: [FloatBuffer] = []
+            Network.lendGradientBuffers(layers, gradient: nil, busy: [], pool: &gradientBuffers)
+        }
         self.architecture = architecture
         self.inputShape = inputShape
         self.classCount = classCount

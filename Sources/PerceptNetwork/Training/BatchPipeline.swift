@@ -1,6 +1,7 @@
 import Dispatch
 import PerceptCore
 import PerceptData
+import PerceptPreprocessing
 
 /// One minibatch: normalised NHWC images and their labels.
 public final class Batch: @unchecked Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptModelKit
+import PerceptPreprocessing
 
 /// A training run's whole state at an epoch boundary, so a killed run resumes exactly.
 ///

@@ -1,10 +1,11 @@
 import Foundation
 
-/// The learning rate as a function of the step, over a run of `totalSteps` steps.
+/// The learning rate as a function of the step, over a run of `totalSteps` steps. `peak` is the
+/// schedule's largest learning rate (the CLI's `--lr`); the shapes scale it.
 ///
 /// Every schedule may start with a linear warm-up from 0 over `warmupSteps` (Goyal et al. 2017);
 /// after it the shape runs over the remaining steps:
-/// - `constant`: the peak rate throughout;
+/// - `constant`: the peak learning rate throughout;
 /// - `step`: × `factor` every `every` steps;
 /// - `cosine`: from the peak down to `final`·peak along half a cosine (Loshchilov & Hutter 2017);
 /// - `oneCycle`: linear up from `start`·peak to the peak at fraction `peakAt` of the run, then
@@ -27,8 +28,8 @@ public struct LearningRateSchedule: Codable, Sendable, Equatable {
         self.warmupSteps = max(0, warmupSteps)
     }
 
-    /// The rate for step `step` (0-based) of `totalSteps`.
-    public func rate(step: Int, totalSteps: Int) -> Double {
+    /// The learning rate for step `step` (0-based) of `totalSteps`.
+    public func learningRate(step: Int, totalSteps: Int) -> Double {
         if step < warmupSteps { return peak * Double(step + 1) / Double(warmupSteps) }
         let t = step - warmupSteps, span = max(1, totalSteps - warmupSteps)
         let progress = min(1, Double(t) / Double(span))

@@ -12,8 +12,8 @@ public protocol Optimizer: AnyObject {
 /// Stochastic gradient descent with momentum (heavy-ball or Nesterov) and weight decay.
 ///
 /// v ← μ·v + g', with g' = g + λ·w (coupled, "L2") or g' = g (decoupled);
-/// w ← w − η·v (or w − η·(g' + μ·v) for Nesterov); decoupled decay then w ← w − η·λ·w
-/// (Loshchilov & Hutter 2019). Parameters with `decays == false` get no decay.
+/// w ← w − learningRate·v (or w − learningRate·(g' + μ·v) for Nesterov); decoupled decay then
+/// w ← w − learningRate·λ·w (Loshchilov & Hutter 2019). Parameters with `decays == false` get no decay.
 public final class SGD: Optimizer {
     public var momentum: Float
     public var nesterov: Bool
@@ -36,19 +36,9 @@ public final class SGD: Optimizer {
             var v = state.removeValue(forKey: key) ?? [Float](repeating: 0, count: p.count)
             let decay = p.decays ? weightDecay * p.weightDecayScale : 0
             let coupled = decoupledWeightDecay ? 0 : decay, decoupled = decoupledWeightDecay ? decay : 0
-            let (mu, eta, nesterov) = (momentum, learningRate * p.learningRateScale, self.nesterov)
-            p.value.withUnsafeMutableBufferPointer { w in
-                p.gradient.withUnsafeBufferPointer { g in
-                    v.withUnsafeMutableBufferPointer { v in
-                        for i in 0..<w.count {
-                            let grad = g[i] + coupled * w[i]
-                            v[i] = mu * v[i] + grad
-                            let update = nesterov ? grad + mu * v[i] : v[i]
-                            w[i] -= eta * update + eta * decoupled * w[i]
-                        }
-                    }
-                }
-            }
+            OptimizerKernels.sgdStep(weights: &p.value, gradient: p.gradient, velocity: &v,
+                                     learningRate: learningRate * p.learningRateScale, momentum: momentum,
+                                     nesterov: nesterov, coupledDecay: coupled, decoupledDecay: decoupled)
             state[key] = v
         }
     }
@@ -56,8 +46,9 @@ public final class SGD: Optimizer {
 
 /// Adam (Kingma & Ba 2015) and, with decoupled weight decay, AdamW (Loshchilov & Hutter 2019).
 ///
-/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − η·m̂/(√v̂ + ε) with bias-corrected m̂, v̂;
-/// AdamW also w ← w − η·λ·w; plain Adam with decay adds λ·w to g instead.
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², w ← w − learningRate·m̂/(√v̂ + ε) with bias-corrected
+/// m̂, v̂;
+/// AdamW also w ← w − learningRate·λ·w; plain Adam with decay adds λ·w to g instead.
 public final class Adam: Optimizer {
     public var beta1: Float, beta2: Float, epsilon: Float
     public var weightDecay: Float
@@ -83,22 +74,10 @@ public final class Adam: Optimizer {
             var v = state.removeValue(forKey: "\(p.name).v") ?? [Float](repeating: 0, count: p.count)
             let decay = p.decays ? weightDecay * p.weightDecayScale : 0
             let coupled = decoupledWeightDecay ? 0 : decay, decoupled = decoupledWeightDecay ? decay : 0
-            let (b1, b2, eps, eta) = (beta1, beta2, epsilon, learningRate * p.learningRateScale)
-            p.value.withUnsafeMutableBufferPointer { w in
-                p.gradient.withUnsafeBufferPointer { g in
-                    m.withUnsafeMutableBufferPointer { m in
-                        v.withUnsafeMutableBufferPointer { v in
-                            for i in 0..<w.count {
-                                let grad = g[i] + coupled * w[i]
-                                m[i] = b1 * m[i] + (1 - b1) * grad
-                                v[i] = b2 * v[i] + (1 - b2) * grad * grad
-                                let mHat = m[i] / correction1, vHat = v[i] / correction2
-                                w[i] -= eta * mHat / (vHat.squareRoot() + eps) + eta * decoupled * w[i]
-                            }
-                        }
-                    }
-                }
-            }
+            OptimizerKernels.adamStep(weights: &p.value, gradient: p.gradient, m: &m, v: &v,
+                                      learningRate: learningRate * p.learningRateScale, beta1: beta1, beta2: beta2,
+                                      epsilon: epsilon, correction1: correction1, correction2: correction2,
+                                      coupledDecay: coupled, decoupledDecay: decoupled)
             state["\(p.name).m"] = m
             state["\(p.name).v"] = v
         }

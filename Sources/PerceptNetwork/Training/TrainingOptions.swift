@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptPreprocessing
 
 /// Everything that decides how a network is trained. The same options, data and seed (and
 /// thread count) give the same model.
@@ -33,7 +34,7 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// Views whose predictions are averaged at prediction (and at the last epoch's validation).
     public var testTimeAugmentation = TestTimeAugmentation.none
     /// BatchNorm shifts learn with this many times the learning rate and 1/this the weight decay,
-    /// and do decay (airbench's `bias_scaler` = 64); nil: same rate, no decay.
+    /// and do decay (airbench's `bias_scaler` = 64); nil: same learning rate, no decay.
     public var biasScaler: Float?
     /// airbench's lookahead: every 5 steps the weights (and BatchNorm statistics) move to an average
     /// w̄ ← w̄ + (1 − α)(w − w̄) that follows them ever more slowly (α = 0.95⁵·(t/T)³), and the run
@@ -47,18 +48,12 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Average predictions over each image and its mirror image.
-    public var testTimeFlip: Bool {
-        get { testTimeAugmentation != .none }
-        set { testTimeAugmentation = newValue ? .flip : .none }
-    }
-
     /// Keller Jordan's airbench94 recipe (2024) for the `airbench94` architecture, in this engine's
     /// terms: batch 1024, Nesterov SGD with momentum 0.85, the triangular schedule 0.2 → 1 (at 20%)
     /// → 0.07, label smoothing 0.2, ±2-pixel reflect translation with alternating flips, BatchNorm
-    /// shifts at 64× the rate, lookahead, whitening bias trained for 3 epochs, and mirror +
+    /// shifts at 64× the learning rate, lookahead, whitening bias trained for 3 epochs, and mirror +
     /// translate test-time augmentation. airbench sums the loss over the batch; with the mean
-    /// used here its rate 11.5/(1024·(1 + 1/(1 − 0.85))) per summed example becomes ×batch and its
+    /// used here its learning rate 11.5/(1024·(1 + 1/(1 − 0.85))) per summed example becomes ×batch and its
     /// decay ÷batch (so other batch sizes keep airbench's per-example step).
     public static func airbench94(epochs: Int, batchSize: Int = 1024) -> TrainingOptions {
         var o = TrainingOptions()
@@ -68,11 +63,11 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
         o.momentum = 0.85
         o.nesterov = true
         let kilostepScale = 1024 * (1 + 1 / (1 - 0.85))
-        let rate = 11.5 / kilostepScale               // per summed example, as airbench writes it
+        let learningRatePerExample = 11.5 / kilostepScale  // per summed example, as airbench writes it
         let decayPerStep = 0.0153 * Double(batchSize) / kilostepScale
-        o.schedule = LearningRateSchedule(peak: rate * Double(batchSize),
+        o.schedule = LearningRateSchedule(peak: learningRatePerExample * Double(batchSize),
                                           shape: .oneCycle(start: 0.2, peakAt: 0.2, final: 0.07))
-        o.weightDecay = Float(decayPerStep / rate / Double(batchSize))
+        o.weightDecay = Float(decayPerStep / learningRatePerExample / Double(batchSize))
         o.decoupledWeightDecay = false
         o.biasScaler = 64
         o.labelSmoothing = 0.2
@@ -87,7 +82,15 @@ public struct TrainingOptions: Codable, Sendable, Equatable {
     /// airbench's 1,024 images per step, or for small training sets the largest power of two
     /// (≥ 32) that still gives 8 steps an epoch.
     public static func airbench94BatchSize(trainingImages: Int) -> Int {
-        var batch = 1024
+        batchSize(trainingImages: trainingImages, largest: 1024)
+    }
+
+    /// `largest` images per step (the default 256), or for small training sets the largest power
+    /// of two (≥ 32) that still gives 8 steps an epoch. Without it a folder of 200 photos trains on
+    /// one whole-dataset batch per epoch: one step, and the activations of every image at once
+    /// (ResNet-20 at 64×64 keeps ≈ 7 MB per image; Benchmarks/RESULTS.md, issue 14).
+    public static func batchSize(trainingImages: Int, largest: Int = TrainingOptions().batchSize) -> Int {
+        var batch = largest
         while batch > 32 && trainingImages / batch < 8 { batch /= 2 }
         return batch
     }

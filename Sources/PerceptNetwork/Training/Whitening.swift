@@ -1,5 +1,6 @@
 import PerceptCore
 import PerceptData
+import PerceptPreprocessing
 
 /// airbench's whitening stem (Jordan 2024, after Coates & Ng 2011): the first convolution's filters
 /// are the eigenvectors of the training images' patch covariance, each divided by √(eigenvalue + ε),
@@ -23,30 +24,12 @@ enum Whitening {
                                      seed: 0, shuffle: false, dropLast: false)
         pipeline.threads = threads
         let batch = Batch()
-        var patch = [Float](repeating: 0, count: d)
         var first = 0
         while first < count {
             let n = min(256, count - first)
             pipeline.assemble(first..<(first + n), transform: .identity, into: batch)
-            let x = batch.images.pointer
             // Valid positions only: the patches the layer will see without padding.
-            for image in 0..<n {
-                let base = x + image * g.inputCount
-                for y in 0...(g.height - g.kernelHeight) {
-                    for xx in 0...(g.width - g.kernelWidth) {
-                        var k = 0
-                        for ky in 0..<g.kernelHeight {
-                            let row = base + ((y + ky) * g.width + xx) * g.inChannels
-                            for j in 0..<(g.kernelWidth * g.inChannels) { patch[k] = row[j]; k += 1 }
-                        }
-                        for i in 0..<d {
-                            let pi = Double(patch[i])
-                            for j in i..<d { covariance[i * d + j] += pi * Double(patch[j]) }
-                        }
-                        patchCount += 1
-                    }
-                }
-            }
+            patchCount += WhiteningKernels.accumulatePatchProducts(g, images: batch.images, count: n, into: &covariance)
             first += n
         }
         for i in 0..<d {

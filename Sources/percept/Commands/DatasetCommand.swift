@@ -25,6 +25,9 @@ struct LoadingOptions: ParsableArguments {
     @Option(help: "Decoding threads (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Follow symbolic links to folders outside the dataset folder (other links are always followed, once).")
+    var followLinks = false
+
     func validate() throws {
         if let size { _ = try parsedSize(size) }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
@@ -34,7 +37,7 @@ struct LoadingOptions: ParsableArguments {
 
     func importOptions(collectRecords: Bool = false, defaultSize: ImageSize? = nil) throws -> ImportOptions {
         var options = ImportOptions(imageSize: try imageSize, resizeMode: resize, strict: strict, threads: threads,
-                                    collectRecords: collectRecords)
+                                    collectRecords: collectRecords, followLinks: followLinks)
         options.largestNaturalSize = defaultSize
         return options
     }

@@ -22,7 +22,7 @@ struct DatasetInspect: ParsableCommand {
 
     func run() throws {
         let inspection = try DatasetInspection.inspect(path, modelInput: try loading.imageSize, threads: loading.threads,
-                                                       strict: loading.strict)
+                                                       strict: loading.strict, followLinks: loading.followLinks)
         if json {
             try Terminal.printJSON(inspection)
             return

@@ -42,6 +42,9 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Decoding and search threads (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Follow symbolic links to folders outside the dataset folder (other links are always followed, once).")
+    var followLinks = false
+
     @Flag(help: "Print the evaluation as JSON on stdout.")
     var json = false
 
@@ -51,7 +54,8 @@ struct Evaluate: ParsableCommand {
     func run() throws {
         Terminal.quiet = quiet || json
         let saved = try SavedModel.load(model)
-        let options = ImportOptions(imageSize: saved.inputSize, resizeMode: saved.resizeMode, strict: strict, threads: threads)
+        let options = ImportOptions(imageSize: saved.inputSize, resizeMode: saved.resizeMode, strict: strict, threads: threads,
+                                    followLinks: followLinks)
         Terminal.progress("decoding \(data) …")
         let loaded = try DatasetLoader.load(data, options: options)
         Terminal.endProgress()

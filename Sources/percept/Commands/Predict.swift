@@ -109,23 +109,24 @@ struct Predict: ParsableCommand {
         }
     }
 
-    /// Files as given, folders expanded to the files under them (sorted, hidden files skipped).
+    /// Files as given, folders expanded to the files under them as a dataset folder is listed
+    /// (sorted, hidden files skipped, symbolic links followed once and never in a loop).
     private func expand(_ inputs: [String]) throws -> [String] {
         var files: [String] = []
         for input in inputs {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory) else {
                 if strict { throw PerceptError.io(input, "no such file or folder") }
-                files.append(input)  // reported per file as "no such file"
+                files.append(input)  // reported per file as unreadable
                 continue
             }
             guard isDirectory.boolValue else { files.append(input); continue }
-            let found = (FileManager.default.enumerator(atPath: input)?.allObjects as? [String] ?? [])
-                .filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
-                .map { "\(input)/\($0)" }
-                .filter { var folder: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &folder) && !folder.boolValue }
-                .sorted()
-            files += found
+            let tree = FileTree(directory: input)
+            if strict, let problem = tree.problems.first {
+                throw PerceptError.invalidData(problem.reason + " (stopped: --strict)", path: problem.path)
+            }
+            for problem in tree.problems { Terminal.warning(problem.description) }
+            files += tree.files.map { tree.displayPath($0) }
         }
         return files
     }

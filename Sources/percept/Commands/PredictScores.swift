@@ -16,11 +16,13 @@ struct ImageScores: Codable, Equatable {
 }
 
 enum ScoreTable {
-    /// Decodes `paths` as `SavedModel.predict(files:)` does (resized to the model's input) and scores
+    /// Decodes `paths` as `SavedModel.predict(files:)` does (the shared importer, resized to the
+    /// model's input) and scores
     /// the readable ones in one batch; unreadable files get an `error` unless `strict`.
     static func scores(of saved: SavedModel, files paths: [String], strict: Bool, threads: Int?) throws -> [ImageScores] {
         var answers = paths.map { ImageScores(path: $0, scores: [], error: nil) }
-        let decoded = try saved.decodeInputs(files: paths, strict: strict, threads: threads)
+        let decoded = try ImageImporter.decode(files: paths, size: saved.inputSize, resizeMode: saved.resizeMode,
+                                               classNames: saved.classNames, strict: strict, threads: threads)
         for (index, reason) in decoded.failures { answers[index].error = reason }
         guard let dataset = decoded.dataset else { return answers }
         let readable = decoded.readable, names = saved.classNames

@@ -31,6 +31,9 @@ struct Report: ParsableCommand {
     @Option(help: "Decoding threads (default: every core).")
     var threads: Int?
 
+    @Flag(help: "Follow symbolic links to folders outside the dataset folder (other links are always followed, once).")
+    var followLinks = false
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
@@ -44,7 +47,7 @@ struct Report: ParsableCommand {
         var report = ModelReport(model: saved, modelPath: model)
         if let data {
             Terminal.progress("decoding \(data) …")
-            let loaded = try ModelReport.loadData(data, for: saved, threads: threads)
+            let loaded = try ModelReport.loadData(data, for: saved, threads: threads, followLinks: followLinks)
             Terminal.endProgress()
             reportProblems(loaded.problems, notes: loaded.notes)
             report.data = (loaded, data)

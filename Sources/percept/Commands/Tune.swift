@@ -11,7 +11,7 @@ struct TuneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tune",
         abstract: "Choose a model's hyper-parameters by cross-validation, without touching the test split.",
-        subcommands: [TuneNearestNeighbors.self, TuneLinear.self, TuneSoftmax.self, TuneTwoLayerNet.self])
+        subcommands: [TuneNearestNeighbors.self, TuneLinear.self, TuneSoftmax.self, TuneTwoLayerNet.self, TuneSearch.self])
 }
 
 /// `percept tune knn`: the lecture's cross-validation of k and the distance metric.

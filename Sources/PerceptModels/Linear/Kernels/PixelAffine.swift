@@ -1,5 +1,6 @@
 import CKernels
 import PerceptCore
+import PerceptPreprocessing
 
 // The linear classifier's minibatch products on raw pixel bytes, for few classes (C ≤ 32).
 //

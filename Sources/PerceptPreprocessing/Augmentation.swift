@@ -49,3 +49,22 @@ public struct Augmentation: Codable, Sendable, Equatable {
         return t
     }
 }
+
+/// How one image of a batch is drawn from its source: shifted by (dy, dx) with reflected edges,
+/// mirrored, and with a square of `cutoutSize` at (cutoutY, cutoutX) set to zero (the mean).
+public struct ImageTransform: Sendable, Equatable {
+    public var dy = 0, dx = 0
+    public var flip = false
+    public var cutoutY = 0, cutoutX = 0, cutoutSize = 0
+
+    public init(dy: Int = 0, dx: Int = 0, flip: Bool = false, cutoutY: Int = 0, cutoutX: Int = 0, cutoutSize: Int = 0) {
+        self.dy = dy
+        self.dx = dx
+        self.flip = flip
+        self.cutoutY = cutoutY
+        self.cutoutX = cutoutX
+        self.cutoutSize = cutoutSize
+    }
+
+    public static let identity = ImageTransform()
+}

@@ -1,38 +1,5 @@
 import PerceptCore
 
-/// Per-channel normalisation of 0…255 pixels: x = (p/255 − mean[c]) / std[c].
-public struct Normalization: Codable, Sendable, Equatable {
-    public var mean: [Float]
-    public var std: [Float]
-
-    public init(mean: [Float], std: [Float]) {
-        self.mean = mean
-        self.std = std
-    }
-
-    /// The CIFAR-10 training set's channel statistics (a sensible default for natural images).
-    public static let cifar10 = Normalization(mean: [0.4914, 0.4822, 0.4465], std: [0.2470, 0.2435, 0.2616])
-}
-
-/// How one image of a batch is drawn from its source: shifted by (dy, dx) with reflected edges,
-/// mirrored, and with a square of `cutoutSize` at (cutoutY, cutoutX) set to zero (the mean).
-public struct ImageTransform: Sendable, Equatable {
-    public var dy = 0, dx = 0
-    public var flip = false
-    public var cutoutY = 0, cutoutX = 0, cutoutSize = 0
-
-    public init(dy: Int = 0, dx: Int = 0, flip: Bool = false, cutoutY: Int = 0, cutoutX: Int = 0, cutoutSize: Int = 0) {
-        self.dy = dy
-        self.dx = dx
-        self.flip = flip
-        self.cutoutY = cutoutY
-        self.cutoutX = cutoutX
-        self.cutoutSize = cutoutSize
-    }
-
-    public static let identity = ImageTransform()
-}
-
 /// Turns UInt8 H×W×C images into one normalised NHWC Float batch, applying each image's transform.
 public enum BatchAssembly {
     /// Reflects an index that fell off either end of 0..<size back inside (…, 2, 1, | 0, 1, …, n−1 | n−2, …).

@@ -93,53 +93,6 @@ public struct InputPipeline: Sendable, Equatable {
         apply(to: &matrix, threads: threads)
         return matrix
     }
-
-    /// (x − offset)·scale on every row, in place.
-    public func apply(to matrix: inout Tensor, threads: Int? = nil) {
-        let d = dimension, n = matrix.rows
-        precondition(matrix.columns == d, "preprocessing: \(matrix.columns) columns, expected \(d)")
-        let offset = self.offset, scale = self.scale
-        matrix.scalars.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let values = buffer
-            Parallel.forEachChunk(count: n, threads: threads, minimumChunk: 256) { range in
-                for row in range {
-                    let base = row * d
-                    for k in 0..<d { values[base + k] = (values[base + k] - offset[k]) * scale[k] }
-                }
-            }
-        }
-    }
-
-    /// Per-column mean and (population) variance in Double, summed in 16 fixed row blocks so the
-    /// result does not depend on the thread count.
-    static func columnMoments(_ matrix: Tensor, threads: Int?) -> (mean: [Double], variance: [Double]) {
-        let n = matrix.rows, d = matrix.columns, blocks = 16
-        let partial = Parallel.map(count: blocks, threads: threads, chunksPerThread: 1) { block -> [Double] in
-            var sums = [Double](repeating: 0, count: 2 * d)
-            for row in (n * block / blocks)..<(n * (block + 1) / blocks) {
-                let base = row * d
-                for k in 0..<d {
-                    let v = Double(matrix.scalars[base + k])
-                    sums[k] += v
-                    sums[d + k] += v * v
-                }
-            }
-            return sums
-        }
-        var mean = [Double](repeating: 0, count: d), variance = [Double](repeating: 0, count: d)
-        for sums in partial {
-            for k in 0..<d {
-                mean[k] += sums[k]
-                variance[k] += sums[d + k]
-            }
-        }
-        let count = Double(max(1, n))
-        for k in 0..<d {
-            mean[k] /= count
-            variance[k] = max(0, variance[k] / count - mean[k] * mean[k])
-        }
-        return (mean, variance)
-    }
 }
 
 /// Features ready for training: preprocessed N×D rows, their labels, and the pipeline that made them.
@@ -185,35 +138,9 @@ public struct PreparedData: Sendable {
         let order = Array(0..<dataset.count).shuffled(using: &random)
         let (pipeline, matrix) = try InputPipeline.fitted(on: dataset, features: features, preprocessing: preprocessing,
                                                           order: order, threads: threads)
-        var bytes: [UInt8]?
-        if features.isPixels {
-            let d = dataset.imageByteCount
-            bytes = [UInt8](repeating: 0, count: order.count * d)
-            bytes?.withUnsafeMutableBytes { destination in
-                nonisolated(unsafe) let destination = destination
-                dataset.withPixelBytes { _ in
-                    Parallel.forEachChunk(count: order.count, threads: threads, minimumChunk: 256) { rows in
-                        for row in rows {
-                            UnsafeMutableRawBufferPointer(rebasing: destination[(row * d)..<((row + 1) * d)])
-                                .copyMemory(from: dataset.pixels(at: order[row]))
-                        }
-                    }
-                }
-            }
-        }
+        let bytes = features.isPixels ? gatherPixelRows(of: dataset, order: order, threads: threads) : nil
         return try PreparedData(pipeline: pipeline, features: matrix, labels: order.map { dataset.labels[$0] },
                                 classNames: dataset.classNames, pixelBytes: bytes)
-    }
-
-    /// The training set prepared (pipeline fitted on it, rows shuffled with the seed) and the
-    /// validation set put through the same pipeline: what every SGD model's `fit(dataset)` starts with.
-    public static func trainingAndValidation(_ train: Dataset, validation: Dataset?, features: ImageFeatures,
-                                             preprocessing: Preprocessing, options: SGDOptions) throws
-        -> (train: PreparedData, validation: PreparedData?) {
-        let data = try training(train, features: features, preprocessing: preprocessing,
-                                seed: options.seed, threads: options.threads)
-        let held = try validation.map { try applying(data.pipeline, to: $0, threads: options.threads) }
-        return (data, held)
     }
 
     /// `dataset` through an already fitted pipeline, in its own order (validation, test).
