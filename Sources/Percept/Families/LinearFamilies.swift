@@ -123,67 +123,52 @@ enum MinibatchSGD {
     }
 }
 
-/// `--model svm`: f(x) = Wx + b with the multiclass SVM (hinge) loss.
-public enum SupportVectorMachineFamily: ModelFamily {
-    public static let name = "svm"
-    public static let summary = "linear classifier Wx + b with the multiclass SVM (hinge) loss, minibatch SGD"
-    public static let parameters = MinibatchSGD.parameters
-    public static let modelTypes: [any ArchivableModel.Type] = [LinearClassifier.self]
-    public static let defaultInputSize = ImageSize(width: 32, height: 32)
+/// A family trained by `MinibatchSGD`: it names its model; the options, defaults, fitting, search
+/// and report pictures come from here.
+protocol MinibatchSGDFamily: ModelFamily {
+    static var model: MinibatchSGD.Model { get }
+}
+
+extension MinibatchSGDFamily {
+    public static var parameters: [ModelParameter] { MinibatchSGD.parameters }
+    public static var defaultInputSize: ImageSize { ImageSize(width: 32, height: 32) }
 
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        try MinibatchSGD.fit(.linear(.hinge), settings, job)
+        try MinibatchSGD.fit(model, settings, job)
     }
 
     public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
-        try MinibatchSGD.fitEach(.linear(.hinge), settings, job)
+        try MinibatchSGD.fitEach(model, settings, job)
     }
 
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
         try MinibatchSGD.figures(saved)
     }
+}
+
+/// `--model svm`: f(x) = Wx + b with the multiclass SVM (hinge) loss.
+public enum SupportVectorMachineFamily: MinibatchSGDFamily {
+    public static let name = "svm"
+    public static let summary = "linear classifier Wx + b with the multiclass SVM (hinge) loss, minibatch SGD"
+    public static let modelTypes: [any ArchivableModel.Type] = [LinearClassifier.self]
+    static let model = MinibatchSGD.Model.linear(.hinge)
 }
 
 /// `--model softmax`: f(x) = Wx + b with the softmax (cross-entropy) loss.
-public enum SoftmaxFamily: ModelFamily {
+public enum SoftmaxFamily: MinibatchSGDFamily {
     public static let name = "softmax"
     public static let summary = "linear classifier Wx + b with the softmax (cross-entropy) loss, minibatch SGD"
-    public static let parameters = MinibatchSGD.parameters
     public static let modelTypes: [any ArchivableModel.Type] = [LinearClassifier.self]
-    public static let defaultInputSize = ImageSize(width: 32, height: 32)
-
-    public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        try MinibatchSGD.fit(.linear(.softmax), settings, job)
-    }
-
-    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
-        try MinibatchSGD.fitEach(.linear(.softmax), settings, job)
-    }
-
-    public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
-        try MinibatchSGD.figures(saved)
-    }
+    static let model = MinibatchSGD.Model.linear(.softmax)
 }
 
 /// `--model mlp`: affine – ReLU – affine – softmax, the lecture's two-layer network.
-public enum TwoLayerNetFamily: ModelFamily {
+public enum TwoLayerNetFamily: MinibatchSGDFamily {
     public static let name = "mlp"
     public static let summary = "two-layer network: affine – ReLU – affine – softmax, minibatch SGD"
     public static let parameters = MinibatchSGD.parameters + [
         ModelParameter("hidden", .integer(minimum: 1), default: "500", help: "hidden units"),
     ]
     public static let modelTypes: [any ArchivableModel.Type] = [TwoLayerNet.self]
-    public static let defaultInputSize = ImageSize(width: 32, height: 32)
-
-    public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
-        try MinibatchSGD.fit(.twoLayerNet, settings, job)
-    }
-
-    public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
-        try MinibatchSGD.fitEach(.twoLayerNet, settings, job)
-    }
-
-    public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
-        TrainingCurves.perEpoch(saved)
-    }
+    static let model = MinibatchSGD.Model.twoLayerNet
 }
