@@ -68,18 +68,15 @@ struct DirectoryListing {
         folders.sort { $0.lexicographicallyPrecedes($1) }
     }
 
-    /// Lists `directory` with `opendir`/`readdir`, which hand back a name's raw bytes: Foundation
-    /// would silently mangle a name that is not UTF-8 into one that cannot be opened.
+    /// Lists `directory` from its entries' raw names (`DirectoryEntries`), so a name that is not
+    /// UTF-8 is reported rather than mangled.
     private mutating func walk(_ directory: String, components: [String], ancestors: [Identity], throughLink: Bool) {
-        guard let handle = opendir(directory) else {
+        guard let rawNames = DirectoryEntries.rawNames(in: directory) else {
             problems.append(LoadProblem(path: directory, reason: "cannot open folder: \(Self.systemReason())"))
             return
         }
         var children: [(name: String, info: stat)] = []
-        while let entry = readdir(handle) {
-            let rawName = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                Array(raw.prefix { $0 != 0 })
-            }
+        for rawName in rawNames {
             guard let name = String(validating: rawName, as: UTF8.self) else {
                 let shown = String(decoding: rawName, as: UTF8.self)
                 problems.append(LoadProblem(path: "\(directory)/\(shown)",
@@ -95,7 +92,6 @@ struct DirectoryListing {
             }
             children.append((name, info))
         }
-        closedir(handle)
         for child in children.sorted(by: { $0.name < $1.name }) {
             let path = "\(directory)/\(child.name)"
             let childComponents = components + [child.name]

@@ -14,11 +14,11 @@ public struct FileTree: Sendable {
     public struct File: Sendable {
         public var components: [String]
         /// Where the bytes are: an absolute path on disk or an index into `entries`.
-        fileprivate var location: Location
+        var location: Location
         public var relativePath: String { components.joined(separator: "/") }
     }
 
-    fileprivate enum Location: Sendable {
+    enum Location: Sendable {
         case disk(String)
         case entry(Int)
     }
@@ -31,7 +31,7 @@ public struct FileTree: Sendable {
     /// Files that could not be listed (unreadable folders, names that are not UTF-8, unsafe
     /// archive paths): reported, never silently dropped.
     public private(set) var problems: [LoadProblem]
-    private let entries: [ArchiveEntry]
+    let entries: [ArchiveEntry]
     private let diskRoot: String?
     /// Where this (sub)tree sits below the root the user named.
     public private(set) var prefix: [String] = []
@@ -127,19 +127,6 @@ public struct FileTree: Sendable {
     /// Files directly under the root.
     public var topLevelFiles: [File] { files.filter { $0.components.count == 1 } }
 
-    /// The bytes of `file`, through `body`, without copying archive entries. `scratch` is a
-    /// reusable buffer for disk reads so a decoding thread allocates once, not once per file.
-    public func withBytes<R>(of file: File, scratch: inout [UInt8],
-                             _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        switch file.location {
-        case .entry(let index):
-            return try entries[index].data.withUnsafeBytes(body)
-        case .disk(let path):
-            let count = try FileTree.readFile(path, into: &scratch)
-            return try scratch.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
-        }
-    }
-
     /// The bytes of `file` as an array.
     public func bytes(of file: File) throws -> [UInt8] {
         var scratch: [UInt8] = []
@@ -155,32 +142,5 @@ public struct FileTree: Sendable {
         }
         defer { try? handle.close() }
         return Array((try? handle.read(upToCount: limit)) ?? Data())
-    }
-
-    /// Reads a whole file with POSIX calls into `buffer` (grown as needed); returns its length.
-    /// Plain `read` into a reused buffer is several times cheaper than `Data(contentsOf:)` for
-    /// the tens of thousands of 1 KB files a dataset folder holds.
-    static func readFile(_ path: String, into buffer: inout [UInt8]) throws -> Int {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw PerceptError.io(path, "open failed: \(DirectoryListing.systemReason())") }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw PerceptError.io(path, "stat failed: \(DirectoryListing.systemReason())") }
-        let size = Int(info.st_size)
-        if buffer.count < size + 1 { buffer = [UInt8](repeating: 0, count: max(size + 1, 64 * 1024)) }
-        var total = 0
-        while true {
-            let got = buffer.withUnsafeMutableBytes { raw in
-                read(fd, raw.baseAddress! + total, raw.count - total)
-            }
-            if got < 0 {
-                if errno == EINTR { continue }
-                throw PerceptError.io(path, "read failed: \(DirectoryListing.systemReason())")
-            }
-            if got == 0 { break }
-            total += got
-            if total == buffer.count { buffer.append(contentsOf: [UInt8](repeating: 0, count: buffer.count)) }
-        }
-        return total
     }
 }

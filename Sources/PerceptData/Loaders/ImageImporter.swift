@@ -80,7 +80,7 @@ public struct DecodedFiles: Sendable {
 /// `dataset import`, training and `predict` alike.
 ///
 /// Each worker owns a decoder and a read buffer and writes its images straight into their
-/// final place in one pixel buffer, so the only copy is decode → resize → destination.
+/// final place in one pixel buffer (`DecodedBatch`), so the only copy is decode → resize → destination.
 /// Files that fail are recorded and skipped; the survivors are compacted in order.
 public enum ImageImporter {
     /// Decodes image files (any size, PNG or JPEG) fitted to `size`, for a model trained on
@@ -108,60 +108,42 @@ public enum ImageImporter {
         }
         let size = try options.imageSize ?? naturalSize(items, tree: tree, options: options)
         let stride = size.pixelCount * Image.channels
-        let memory = UnsafeMutableRawBufferPointer.allocate(byteCount: max(items.count * stride, 1), alignment: 64)
-        var records = items.map {
+        let batch = DecodedBatch(records: items.map {
             ImageFileRecord(path: tree.displayPath($0.file), label: $0.label, split: $0.split, byteCount: 0)
-        }
-        records.withUnsafeMutableBufferPointer { recordBuffer in
-            nonisolated(unsafe) let records = recordBuffer
-            nonisolated(unsafe) let memory = memory
-            Parallel.forEachChunk(count: items.count, threads: options.threads, chunksPerThread: 16) { range in
-                let decoder = ImageDecoder()
-                var scratch: [UInt8] = []
-                for index in range {
-                    do {
-                        try tree.withBytes(of: items[index].file, scratch: &scratch) { bytes in
-                            let (image, info) = try decoder.decode(bytes, path: records[index].path)
-                            let fitted = image.resized(to: size, mode: options.resizeMode)
-                            fitted.pixels.withUnsafeBytes { source in
-                                UnsafeMutableRawBufferPointer(rebasing: memory[(index * stride)..<((index + 1) * stride)])
-                                    .copyMemory(from: source)
-                            }
-                            records[index].byteCount = bytes.count
-                            if options.collectRecords {
-                                records[index].info = info
-                                records[index].fileDigest = digest(bytes)
-                                records[index].pixelDigest = fitted.pixels.withUnsafeBytes { digest($0) }
-                            }
+        }, stride: stride)
+        Parallel.forEachChunk(count: items.count, threads: options.threads, chunksPerThread: 16) { range in
+            let decoder = ImageDecoder()
+            var scratch: [UInt8] = []
+            for index in range {
+                do {
+                    try tree.withBytes(of: items[index].file, scratch: &scratch) { bytes in
+                        let (image, info) = try decoder.decode(bytes, path: batch[record: index].path)
+                        let fitted = image.resized(to: size, mode: options.resizeMode)
+                        batch.store(fitted.pixels, at: index)
+                        batch[record: index].byteCount = bytes.count
+                        if options.collectRecords {
+                            batch[record: index].info = info
+                            batch[record: index].fileDigest = digest(bytes)
+                            batch[record: index].pixelDigest = digest(fitted.pixels)
                         }
-                    } catch let error as PerceptError {
-                        records[index].failure = error.reason
-                    } catch {
-                        records[index].failure = "\(error)"
                     }
+                } catch let error as PerceptError {
+                    batch[record: index].failure = error.reason
+                } catch {
+                    batch[record: index].failure = "\(error)"
                 }
             }
         }
 
+        let records = batch.allRecords
         let failures = records.indices.compactMap { index in records[index].failure.map { (index: index, reason: $0) } }
         let problems = failures.map { LoadProblem(path: records[$0.index].path, reason: $0.reason) }
         if options.strict, let first = problems.first {
-            memory.deallocate()
             throw PerceptError.corrupt(first.path, first.reason + " (stopped: --strict)")
         }
         // Compact the survivors to the front, keeping their order.
-        var kept: [Int] = []
-        kept.reserveCapacity(items.count)
-        for index in items.indices where records[index].failure == nil {
-            if kept.count != index, let base = memory.baseAddress {
-                (base + kept.count * stride).copyMemory(from: base + index * stride, byteCount: stride)
-            }
-            kept.append(index)
-        }
-        nonisolated(unsafe) let allocation = memory
-        let storage = PixelStorage(bytes: UnsafeRawBufferPointer(rebasing: memory[0..<(kept.count * stride)])) { _ in
-            allocation.deallocate()
-        }
+        let kept = items.indices.filter { records[$0].failure == nil }
+        let storage = batch.storage(keeping: kept)
         let dataset = try Dataset(height: size.height, width: size.width, channels: Image.channels, pixels: storage,
                                   labels: kept.map { items[$0].label }, classNames: classNames,
                                   sources: kept.map { records[$0].path }, splits: kept.map { items[$0].split })
@@ -200,7 +182,7 @@ public enum ImageImporter {
 
     /// The first 128 bits of SHA-256 as hex: plenty to tell files apart, and cheap to compare.
     /// Hex digits are looked up, not formatted: this runs twice per file during inspection.
-    static func digest(_ bytes: UnsafeRawBufferPointer) -> String {
+    static func digest<Bytes: DataProtocol>(_ bytes: Bytes) -> String {
         let hex = Array("0123456789abcdef".utf8)
         var text: [UInt8] = []
         text.reserveCapacity(32)

@@ -14,6 +14,8 @@ import Foundation
 ///
 /// Output length: cellsY·cellsX·B, or (cellsY−1)·(cellsX−1)·4·B with block normalisation.
 /// A 32×32 image with 8-pixel cells and 9 bins gives 144, or 324 with blocks.
+/// The pixel-reading entry points (`features(of:…)`, `luminance`) and the reference twin of
+/// `cellHistograms` are in `Kernels/HOGKernels.swift`.
 public struct HistogramOfOrientedGradients: Sendable, Codable, Equatable {
     public var cellSize: Int
     public var orientations: Int
@@ -35,21 +37,6 @@ public struct HistogramOfOrientedGradients: Sendable, Codable, Equatable {
         let (rows, columns) = cellGrid(height: height, width: width)
         if blockNormalization { return max(0, rows - 1) * max(0, columns - 1) * 4 * orientations }
         return rows * columns * orientations
-    }
-
-    /// The luminance of an H×W×C image (C = 3: RGB weights; otherwise the mean of the channels), 0…1.
-    static func luminance(_ pixels: UnsafeRawBufferPointer, height: Int, width: Int, channels: Int) -> [Float] {
-        var gray = [Float](repeating: 0, count: height * width)
-        for i in 0..<(height * width) {
-            if channels == 3 {
-                gray[i] = (0.299 * Float(pixels[3 * i]) + 0.587 * Float(pixels[3 * i + 1]) + 0.114 * Float(pixels[3 * i + 2])) / 255
-            } else {
-                var sum: Float = 0
-                for k in 0..<channels { sum += Float(pixels[channels * i + k]) }
-                gray[i] = sum / Float(channels) / 255
-            }
-        }
-        return gray
     }
 
     /// The per-cell orientation histograms (cellsY×cellsX×B, before any block normalisation)
@@ -110,14 +97,5 @@ public struct HistogramOfOrientedGradients: Sendable, Codable, Equatable {
             }
         }
         return out
-    }
-
-    /// The descriptor of one H×W×C image.
-    public func features(of pixels: UnsafeRawBufferPointer, height: Int, width: Int, channels: Int) -> [Float] {
-        let gray = Self.luminance(pixels, height: height, width: width, channels: channels)
-        let cells = cellHistograms(gray: gray, height: height, width: width)
-        guard blockNormalization else { return cells }
-        let (rows, columns) = cellGrid(height: height, width: width)
-        return normalizedBlocks(cells, rows: rows, columns: columns)
     }
 }

@@ -4,6 +4,7 @@
 /// Hue is the angle on the colour wheel, 0…1 (0 red, ⅓ green, ⅔ blue), cut into `bins` equal
 /// bins. Grey pixels (max = min channel) have no hue and are not counted; each bin holds its
 /// pixel count divided by the image's pixel count, so the bins sum to at most 1.
+/// The pixel-reading `features(of:…)` and its reference twin are in `Kernels/HueKernels.swift`.
 public struct HueHistogram: Sendable, Codable, Equatable {
     public var bins: Int
 
@@ -28,18 +29,5 @@ public struct HueHistogram: Sendable, Codable, Equatable {
         }
         let hue = sixths / 6
         return hue >= 1 ? 0 : hue
-    }
-
-    /// The histogram of one H×W×3 image (other channel counts give all zeros).
-    public func features(of pixels: UnsafeRawBufferPointer, height: Int, width: Int, channels: Int) -> [Float] {
-        var histogram = [Float](repeating: 0, count: bins)
-        guard channels == 3, bins > 0 else { return histogram }
-        let count = height * width
-        for i in 0..<count {
-            guard let hue = Self.hue(pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) else { continue }
-            histogram[min(bins - 1, Int(hue * Float(bins)))] += 1
-        }
-        let scale = 1 / Float(max(1, count))
-        return histogram.map { $0 * scale }
     }
 }

@@ -56,28 +56,7 @@ public enum ImageFeatures: Sendable, Codable, Equatable {
         if let bad = items.first(where: { $0 < 0 || $0 >= dataset.count }) {
             throw PerceptError.invalidArgument("item \(bad) is outside the dataset's \(dataset.count) items")
         }
-        var scalars = [Float](repeating: 0, count: items.count * d)
-        let h = dataset.height, w = dataset.width, c = dataset.channels
-        scalars.withUnsafeMutableBufferPointer { buffer in
-            nonisolated(unsafe) let output = buffer
-            dataset.withPixelBytes { _ in
-                Parallel.forEachChunk(count: items.count, threads: threads, minimumChunk: 16, chunksPerThread: 4) { range in
-                    for row in range {
-                        let image = dataset.pixels(at: items[row])
-                        let base = row * d
-                        switch self {
-                        case .pixels:
-                            for k in 0..<d { output[base + k] = Float(image[k]) * (1 / 255) }
-                        case .hogColor(let hog, let hue):
-                            let gradients = hog.features(of: image, height: h, width: w, channels: c)
-                            let colours = hue.features(of: image, height: h, width: w, channels: c)
-                            for (k, value) in gradients.enumerated() { output[base + k] = value }
-                            for (k, value) in colours.enumerated() { output[base + gradients.count + k] = value }
-                        }
-                    }
-                }
-            }
-        }
+        let scalars = featureRows(of: dataset, items: items, dimension: d, threads: threads)
         return Tensor(shape: [items.count, d], scalars: scalars)
     }
 }
