@@ -9,7 +9,7 @@ import PerceptModelKit
 /// `evaluate`, `report`, `demo`, `SavedModel.load` and the web app need to know about it.
 ///
 /// A family names its options (`parameters`: flag, help, default, allowed values — the CLI parses
-/// and documents them, a web form can draw them), fits a model from settings (`train`), says which
+/// and documents them, a web form can draw them), fits a model from settings (`fit`), says which
 /// model types it saves (their archive `kind` and layout version live on the type), which input
 /// size suits it when the user gives none, and which pictures a report shows for its models.
 public protocol ModelFamily: Sendable {
@@ -27,7 +27,7 @@ public protocol ModelFamily: Sendable {
     /// A short description of one setting for logs and reports: "cnn (resnet20)", "svm".
     static func recipeName(_ settings: ModelSettings) -> String
     /// Fits a model on `job.train`, measuring nothing on `job.validation` but what the family's
-    /// training itself uses (early stopping, curves); `train(_:)` on the registry measures accuracy.
+    /// training itself uses (early stopping, curves); `train(_:_:)` (ModelRegistry.swift) measures accuracy.
     static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel
     /// Fits one model per setting (a hyper-parameter search's trials); a family overrides it
     /// when settings can share work (the SGD families prepare features once). A setting that
