@@ -97,9 +97,8 @@ public struct HyperparameterSearch {
                 trial.epochs = fitted.history?.epochs.count ?? 0
                 trial.seconds = fitted.seconds
                 trial.trainAccuracy = fitted.history?.trainAccuracies.last
-                // The last epoch's validation accuracy where training measured it, else one pass now.
-                trial.validationAccuracy = try fitted.history?.finalValidationAccuracy
-                    ?? accuracy(predicted: fitted.model.predict(validation), truth: validation.labels)
+                // Measured on the returned model (a CNN may keep its best epoch's weights, not its last).
+                trial.validationAccuracy = try accuracy(predicted: fitted.model.predict(validation), truth: validation.labels)
                 if (trial.validationAccuracy ?? -1) > (best?.trial.validationAccuracy ?? -1) { best = (trial, fitted) }
             case let .failure(error):
                 trial.failure = error.reason
