@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Percept
 import PerceptCore
 import PerceptData
 import PerceptModels
@@ -88,7 +89,7 @@ struct KNNNeighbors: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loading.load(path)
+        let loaded = try loading.load(path, defaultSize: KNearestNeighborsFamily.defaultInputSize)
         reportProblems(loaded.problems, notes: loaded.notes)
         let (train, pool, poolName) = try Self.trainAndQueries(loaded.dataset, validation: validation, seed: seed)
         guard !train.isEmpty, !pool.isEmpty else {

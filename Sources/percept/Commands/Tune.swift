@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Percept
 import PerceptCore
 import PerceptData
 import PerceptEvaluation
@@ -97,7 +98,7 @@ struct TuneNearestNeighbors: ParsableCommand {
     func run() throws {
         Terminal.quiet = json
         let start = DispatchTime.now()
-        let loaded = try loading.load(path)
+        let loaded = try loading.load(path, defaultSize: KNearestNeighborsFamily.defaultInputSize)
         reportProblems(loaded.problems, notes: loaded.notes)
         // The test split (as `percept train` and `evaluate` divide the data) is never looked at.
         let (all, notes) = try loaded.dataset.withStandardSplits(seed: seed)
