@@ -13,33 +13,40 @@ struct Train: ParsableCommand {
     /// The general text, then every family's options and default input size, from the registry.
     static var discussion: String {
         var text = """
-            DATA is any dataset form: a folder with one subfolder per label, train/ val/ test/ folders,
-            a CSV manifest, CIFAR binaries, a .pack, or an archive of these. Items without a split are
-            divided 80/10/10 (seeded); without a validation split, part of the training images is held
-            out. The model is fitted on the training split and measured on validation; the test split is
+            DATA is any dataset form: a folder with one subfolder per label, train/ val/
+            test/ folders, a CSV manifest, CIFAR binaries, a .pack, or an archive of
+            these. Items without a split are divided 80/10/10 (seeded); without a
+            validation split, part of the training images is held out. The model is
+            fitted on the training split and measured on validation; the test split is
             left for `percept evaluate`.
 
-            Without --size, images keep their own size when the first one is no larger than the family's
-            default input size (CIFAR's 32x32 stays 32x32); larger images (camera photos) are fitted to it.
-            A .pack or CIFAR binary keeps its size.
+            Without --size, images keep their own size when the first one is no larger
+            than the family's default input size (CIFAR's 32x32 stays 32x32); larger
+            images (camera photos) are fitted to it. A .pack or CIFAR binary keeps its
+            size.
 
             Examples:
               percept train ~/photos --model knn --k 5 --metric l1 -o photos.percept
               percept train cifar10.pack --model ncm -o baseline.percept --json
-              percept train cifar10.pack --model softmax --lr 1e-2 --reg 1e-3 --epochs 14 -o softmax.percept
-              percept train cifar10.pack --model mlp --features hog-color --hidden 500 --lr 3e-2 -o mlp.percept
-              percept train cifar10.pack --model cnn --arch resnet20 --epochs 30 --checkpoint run.ckpt -o cnn.percept
-              percept train photos/ --model cnn --arch my-net.json --resume --checkpoint run.ckpt
+              percept train cifar10.pack --model softmax --lr 1e-2 --reg 1e-3 \\
+                --epochs 14 -o softmax.percept
+              percept train cifar10.pack --model mlp --features hog-color \\
+                --hidden 500 --lr 3e-2 -o mlp.percept
+              percept train cifar10.pack --model cnn --arch resnet20 --epochs 30 \\
+                --checkpoint run.ckpt -o cnn.percept
+              percept train photos/ --model cnn --arch my-net.json --resume \\
+                --checkpoint run.ckpt
 
             MODEL FAMILIES AND THEIR OPTIONS
             """
         for family in ModelRegistry.families {
             let size = family.defaultInputSize
-            text += "\n\n  \(family.name): \(family.summary) (default input \(size.width)x\(size.height))"
+            text += "\n\n  --model \(family.name)  (default input \(size.width)x\(size.height))\n"
+                + wrapped(family.summary, indent: 4)
             for parameter in family.parameters {
                 let value = parameter.kind == .flag ? "" : " <\(parameter.name)>"
                 let fallback = parameter.defaultValue.map { " (default \($0))" } ?? ""
-                text += "\n    --\(parameter.name)\(value)  \(parameter.help)\(fallback)"
+                text += "\n    --\(parameter.name)\(value)\n" + wrapped(parameter.help + fallback, indent: 8)
             }
         }
         return text
@@ -173,6 +180,21 @@ struct Train: ParsableCommand {
 }
 
 extension DistanceMetric: ExpressibleByArgument {}
+
+/// `text` broken into lines of at most 78 characters, each indented by `indent` spaces
+/// (the help text keeps its shape instead of being re-wrapped at column 0).
+func wrapped(_ text: String, indent: Int, width: Int = 78) -> String {
+    var lines: [String] = [], line = ""
+    for word in text.split(separator: " ") {
+        if !line.isEmpty, indent + line.count + 1 + word.count > width {
+            lines.append(line)
+            line = ""
+        }
+        line += (line.isEmpty ? "" : " ") + word
+    }
+    if !line.isEmpty { lines.append(line) }
+    return lines.map { String(repeating: " ", count: indent) + $0 }.joined(separator: "\n")
+}
 
 /// "1.2 MB", "340 KB": sizes for people.
 func formattedBytes(_ count: Int) -> String {
