@@ -3,6 +3,7 @@ import XCTest
 import PerceptData
 import PerceptImage
 import PerceptCore
+import Percept
 
 /// Runs the built `percept` executable as a user would and checks output, files and exit codes
 /// (0 ok, 1 usage, 2 bad input).
@@ -144,5 +145,21 @@ final class VersionTests: XCTestCase {
         let run = try runPercept(["--version"])
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines), PerceptVersion.current)
+    }
+}
+
+/// `percept train --help` lists every registered family with its options and defaults.
+final class TrainHelpTests: XCTestCase {
+    func testHelpListsEveryFamilysOptionsFromTheRegistry() throws {
+        let run = try runPercept(["train", "--help"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        for family in ModelRegistry.families {
+            let size = family.defaultInputSize
+            XCTAssertTrue(run.stdout.contains("--model \(family.name)  (default input \(size.width)x\(size.height))"), family.name)
+            for parameter in family.parameters {
+                XCTAssertTrue(run.stdout.contains("--\(parameter.name)"), "\(family.name): --\(parameter.name)")
+            }
+        }
+        XCTAssertFalse(run.stdout.split(separator: "\n").contains { $0.count > 80 }, "no line is re-wrapped by the terminal")
     }
 }
