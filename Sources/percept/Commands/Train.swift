@@ -7,7 +7,7 @@ import PerceptModelKit
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a model on a dataset and save it to a .percept file.",
-        usage: "percept train DATA [--model FAMILY] [family options] [-o FILE] [--size WxH]",
+        usage: "percept train DATA [--model FAMILY] [family options] [-o FILE] [options]",
         discussion: Train.discussion)
 
     /// The general text, then every family's options and default input size, from the registry.
