@@ -8,7 +8,7 @@ struct TuneSearch: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Search any model family's options on a validation split (grid or random); save the best.",
-        usage: "percept tune search DATA --model FAMILY [--OPTION v1,v2,…]… [--search grid|random] [--trials N] [--save FILE]",
+        usage: "percept tune search DATA --model FAMILY [--OPTION v1,v2,…]… [options]",
         discussion: """
             Every combination of the listed values (--search grid) or --trials seeded samples (--search
             random: real numbers log-uniformly between the smallest and largest listed, other options one
