@@ -57,3 +57,23 @@ final class HyperparameterSearchTests: XCTestCase {
             .run(TrainingJob(train: train, validation: nil)))
     }
 }
+
+/// Each family's default search space holds values its own options accept.
+final class SearchSpaceTests: XCTestCase {
+    func testEveryDefaultSearchSpaceIsValid() throws {
+        for family in ModelRegistry.families {
+            for features in family.parameters.contains(where: { $0.name == "features" }) ? ["pixels", "hog-color"] : [""] {
+                let fixed = features.isEmpty ? [:] : ["features": features]
+                let space = family.searchSpace(try family.settings(fixed))
+                let search = HyperparameterSearch(family: family, candidates: space, fixed: fixed)
+                for values in try search.trialValues() where !space.isEmpty {
+                    XCTAssertNoThrow(try family.settings(fixed.merging(values) { $1 }), "\(family.name) \(values)")
+                }
+            }
+        }
+        XCTAssertEqual(KNearestNeighborsFamily.searchSpace(try KNearestNeighborsFamily.settings()).map(\.name), ["k", "metric"])
+        let hog = SoftmaxFamily.searchSpace(try SoftmaxFamily.settings(["features": "hog-color"]))
+        let pixels = SoftmaxFamily.searchSpace(try SoftmaxFamily.settings())
+        XCTAssertNotEqual(hog.first?.values, pixels.first?.values, "learning rates depend on the features")
+    }
+}

@@ -111,6 +111,19 @@ enum MinibatchSGD {
         return results
     }
 
+    /// Learning rates and regularisation strengths around each family's defaults (measured on
+    /// CIFAR-10, Benchmarks/RESULTS.md, issue 4), for pixels or HOG + colour.
+    static func searchSpace(_ model: Model, _ fixed: ModelSettings) -> [(name: String, values: [String])] {
+        let hog = fixed.text("features") == "hog-color"
+        let (rates, strengths): (String, String)
+        switch model {
+        case .linear(.hinge): (rates, strengths) = hog ? ("3e-3,1e-2,3e-2", "1e-4,1e-3,1e-2") : ("3e-4,1e-3,3e-3", "1e-4,1e-3,1e-2")
+        case .linear: (rates, strengths) = hog ? ("1e-2,3e-2,1e-1", "1e-4,1e-3,1e-2") : ("3e-3,1e-2,3e-2", "1e-4,1e-3,1e-2")
+        case .twoLayerNet: (rates, strengths) = hog ? ("1e-2,3e-2,1e-1", "1e-4,1e-3") : ("3e-3,1e-2", "1e-4,1e-3")
+        }
+        return [("lr", rates.split(separator: ",").map(String.init)), ("reg", strengths.split(separator: ",").map(String.init))]
+    }
+
     /// The loss and accuracy curves, and for a linear model on pixels its class templates.
     static func figures(_ saved: SavedModel) throws -> [ReportFigure] {
         var figures = TrainingCurves.perEpoch(saved)
@@ -139,6 +152,10 @@ extension MinibatchSGDFamily {
 
     public static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>] {
         try MinibatchSGD.fitEach(model, settings, job)
+    }
+
+    public static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])] {
+        MinibatchSGD.searchSpace(model, fixed)
     }
 
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {

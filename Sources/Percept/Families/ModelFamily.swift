@@ -33,6 +33,10 @@ public protocol ModelFamily: Sendable {
     /// when settings can share work (the SGD families prepare features once). A setting that
     /// fails for its own values (divergence) is a `.failure`, not a thrown error.
     static func fitEach(_ settings: [ModelSettings], _ job: TrainingJob) throws -> [Result<FittedModel, PerceptError>]
+    /// The family's default hyper-parameter search: the options worth searching and the values to
+    /// try, given the fixed settings (the SGD families' rates depend on the features). Empty when
+    /// the family has none worth its cost.
+    static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])]
     /// Pictures a report shows for a saved model of this family (curves, templates, retrievals).
     static func figures(for model: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure]
 }
@@ -52,6 +56,7 @@ extension ModelFamily {
     }
 
     public static func recipeName(_ settings: ModelSettings) -> String { name }
+    public static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])] { [] }
     public static func figures(for model: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] { [] }
 }
 

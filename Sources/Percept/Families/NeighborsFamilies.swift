@@ -19,6 +19,11 @@ public enum KNearestNeighborsFamily: ModelFamily {
     /// The lecture's CIFAR-10 size: distances over larger photos cost more and separate no better.
     public static let defaultInputSize = ImageSize(width: 32, height: 32)
 
+    /// The lecture's grid: k and the distance metric.
+    public static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])] {
+        [("k", ["1", "3", "5", "7", "10", "20"]), ("metric", ["l1", "l2"])]
+    }
+
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
         var model = KNearestNeighbors(k: settings.integer("k") ?? 1,
                                       metric: settings.text("metric").flatMap(DistanceMetric.init(rawValue:)) ?? .l2,

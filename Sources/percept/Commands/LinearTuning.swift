@@ -35,13 +35,12 @@ struct LinearTuning {
     }
 
     /// Learning rates and strengths that work on CIFAR-10 with the default preprocessing.
+    /// The family's default search space for these features: comma-separated lr and reg lists.
     var defaults: (lr: String, reg: String) {
-        let hog = options.features.lowercased().hasPrefix("hog")
-        switch family {
-        case .svm: return hog ? ("3e-3,1e-2,3e-2", "1e-4,1e-3,1e-2") : ("3e-4,1e-3,3e-3", "1e-4,1e-3,1e-2")
-        case .softmax: return hog ? ("1e-2,3e-2,1e-1", "1e-4,1e-3,1e-2") : ("3e-3,1e-2,3e-2", "1e-4,1e-3,1e-2")
-        case .twoLayerNet: return hog ? ("1e-2,3e-2,1e-1", "1e-4,1e-3") : ("3e-3,1e-2", "1e-4,1e-3")
-        }
+        let fixed = (try? registered.settings(["features": options.features])) ?? (try? registered.settings())
+        let space = fixed.map { registered.searchSpace($0) } ?? []
+        func list(_ name: String) -> String { space.first { $0.name == name }?.values.joined(separator: ",") ?? "" }
+        return (list("lr"), list("reg"))
     }
 
     struct Trial: Codable {

@@ -14,7 +14,8 @@ struct TuneSearch: ParsableCommand {
             random: real numbers log-uniformly between the smallest and largest listed, other options one
             of the listed values) is fitted on the training images and measured on validation images,
             divided as `percept train` divides them; the test split is never looked at. The family's options
-            are those `percept train --help` lists.
+            are those `percept train --help` lists. Without any option given several values, the family's
+            default search runs (knn: k × metric; svm, softmax, mlp: learning rate × regularisation).
 
             Examples:
               percept tune search cifar10.pack --model cnn --arch tiny,resnet20 --epochs 5 --lr 0.05,0.1
@@ -79,6 +80,15 @@ struct TuneSearch: ParsableCommand {
             if values.count == 1 { fixed[name] = values[0] } else { candidates.append((name, values)) }
         }
         guard let data else { throw ValidationError("missing DATA: the labelled images to tune on") }
+        if candidates.isEmpty {
+            // No option with several values: the family's own default search, less what was fixed.
+            let fixedSettings: ModelSettings
+            do { fixedSettings = try family.settings(fixed) } catch let error as PerceptError { throw ValidationError(error.reason) }
+            candidates = family.searchSpace(fixedSettings).filter { fixed[$0.name] == nil }
+            guard !candidates.isEmpty else {
+                throw ValidationError("\(family.name) has no default search: give an option several values, e.g. --lr 0.05,0.1")
+            }
+        }
         let search = HyperparameterSearch(family: family, candidates: candidates, fixed: fixed,
                                           strategy: search == "grid" ? .grid : .random(trials: trials), seed: seed)
         do { _ = try search.trialValues().map { try family.settings(fixed.merging($0) { $1 }) } } catch let error as PerceptError {
