@@ -62,16 +62,11 @@ extension ONNXTensor {
                 : proto.floatData
             try Self.check(scalars.count, against: shape, count: count, role: role, path: path)
             self = .float32(Tensor(shape: shape, scalars: scalars))
-        case .int64:
+        case .int64, .int32:
+            let isInt64 = dataType == .int64
             let values = proto.hasRawData
-                ? try Self.littleEndianInt64s(proto.rawData, count: count, role: role, path: path)
-                : proto.int64Data.map { Int($0) }
-            try Self.check(values.count, against: shape, count: count, role: role, path: path)
-            self = .int64(shape: shape, values: values)
-        case .int32:
-            let values = proto.hasRawData
-                ? try Self.littleEndianInt32s(proto.rawData, count: count, role: role, path: path)
-                : proto.int32Data.map { Int($0) }
+                ? try Self.littleEndianIntegers(proto.rawData, count: count, width: isInt64 ? 8 : 4, role: role, path: path)
+                : isInt64 ? proto.int64Data.map { Int($0) } : proto.int32Data.map { Int($0) }
             try Self.check(values.count, against: shape, count: count, role: role, path: path)
             self = .int64(shape: shape, values: values)
         default:
@@ -118,13 +113,12 @@ extension ONNXTensor {
         try rawBytes(data, count: count, width: 4, role: role, path: path).floats(at: 0, count: count)
     }
 
-    private static func littleEndianInt64s(_ data: Data, count: Int, role: String, path: String) throws -> [Int] {
-        let bytes = try rawBytes(data, count: count, width: 8, role: role, path: path)
-        return (0..<count).map { Int(bytes.integer(at: 8 * $0, as: Int64.self)) }
-    }
-
-    private static func littleEndianInt32s(_ data: Data, count: Int, role: String, path: String) throws -> [Int] {
-        let bytes = try rawBytes(data, count: count, width: 4, role: role, path: path)
-        return (0..<count).map { Int(bytes.integer(at: 4 * $0, as: Int32.self)) }
+    /// Int64s (`width` 8) or Int32s (`width` 4), widened to Int.
+    private static func littleEndianIntegers(_ data: Data, count: Int, width: Int, role: String,
+                                             path: String) throws -> [Int] {
+        let bytes = try rawBytes(data, count: count, width: width, role: role, path: path)
+        return (0..<count).map { index in
+            width == 8 ? Int(bytes.integer(at: 8 * index, as: Int64.self)) : Int(bytes.integer(at: 4 * index, as: Int32.self))
+        }
     }
 }

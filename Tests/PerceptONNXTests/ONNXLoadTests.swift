@@ -56,6 +56,28 @@ final class ONNXLoadTests: XCTestCase {
         XCTAssertEqual(model.parameterCount, 8, "integer tensors are shapes, not parameters")
     }
 
+    func testIntegerTensorsReadTheSameFromRawBytesAndTypedFields() throws {
+        let values: [Int64] = [-1, 0, 7, 1 << 40]
+        let typed = TinyONNXModel.int64Tensor("shape", values: values)
+        var raw = typed
+        raw.int64Data = []
+        raw.rawData = Data(values.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } })
+        for proto in [typed, raw] {
+            XCTAssertEqual(try ONNXTensor(proto, role: "shape", path: "t.onnx"),
+                           .int64(shape: [4], values: [-1, 0, 7, 1 << 40]))
+        }
+        var int32 = typed
+        int32.dataType = Int32(Onnx_TensorProto.DataType.int32.rawValue)
+        int32.int64Data = []
+        int32.int32Data = [-1, 0, 7, 9]
+        var int32Raw = int32
+        int32Raw.int32Data = []
+        int32Raw.rawData = Data(int32.int32Data.flatMap { value in withUnsafeBytes(of: value.littleEndian) { Array($0) } })
+        for proto in [int32, int32Raw] {
+            XCTAssertEqual(try ONNXTensor(proto, role: "axes", path: "t.onnx"), .int64(shape: [4], values: [-1, 0, 7, 9]))
+        }
+    }
+
     func testUnsupportedOperatorNamesTheNodeTheOperatorAndTheSupportedList() throws {
         var proto = TinyONNXModel.convolutionRelu()
         proto.graph.node[1].opType = "Softmax"
