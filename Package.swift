@@ -72,7 +72,7 @@ let executables: [Target] = [
     .executableTarget(name: "percept",
                       dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
                                      "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
-                                     "PerceptReports",
+                                     "PerceptReports", "PerceptONNX",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.

@@ -88,3 +88,26 @@ extension ONNXModel {
         self = try ONNXGraphReader(path: path).model(from: proto)
     }
 }
+
+/// The value a classifier backbone's last layer reads: the image's feature vector for transfer learning.
+public struct ONNXFeatureVector: Sendable, Equatable, Codable {
+    /// The value's name in the graph.
+    public var name: String
+    /// Its length per image.
+    public var width: Int
+    /// The `Gemm` or `MatMul` node that reads it.
+    public var classifierNode: String
+}
+
+extension ONNXModel {
+    /// The input of the last `Gemm` or `MatMul` whose weight is an initialiser (a backbone's final
+    /// classifier), with its width read from that weight; nil when the graph ends otherwise.
+    public var classifierInput: ONNXFeatureVector? {
+        guard let node = nodes.last(where: { $0.operatorType == "Gemm" || $0.operatorType == "MatMul" }),
+              node.inputs.count >= 2, node.attributes["transA"] != .int(1),
+              let weight = initializers[node.inputs[1]]?.floatTensor, weight.rank == 2 else { return nil }
+        // Gemm with transB = 1 (PyTorch's Linear) stores the weight as outputs × inputs.
+        let width = node.attributes["transB"] == .int(1) ? weight.shape[1] : weight.shape[0]
+        return ONNXFeatureVector(name: node.inputs[0], width: width, classifierNode: node.name)
+    }
+}

@@ -33,7 +33,7 @@ public enum ONNXAttribute: Sendable, Equatable {
 }
 
 /// A graph input or output: its name, element type and shape.
-public struct ONNXValueInfo: Sendable, Equatable, CustomStringConvertible {
+public struct ONNXValueInfo: Sendable, Equatable, Codable, CustomStringConvertible {
     public var name: String
     /// ONNX's name for the element type, e.g. `FLOAT`.
     public var elementType: String

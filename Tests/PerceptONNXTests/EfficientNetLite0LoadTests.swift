@@ -47,6 +47,8 @@ final class EfficientNetLite0LoadTests: XCTestCase {
         let pool = try XCTUnwrap(model.nodes.first { $0.outputs.contains(gemm.inputs[0]) })
         XCTAssertEqual(pool.operatorType, "ReduceMean")
         XCTAssertEqual(pool.attributes["axes"], .ints([2, 3]))
+        XCTAssertEqual(model.classifierInput,
+                       ONNXFeatureVector(name: gemm.inputs[0], width: 1280, classifierNode: gemm.name))
     }
 
     func testPadsAndClipBoundsAreReadAsValues() throws {

@@ -21,6 +21,21 @@ final class ONNXLoadTests: XCTestCase {
         XCTAssertEqual(model.initializers["conv.bias"], .float32(Tensor(shape: [2], scalars: [0.5, -0.5])))
         XCTAssertEqual(model.initializerNames, ["conv.weight", "conv.bias"])
         XCTAssertEqual(model.parameterCount, 8)
+        XCTAssertNil(model.classifierInput, "no Gemm or MatMul")
+    }
+
+    func testClassifierInputWidthFollowsTheWeightLayout() throws {
+        for (operatorType, transB, weightShape) in [("Gemm", Int64(1), [5, 32]), ("Gemm", 0, [32, 5]), ("MatMul", 0, [32, 5])] {
+            var proto = TinyONNXModel.convolutionRelu()
+            proto.graph.initializer.append(TinyONNXModel.floatTensor("fc.weight", shape: weightShape,
+                                                                     values: Array(repeating: 0, count: 160), raw: true))
+            proto.graph.node.append(TinyONNXModel.node("fc", operatorType, inputs: ["features", "fc.weight"], outputs: ["logits"],
+                                                       attributes: operatorType == "Gemm" ? [TinyONNXModel.intAttribute("transB", transB)] : []))
+            proto.graph.output[0] = TinyONNXModel.valueInfo("logits", [nil, 5], batchName: "batch")
+            let model = try ONNXModel.load(try TinyONNXModel.write(proto))
+            XCTAssertEqual(model.classifierInput, ONNXFeatureVector(name: "features", width: 32, classifierNode: "fc"),
+                           "\(operatorType) transB \(transB)")
+        }
     }
 
     func testEveryAttributeKindAndIntegerInitializersAreRead() throws {
