@@ -52,6 +52,9 @@ let libraries: [Target] = [
     .target(name: "PerceptNetwork",
             dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
+    // ONNX files read through swift-protobuf's generated types (Generated/, made by scripts/generate-onnx-types).
+    .target(name: "PerceptONNX",
+            dependencies: ["PerceptCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
                            "PerceptEvaluation"]),
@@ -62,14 +65,14 @@ let libraries: [Target] = [
 let umbrella: [Target] = [
     .target(name: "Percept",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
-                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports"]),
+                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX"]),
 ]
 
 let executables: [Target] = [
     .executableTarget(name: "percept",
                       dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
                                      "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
-                                     "PerceptReports",
+                                     "PerceptReports", "PerceptONNX",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.
@@ -94,6 +97,9 @@ let tests: [Target] = [
     .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
     .testTarget(name: "PerceptNetworkTests",
                 dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
+    // Builds small ONNX models with the generated types to check every load-time error.
+    .testTarget(name: "PerceptONNXTests",
+                dependencies: ["PerceptONNX", "PerceptCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
@@ -110,6 +116,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: systemLibraries + cHelpers + libraries + umbrella + executables + tests
 )

@@ -15,7 +15,8 @@ struct PerceptCommand: ParsableCommand {
               percept tune knn photos.pack                  # choose k and the metric by cross-validation
             """,
         version: PerceptVersion.current,
-        subcommands: [DatasetCommand.self, Train.self, Evaluate.self, Predict.self, Report.self, TuneCommand.self, KNNCommand.self, Demo.self])
+        subcommands: [DatasetCommand.self, Train.self, Evaluate.self, Predict.self, Report.self, TuneCommand.self, KNNCommand.self, Demo.self,
+                      BackboneCommand.self])
 
     /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.
     static func main() {
