@@ -8,5 +8,6 @@
 @_exported import PerceptModelKit
 @_exported import PerceptModels
 @_exported import PerceptNetwork
+@_exported import PerceptONNX
 @_exported import PerceptPreprocessing
 @_exported import PerceptReports
