@@ -2,7 +2,7 @@
 // (forward + input and weight gradients), one layer of a mobile backbone at a time.
 //
 //   percept-bench depthwise [--channels 96] [--size 112] [--kernel 3] [--stride 1] [--batch 32]
-//                           [--threads 2] [--steps 5] [--relu6] [--padding same|symmetric]
+//                           [--threads 2] [--steps 5] [--relu6] [--padding same|symmetric] [--no-avx2]
 //
 // Padding is TensorFlow's "same" (asymmetric at stride 2 on even sizes) or K/2 on every side. GFLOP/s counts 2·K²·C·OH·OW per image
 // for the forward pass, and 3× that for a training step (forward, dX, dW), as PyTorch's profiler does.
@@ -21,6 +21,7 @@ func benchDepthwise(options: [String]) {
     var random = SeededRandom(seed: 1)
     let layer = DepthwiseConv2D(name: "dw", geometry: g, bias: true, clipsToSix: options.contains("--relu6"), random: &random)
     layer.threads = threads
+    layer.allowsAVX2 = !options.contains("--no-avx2")   // --no-avx2: the portable SIMD8 (SSE) forward
     let input = FloatBuffer(), dOutput = FloatBuffer()
     input.load((0..<(batch * g.inputCount)).map { _ in random.nextUnitFloat() * 2 - 1 })
     dOutput.load((0..<(batch * g.outputCount)).map { _ in random.nextUnitFloat() - 0.5 })
@@ -30,7 +31,7 @@ func benchDepthwise(options: [String]) {
     let backward = (0..<steps).map { _ in seconds { _ = layer.backward(dOutput, batch: batch) } }.min()!
     let flops = Double(g.forwardFlops * batch)
     let shape = "\(size)x\(size)x\(channels) k\(kernel) s\(stride) pad \(g.top),\(g.left),\(g.bottom),\(g.right)"
-    emit(["tool": "percept-depthwise", "pass": "forward", "layer": shape, "batch": batch, "threads": threads,
+    emit(["tool": "percept-depthwise", "pass": layer.allowsAVX2 ? "forward" : "forward (SIMD8, no AVX2)", "layer": shape, "batch": batch, "threads": threads,
           "seconds": forward, "images_per_s": Double(batch) / forward, "gflops": flops / forward / 1e9])
     emit(["tool": "percept-depthwise", "pass": "backward (dX + dW)", "layer": shape, "batch": batch, "threads": threads,
           "seconds": backward, "images_per_s": Double(batch) / backward, "gflops": 2 * flops / backward / 1e9])

@@ -66,10 +66,14 @@ final class DepthwiseTests: XCTestCase {
         let dy = randomValues(batch * g.outputCount, seed: seed &+ 400)
         let message = "\(batch)×\(g.height)×\(g.width)×\(g.channels) k\(g.kernel) s\(g.stride) "
             + "pad \([g.top, g.left, g.bottom, g.right]) bias \(bias) relu6 \(clipsToSix), \(threads) threads"
-        let y = outputOf(layer, x, batch: batch)
         let expected = DepthwiseKernels.referenceForward(g, x: x, batch: batch, weight: weight, bias: biasValues,
                                                          clipsToSix: clipsToSix)
-        assertClose(y, expected, rtol: 1e-5, atol: 1e-5, "forward, \(message)")
+        // The SIMD8 fallback, then the AVX2 kernel where this CPU has it (its state feeds backward).
+        for allowsAVX2 in [false, true] {
+            layer.allowsAVX2 = allowsAVX2
+            let y = outputOf(layer, x, batch: batch)
+            assertClose(y, expected, rtol: 1e-5, atol: 1e-5, "forward, AVX2 \(allowsAVX2), \(message)")
+        }
         let dOutput = FloatBuffer()
         dOutput.load(dy)
         let dx = layer.backward(dOutput, batch: batch).array(batch * g.inputCount)

@@ -1,9 +1,13 @@
+import CNetworkKernels
 import PerceptCore
 
 // Depthwise convolution over NHWC activations: channel j of the output sees only channel j of the
 // input, through its own K×K filter (weights K×K×C, channels innermost). With channels innermost
 // every inner loop runs over a contiguous run of channels, eight at a time in SIMD8 registers, so
 // no im2col is needed: the layer is memory-bound, not arithmetic-bound (K² multiply-adds a load).
+// Swift compiles for baseline x86-64 (SSE: a SIMD8 is two XMM registers, no FMA), so the forward
+// pass runs the AVX2 + FMA kernel of CNetworkKernels (depthwise.c) where the CPU has it, and the
+// SIMD8 loop below elsewhere (`usesAVX2: false` runs it anyway, for the tests).
 // Parallel over output rows (forward), input rows (input gradient) and fixed chunks of rows
 // (weight gradient, whose partial sums are added in chunk order so threads never change a bit).
 
@@ -25,26 +29,32 @@ public enum DepthwiseKernels {
     /// Y = depthwise(X, W) + b, then clipped to 0…6 when `clipsToSix` (ReLU6 fused into the store).
     /// Each output pixel's sums stay in registers, eight channels at a time.
     public static func forward(_ g: DepthwiseGeometry, input: UnsafePointer<Float>, batch: Int, weight: [Float],
-                               bias: [Float]?, clipsToSix: Bool, output: UnsafeMutablePointer<Float>, threads: Int) {
+                               bias: [Float]?, clipsToSix: Bool, output: UnsafeMutablePointer<Float>, threads: Int,
+                               usesAVX2: Bool = true) {
         weight.withUnsafeBufferPointer { weight in
             if let bias {
                 bias.withUnsafeBufferPointer { bias in
                     forward(g, input: input, batch: batch, weight: weight.baseAddress!, bias: bias.baseAddress!,
-                            clipsToSix: clipsToSix, output: output, threads: threads)
+                            clipsToSix: clipsToSix, output: output, threads: threads, usesAVX2: usesAVX2)
                 }
             } else {
                 forward(g, input: input, batch: batch, weight: weight.baseAddress!, bias: nil, clipsToSix: clipsToSix,
-                        output: output, threads: threads)
+                        output: output, threads: threads, usesAVX2: usesAVX2)
             }
         }
     }
 
     static func forward(_ g: DepthwiseGeometry, input: UnsafePointer<Float>, batch: Int,
                         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?, clipsToSix: Bool,
-                        output: UnsafeMutablePointer<Float>, threads: Int) {
+                        output: UnsafeMutablePointer<Float>, threads: Int, usesAVX2: Bool) {
         let c = g.channels, k = g.kernel, oh = g.outHeight, ow = g.outWidth, w = g.width
         let six = SIMD8<Float>(repeating: 6)
         Parallel.forEachChunk(count: batch * oh, threads: threads, minimumChunk: 2) { rows in
+            if usesAVX2, percept_depthwise_forward_nhwc(
+                input, weight, bias, output, rows.lowerBound, rows.upperBound, Int32(g.height), Int32(w), Int32(c),
+                Int32(k), Int32(g.stride), Int32(g.top), Int32(g.left), Int32(oh), Int32(ow), clipsToSix ? 1 : 0) == 1 {
+                return
+            }
             for r in rows {
                 let image = input + (r / oh) * g.inputCount
                 let y0 = (r % oh) * g.stride - g.top

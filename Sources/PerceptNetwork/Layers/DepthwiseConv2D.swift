@@ -16,6 +16,9 @@ public final class DepthwiseConv2D: Layer {
     public let clipsToSix: Bool
     public var needsInputGradient = true
     public var threads = Parallel.defaultThreadCount
+    /// Run the forward pass with the AVX2 + FMA kernel where the CPU has it; false keeps the
+    /// portable SIMD8 loop (tests of both).
+    public var allowsAVX2 = true
 
     private let output = FloatBuffer()
     private var dInput = FloatBuffer()
@@ -56,7 +59,7 @@ public final class DepthwiseConv2D: Layer {
         self.input = input
         output.reserve(batch * geometry.outputCount)
         DepthwiseKernels.forward(geometry, input: input.pointer, batch: batch, weight: weight.value, bias: bias?.value,
-                                 clipsToSix: clipsToSix, output: output.pointer, threads: threads)
+                                 clipsToSix: clipsToSix, output: output.pointer, threads: threads, usesAVX2: allowsAVX2)
         return output
     }
 
