@@ -118,16 +118,7 @@ public enum DepthwiseKernels {
                         for kx in 0..<k {
                             let u = ix + g.left - kx
                             guard u >= 0, u % s == 0, u / s < ow else { continue }
-                            let dy = dyRow + (u / s) * c, filter = weight + (ky * k + kx) * c
-                            var j = 0
-                            while j + 8 <= c {
-                                store8(load8(dx + j) + load8(dy + j) * load8(filter + j), dx + j)
-                                j += 8
-                            }
-                            while j < c {
-                                dx[j] += dy[j] * filter[j]
-                                j += 1
-                            }
+                            multiplyAdd(dyRow + (u / s) * c, weight + (ky * k + kx) * c, into: dx, count: c)
                         }
                     }
                 }
@@ -180,16 +171,8 @@ public enum DepthwiseKernels {
                         accumulate(dy, into: partial + g.weightCount, count: c)
                         for ky in rowsInside {
                             for kx in taps(origin: x0, kernel: k, size: w) {
-                                let x = image + ((y0 + ky) * w + x0 + kx) * c, dw = partial + (ky * k + kx) * c
-                                var j = 0
-                                while j + 8 <= c {
-                                    store8(load8(dw + j) + load8(dy + j) * load8(x + j), dw + j)
-                                    j += 8
-                                }
-                                while j < c {
-                                    dw[j] += dy[j] * x[j]
-                                    j += 1
-                                }
+                                multiplyAdd(dy, image + ((y0 + ky) * w + x0 + kx) * c, into: partial + (ky * k + kx) * c,
+                                            count: c)
                             }
                         }
                     }
@@ -201,6 +184,20 @@ public enum DepthwiseKernels {
         for chunk in 1..<max(1, chunks) {
             accumulate(partials + chunk * stride, into: dWeight, count: g.weightCount)
             if let dBias { accumulate(partials + chunk * stride + g.weightCount, into: dBias, count: c) }
+        }
+    }
+
+    /// target[j] += a[j]·b[j], eight channels at a time.
+    @inline(__always) static func multiplyAdd(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                              into target: UnsafeMutablePointer<Float>, count: Int) {
+        var j = 0
+        while j + 8 <= count {
+            store8(load8(target + j) + load8(a + j) * load8(b + j), target + j)
+            j += 8
+        }
+        while j < count {
+            target[j] += a[j] * b[j]
+            j += 1
         }
     }
 
