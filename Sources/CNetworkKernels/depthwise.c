@@ -56,6 +56,7 @@ int percept_depthwise_forward_nhwc(const float *x, const float *w, const float *
     // pixel), so a block of pixels near the edge shares the loop of the interior.
     static const float zeros[8 * VECTORS];
     const int c = channels, blocked = c / (8 * VECTORS) * (8 * VECTORS);
+    const size_t step = (size_t)stride * c;   // from one pixel of a block to the next
     for (size_t r = row_begin; r < row_end; r++) {
         const float *image = x + (r / (size_t)out_height) * (size_t)height * width * c;
         const int y0 = (int)(r % (size_t)out_height) * stride - top;
@@ -69,6 +70,7 @@ int percept_depthwise_forward_nhwc(const float *x, const float *w, const float *
                 done = 1;
             }
             const int x0 = ox * stride - left;
+            const int interior = x0 >= 0 && x0 + (PIXELS - 1) * stride + kernel <= width;
             float *out = y + (r * out_width + ox) * c;
             for (int j = 0; j < blocked; j += 8 * VECTORS) {
                 __m256 acc[PIXELS][VECTORS];
@@ -78,8 +80,21 @@ int percept_depthwise_forward_nhwc(const float *x, const float *w, const float *
                 }
                 for (int ky = ky0; ky < ky1; ky++) {
                     const float *row = image + (size_t)(y0 + ky) * width * c + j;
-                    for (int kx = 0; kx < kernel; kx++) {
-                        const float *f = w + (size_t)(ky * kernel + kx) * c + j;
+                    const float *f = w + (size_t)ky * kernel * c + j;
+                    if (interior) {   // no tap of the block in the padding: plain pointer steps
+                        const float *in = row + (size_t)x0 * c;
+                        for (int kx = 0; kx < kernel; kx++, in += c, f += c) {
+                            __m256 wv[VECTORS];
+                            for (int v = 0; v < VECTORS; v++) wv[v] = _mm256_loadu_ps(f + 8 * v);
+                            for (int p = 0; p < PIXELS; p++) {
+                                for (int v = 0; v < VECTORS; v++) {
+                                    acc[p][v] = _mm256_fmadd_ps(_mm256_loadu_ps(in + p * step + 8 * v), wv[v], acc[p][v]);
+                                }
+                            }
+                        }
+                        continue;
+                    }
+                    for (int kx = 0; kx < kernel; kx++, f += c) {
                         __m256 wv[VECTORS];
                         for (int v = 0; v < VECTORS; v++) wv[v] = _mm256_loadu_ps(f + 8 * v);
                         for (int p = 0; p < PIXELS; p++) {
