@@ -5,9 +5,9 @@ import PerceptCore
 // input, through its own K×K filter (weights K×K×C, channels innermost). With channels innermost
 // every inner loop runs over a contiguous run of channels, eight at a time in SIMD8 registers, so
 // no im2col is needed: the layer is memory-bound, not arithmetic-bound (K² multiply-adds a load).
-// Swift compiles for baseline x86-64 (SSE: a SIMD8 is two XMM registers, no FMA), so the forward
-// pass runs the AVX2 + FMA kernel of CNetworkKernels (depthwise.c) where the CPU has it, and the
-// SIMD8 loop below elsewhere (`usesAVX2: false` runs it anyway, for the tests).
+// Swift compiles for baseline x86-64 (SSE: a SIMD8 is two XMM registers, no FMA), so the stride-1
+// forward pass runs the AVX2 + FMA kernel of CNetworkKernels (depthwise.c) where the CPU has it,
+// and the SIMD8 loop below elsewhere (`usesAVX2: false` runs it anyway, for the tests).
 // Parallel over output rows (forward), input rows (input gradient) and fixed chunks of rows
 // (weight gradient, whose partial sums are added in chunk order so threads never change a bit).
 
@@ -50,7 +50,8 @@ public enum DepthwiseKernels {
         let c = g.channels, k = g.kernel, oh = g.outHeight, ow = g.outWidth, w = g.width
         let six = SIMD8<Float>(repeating: 6)
         Parallel.forEachChunk(count: batch * oh, threads: threads, minimumChunk: 2) { rows in
-            if usesAVX2, percept_depthwise_forward_nhwc(
+            // At stride 2 the SIMD8 loop was measured faster than the AVX2 blocks (RESULTS.md, "Depthwise").
+            if usesAVX2, g.stride == 1, percept_depthwise_forward_nhwc(
                 input, weight, bias, output, rows.lowerBound, rows.upperBound, Int32(g.height), Int32(w), Int32(c),
                 Int32(k), Int32(g.stride), Int32(g.top), Int32(g.left), Int32(oh), Int32(ow), clipsToSix ? 1 : 0) == 1 {
                 return
