@@ -12,6 +12,7 @@
 //   percept-bench linear PACK [--model svm|softmax|mlp] [--features pixels|hog-color] …  (Linear.swift)
 //   percept-bench cnn [--arch NAME|FILE] [--batch 512] [--threads 2] [--steps 3] [--profile]   (CNNBench.swift)
 //   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
+//   percept-bench depthwise [--channels 96] [--size 112] [--kernel 3] [--stride 1] [--batch 32]    (DepthwiseBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
@@ -129,6 +130,8 @@ do {
         try benchCNNTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "conv-layout":
         benchConvLayout(options: Array(arguments.dropFirst(2)))
+    case "depthwise":
+        benchDepthwise(options: Array(arguments.dropFirst(2)))
     default:
         FileHandle.standardError.write(Data("usage: percept-bench import ROOT PACK | knn PACK [--queries N] [--k K] [--metrics l1,l2] [--l1-queries N] [--index-all] [--l2-threading workers|blas] [--write PREFIX]\n".utf8))
         exit(1)

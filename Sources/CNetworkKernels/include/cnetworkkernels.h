@@ -74,6 +74,16 @@ void percept_winograd4_output_gradient(const float *dy, size_t first, size_t cou
                                        int channels, float *g, size_t tile_begin, size_t tile_end);
 void percept_winograd4_weight_gradient(const float *what, int cin, int cout, float *dw);
 
+/// Depthwise convolution (depthwise.c) for output rows [row_begin, row_end) of N×OH (row r is
+/// image r / OH, output row r % OH):
+///   y[n, oy, ox, c] = bias[c] + Σ_{ky,kx} x[n, oy·stride − top + ky, ox·stride − left + kx, c] · w[ky, kx, c]
+/// (zero outside the image; bias may be NULL), clipped to 0…6 when clip6. x is N×H×W×C, w is K×K×C,
+/// y is N×OH×OW×C. Needs AVX2 + FMA: returns 0 (doing nothing) without them, 1 when done.
+int percept_depthwise_forward_nhwc(const float *x, const float *w, const float *bias, float *y,
+                                   size_t row_begin, size_t row_end, int height, int width, int channels,
+                                   int kernel, int stride, int top, int left, int out_height, int out_width,
+                                   int clip6);
+
 #ifdef __cplusplus
 }
 #endif

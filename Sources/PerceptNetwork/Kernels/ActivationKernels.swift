@@ -47,6 +47,16 @@ public enum ActivationKernels {
         }
     }
 
+    /// The gradient through ReLU6, min(max(x, 0), 6): dx = dy where 0 < x < 6, else 0. `x` may as
+    /// well be the clipped output (0 < y < 6 exactly where 0 < x < 6), which is how a layer with
+    /// ReLU6 fused into its store (DepthwiseConv2D) uses it.
+    public static func relu6Backward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                     count: Int, threads: Int) {
+        Parallel.forEachChunk(count: count, threads: threads, minimumChunk: 1 << 15) { r in
+            for i in r { dx[i] = dy[i] * (x[i] > 0 && x[i] < 6 ? 1 : 0) }
+        }
+    }
+
     public static func geluForward(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int, threads: Int) {
         Parallel.forEachChunk(count: count, threads: threads, minimumChunk: 1 << 15) { r in
             for i in r {

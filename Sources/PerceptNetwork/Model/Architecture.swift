@@ -5,7 +5,9 @@ import PerceptCore
 /// Swift builder produces. Only the fields a type uses are read.
 ///
 /// Types: `conv` (filters, kernel, stride = 1, padding = kernel/2, bias = false, initialization =
-/// "uniform" or "identity", whiten = false), `batchnorm`
+/// "uniform" or "identity", whiten = false), `depthwise` (kernel = 3, stride = 1, padding =
+/// kernel/2 or [top, left, bottom, right], bias = false, relu6 = false: one filter per channel, ReLU6
+/// fused into its store), `batchnorm`
 /// (momentum = 0.1, epsilon = 1e-5, trainableScale = true), `relu`, `gelu`, `maxpool` / `avgpool`
 /// (kernel, stride = kernel), `globalmaxpool`, `globalavgpool`, `flatten`, `dropout` (rate),
 /// `linear` (units, default the number of classes; bias = true), `scale` (factor), and
@@ -16,7 +18,8 @@ public struct LayerSpec: Codable, Sendable, Equatable {
     public var filters: Int?
     public var kernel: Int?
     public var stride: Int?
-    public var padding: Int?
+    /// conv: one number; depthwise: one number or [top, left, bottom, right].
+    public var padding: LayerPadding?
     public var bias: Bool?
     public var units: Int?
     public var rate: Float?
@@ -31,6 +34,8 @@ public struct LayerSpec: Codable, Sendable, Equatable {
     /// (eigenvectors of the patch covariance, ± pairs; needs filters = 2·kernel²·channels),
     /// not trained; only its bias learns (see `TrainingOptions.whiteningBiasEpochs`).
     public var whiten: Bool?
+    /// depthwise: clip the output to 0…6 (MobileNet's ReLU6) in the layer's own store.
+    public var relu6: Bool?
     public var body: [LayerSpec]?
     public var shortcut: [LayerSpec]?
 
@@ -45,6 +50,18 @@ public struct LayerSpec: Codable, Sendable, Equatable {
         spec.initialization = initialization
         spec.whiten = whiten
         spec.filters = filters
+        spec.kernel = kernel
+        spec.stride = stride
+        spec.padding = padding.map { LayerPadding($0) }
+        spec.bias = bias
+        return spec
+    }
+
+    /// A depthwise convolution; padding nil means kernel/2 on every side.
+    public static func depthwise(kernel: Int = 3, stride: Int = 1, padding: LayerPadding? = nil, bias: Bool = false,
+                                 relu6: Bool? = nil, name: String? = nil) -> LayerSpec {
+        var spec = LayerSpec(type: "depthwise", name: name)
+        spec.relu6 = relu6
         spec.kernel = kernel
         spec.stride = stride
         spec.padding = padding

@@ -155,11 +155,12 @@ public final class Network {
         for p in parameters + state { p.value = tensors[p.name]!.scalars }
     }
 
-    /// Multiply-adds ×2 of one forward pass per image (convolutions and linear layers).
+    /// Multiply-adds ×2 of one forward pass per image (convolutions, depthwise ones too, and linear layers).
     public var forwardFlopsPerImage: Int {
         func count(_ layers: [any Layer]) -> Int {
             layers.reduce(0) { total, layer in
                 if let conv = layer as? Conv2D { return total + conv.geometry.forwardFlops }
+                if let depthwise = layer as? DepthwiseConv2D { return total + depthwise.geometry.forwardFlops }
                 if let linear = layer as? Linear { return total + 2 * linear.inputShape.count * linear.outputShape.count }
                 if let residual = layer as? Residual { return total + count(residual.layers) }
                 return total

@@ -44,7 +44,11 @@ struct NetworkBuilder {
             let kernel = try positive(spec.kernel, "kernel", default: 3)
             let stride = try positive(spec.stride, "stride", default: 1)
             let filters = try positive(spec.filters, "filters")
-            let padding = spec.padding ?? kernel / 2
+            let requested = spec.padding ?? LayerPadding(kernel / 2)
+            guard requested.isSymmetric else {
+                throw fail(spec, name, position, "takes one padding for every side; [top, left, bottom, right] is for depthwise")
+            }
+            let padding = requested.top
             guard padding >= 0, padding < kernel else {
                 throw fail(spec, name, position, "padding \(padding) must be in 0..<\(kernel) for a \(kernel)×\(kernel) kernel")
             }
@@ -73,6 +77,8 @@ struct NetworkBuilder {
                 conv.isWhitening = true
             }
             return conv
+        case "depthwise", "depthwiseconv":
+            return try depthwise(spec, name: name, position: position, input: input, random: &random)
         case "batchnorm", "bn":
             return BatchNorm(name: name, shape: input, epsilon: spec.epsilon ?? 1e-5, momentum: spec.momentum ?? 0.1,
                              trainableScale: spec.trainableScale ?? true)
@@ -111,7 +117,27 @@ struct NetworkBuilder {
             return Residual(name: name, body: body, shortcut: shortcut)
         default:
             throw fail(spec, name, position,
-                       "unknown layer type; use conv, batchnorm, relu, gelu, maxpool, avgpool, globalmaxpool, globalavgpool, flatten, dropout, scale, linear or residual")
+                       "unknown layer type; use conv, depthwise, batchnorm, relu, gelu, maxpool, avgpool, globalmaxpool, globalavgpool, flatten, dropout, scale, linear or residual")
         }
+    }
+
+    /// A depthwise convolution: padding kernel/2 unless given, each side in 0..<kernel.
+    private func depthwise(_ spec: LayerSpec, name: String, position: String, input: FeatureShape,
+                           random: inout SeededRandom) throws -> any Layer {
+        let kernel = spec.kernel ?? 3, stride = spec.stride ?? 1
+        guard kernel >= 1, stride >= 1 else {
+            throw fail(spec, name, position, "\"kernel\" and \"stride\" must be ≥ 1, got \(kernel) and \(stride)")
+        }
+        let padding = spec.padding ?? LayerPadding(kernel / 2)
+        guard padding.sides.allSatisfy({ (0..<kernel).contains($0) }) else {
+            throw fail(spec, name, position, "padding \(padding.sides) must be in 0..<\(kernel) on every side for a \(kernel)×\(kernel) kernel")
+        }
+        let g = DepthwiseGeometry(height: input.height, width: input.width, channels: input.channels, kernel: kernel,
+                                  stride: stride, padding: (padding.top, padding.left, padding.bottom, padding.right))
+        guard padding.top + input.height + padding.bottom >= kernel, padding.left + input.width + padding.right >= kernel else {
+            throw fail(spec, name, position, "a \(kernel)×\(kernel) kernel with padding \(padding.sides) does not fit its \(input) input")
+        }
+        return DepthwiseConv2D(name: name, geometry: g, bias: spec.bias ?? false, clipsToSix: spec.relu6 ?? false,
+                               random: &random)
     }
 }
