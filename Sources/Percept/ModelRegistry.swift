@@ -73,8 +73,7 @@ extension ModelFamily {
         if let validation = job.validation, !validation.isEmpty {
             validationAccuracy = try accuracy(predicted: fitted.model.predict(validation), truth: validation.labels)
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-        return TrainedModel(model: fitted.model, validationAccuracy: validationAccuracy, seconds: seconds,
+        return TrainedModel(model: fitted.model, validationAccuracy: validationAccuracy, seconds: secondsSince(start),
                             history: fitted.history)
     }
 

@@ -82,34 +82,49 @@ public struct ModelSettings: Sendable, Equatable {
 
     /// Reads `--name value` / `--name=value` / `--flag` pairs from command-line words.
     public init(arguments: [String], parameters: [ModelParameter], family: String) throws {
-        var values: [String: String] = [:]
+        let (positionals, pairs) = try Self.words(arguments, parameters: parameters)
+        if let word = positionals.first {
+            throw PerceptError.invalidArgument("unexpected '\(word)': \(family) options are written --name value")
+        }
+        try self.init(Dictionary(pairs) { $1 }, parameters: parameters, family: family)
+    }
+
+    /// Command-line words as positional words (DATA) and `(name, value)` pairs, in order: a flag
+    /// parameter takes no value ("true"); any other `--name` takes `=value` or the next word.
+    /// Names are not checked here (the settings' initialiser does that, naming the family); an
+    /// unknown name with no value gets "".
+    public static func words(_ arguments: [String], parameters: [ModelParameter]) throws
+        -> (positionals: [String], pairs: [(name: String, value: String)]) {
+        var positionals: [String] = [], pairs: [(name: String, value: String)] = []
         var index = 0
         while index < arguments.count {
             let word = arguments[index]
+            index += 1
             guard word.hasPrefix("--"), word.count > 2 else {
-                throw PerceptError.invalidArgument("unexpected '\(word)': \(family) options are written --name value")
+                positionals.append(word)
+                continue
             }
-            var name = String(word.dropFirst(2)), value: String?
+            let name = String(word.dropFirst(2))
             if let equals = name.firstIndex(of: "=") {
-                value = String(name[name.index(after: equals)...])
-                name = String(name[..<equals])
+                pairs.append((String(name[..<equals]), String(name[name.index(after: equals)...])))
+                continue
             }
             let parameter = parameters.first { $0.name == name }
             if parameter?.kind == .flag {
-                values[name] = value ?? "true"
-            } else if let value {
-                values[name] = value
-            } else {
-                guard index + 1 < arguments.count, parameter == nil || !arguments[index + 1].hasPrefix("--") else {
-                    throw PerceptError.invalidArgument("--\(name) needs a value"
-                                                       + (parameter.map { ": \($0.expectation)" } ?? ""))
-                }
-                index += 1
-                values[name] = arguments[index]
+                pairs.append((name, "true"))
+                continue
             }
+            guard index < arguments.count, !arguments[index].hasPrefix("--") else {
+                guard let parameter else {  // an unknown option: the settings name it with the known ones
+                    pairs.append((name, ""))
+                    continue
+                }
+                throw PerceptError.invalidArgument("--\(name) needs a value: \(parameter.expectation)")
+            }
+            pairs.append((name, arguments[index]))
             index += 1
         }
-        try self.init(values, parameters: parameters, family: family)
+        return (positionals, pairs)
     }
 
     /// Whether the option was given (defaults do not count).

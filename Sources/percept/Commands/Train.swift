@@ -82,28 +82,15 @@ struct Train: ParsableCommand {
         do { family = try ModelRegistry.family(named: model) } catch let error as PerceptError {
             throw ValidationError(error.reason)
         }
-        var data: String?, options: [String] = []
-        var index = 0
-        while index < dataAndOptions.count {
-            let word = dataAndOptions[index]
-            if word.hasPrefix("--") {
-                options.append(word)
-                let name = String(word.dropFirst(2))
-                let takesValue = !name.contains("=") && family.parameters.first { $0.name == name }?.kind != .flag
-                if takesValue, index + 1 < dataAndOptions.count, !dataAndOptions[index + 1].hasPrefix("--") {
-                    options.append(dataAndOptions[index + 1])
-                    index += 1
-                }
-            } else if data == nil {
-                data = word
-            } else {
-                throw ValidationError("unexpected argument '\(word)': train takes one DATA path")
-            }
-            index += 1
-        }
-        guard let data else { throw ValidationError("missing DATA: the labelled images to train on (see percept train --help)") }
         do {
-            return (data, family, try family.settings(arguments: options))
+            let (positionals, pairs) = try ModelSettings.words(dataAndOptions, parameters: family.parameters)
+            guard let data = positionals.first else {
+                throw ValidationError("missing DATA: the labelled images to train on (see percept train --help)")
+            }
+            guard positionals.count == 1 else {
+                throw ValidationError("unexpected argument '\(positionals[1])': train takes one DATA path")
+            }
+            return (data, family, try family.settings(Dictionary(pairs) { $1 }))
         } catch let error as PerceptError {
             throw ValidationError(error.reason)
         }

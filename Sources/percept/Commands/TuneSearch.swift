@@ -58,27 +58,26 @@ struct TuneSearch: ParsableCommand {
         }
         guard search == "grid" || search == "random" else { throw ValidationError("--search takes grid or random (got \(search))") }
         guard trials >= 1 else { throw ValidationError("--trials must be at least 1 (got \(trials))") }
-        var data: String?, candidates: [(name: String, values: [String])] = [], fixed: [String: String] = [:]
-        var index = 0
-        while index < dataAndOptions.count {
-            let word = dataAndOptions[index]
-            index += 1
-            guard word.hasPrefix("--") else {
-                guard data == nil else { throw ValidationError("unexpected argument '\(word)': search takes one DATA path") }
-                data = word
-                continue
+        var candidates: [(name: String, values: [String])] = [], fixed: [String: String] = [:]
+        let positionals: [String]
+        do {
+            let words = try ModelSettings.words(dataAndOptions, parameters: family.parameters)
+            positionals = words.positionals
+            for (name, text) in words.pairs {
+                guard family.parameters.contains(where: { $0.name == name }) else {
+                    throw ValidationError("--\(name) is not an option of \(family.name) (it takes "
+                                          + family.parameters.map { "--\($0.name)" }.joined(separator: ", ") + ")")
+                }
+                let values = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                if values.count == 1 { fixed[name] = values[0] } else { candidates.append((name, values)) }
             }
-            let name = String(word.dropFirst(2))
-            guard let parameter = family.parameters.first(where: { $0.name == name }) else {
-                throw ValidationError("--\(name) is not an option of \(family.name) (it takes "
-                                      + family.parameters.map { "--\($0.name)" }.joined(separator: ", ") + ")")
-            }
-            if parameter.kind == .flag { fixed[name] = "true"; continue }
-            guard index < dataAndOptions.count else { throw ValidationError("--\(name) needs a value: \(parameter.expectation)") }
-            let values = dataAndOptions[index].split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            index += 1
-            if values.count == 1 { fixed[name] = values[0] } else { candidates.append((name, values)) }
+        } catch let error as PerceptError {
+            throw ValidationError(error.reason)
         }
+        guard positionals.count <= 1 else {
+            throw ValidationError("unexpected argument '\(positionals[1])': search takes one DATA path")
+        }
+        let data = positionals.first
         guard let data else { throw ValidationError("missing DATA: the labelled images to tune on") }
         if candidates.isEmpty {
             // No option with several values: the family's own default search, less what was fixed.
