@@ -52,7 +52,7 @@ struct Demo: ParsableCommand {
         let splits = try tour.split(dataset)
         let crossValidation = try tour.crossValidateNearestNeighbors(splits)
         let candidates = try tour.trainCandidates(splits, nearestNeighbors: crossValidation.best)
-        let chosen = candidates.max { $0.validationAccuracy < $1.validationAccuracy } ?? candidates[0]
+        let chosen = DemoTour.best(candidates)
         let evaluation = try tour.evaluate(chosen, against: candidates, on: splits)
         try tour.drawRetrievals(splits, metric: crossValidation.best.metric)
         let saved = try tour.predictFiles(with: chosen, splits)

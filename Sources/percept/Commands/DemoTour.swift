@@ -119,7 +119,7 @@ struct DemoTour {
             }
         }
         let validation = Dictionary(uniqueKeysWithValues: candidates.map { ($0.name, $0.validationAccuracy) })
-        let chosen = candidates.max { $0.validationAccuracy < $1.validationAccuracy } ?? candidates[0]
+        let chosen = Self.best(candidates)
         Terminal.info("validation accuracy: " + candidates.map { "\($0.name) \(percent($0.validationAccuracy))" }
             .joined(separator: "; ") + "; best: \(chosen.name)")
         report.add("Train", seconds: step, """
@@ -133,6 +133,11 @@ struct DemoTour {
             the best on validation, \(chosen.name), is evaluated on the test split and gets the HTML report `report.html`.
             """)
         return candidates
+    }
+
+    /// The candidate with the highest validation accuracy (the first of equals).
+    static func best(_ candidates: [Candidate]) -> Candidate {
+        candidates.max { $0.validationAccuracy < $1.validationAccuracy } ?? candidates[0]
     }
 
     /// 4. Evaluate once on the test split: the model chosen on validation in full, the others'
