@@ -52,9 +52,10 @@ let libraries: [Target] = [
     .target(name: "PerceptNetwork",
             dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
-    // ONNX files read through swift-protobuf's generated types (Generated/, made by scripts/generate-onnx-types).
+    // ONNX files read through swift-protobuf's generated types (Generated/, made by scripts/generate-onnx-types)
+    // and run on the CNN engine's kernels (Runtime/).
     .target(name: "PerceptONNX",
-            dependencies: ["PerceptCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+            dependencies: ["PerceptCore", "PerceptNetwork", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
                            "PerceptEvaluation"]),
