@@ -80,7 +80,7 @@ let executables: [Target] = [
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData",
                                                             "PerceptPreprocessing", "PerceptModelKit", "PerceptModels",
-                                                            "PerceptNetwork", "CKernels", "PerceptReports"],
+                                                            "PerceptNetwork", "CKernels", "PerceptReports", "PerceptONNX"],
                       path: "Benchmarks/PerceptBench"),
 ]
 

@@ -13,6 +13,7 @@
 //   percept-bench cnn [--arch NAME|FILE] [--batch 512] [--threads 2] [--steps 3] [--profile]   (CNNBench.swift)
 //   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
 //   percept-bench depthwise [--channels 96] [--size 112] [--kernel 3] [--stride 1] [--batch 32]    (DepthwiseBench.swift)
+//   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--inputs F --write F]             (BackboneBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
@@ -130,6 +131,8 @@ do {
         try benchCNNTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "conv-layout":
         benchConvLayout(options: Array(arguments.dropFirst(2)))
+    case "backbone" where arguments.count >= 3:
+        try benchBackbone(path: arguments[2], options: Array(arguments.dropFirst(3)))
     case "depthwise":
         benchDepthwise(options: Array(arguments.dropFirst(2)))
     default:

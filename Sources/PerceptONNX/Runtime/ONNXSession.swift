@@ -1,3 +1,4 @@
+import Foundation
 import PerceptCore
 
 /// A loaded ONNX graph compiled onto Percept's engine, ready to run on batches of images — what
@@ -5,7 +6,12 @@ import PerceptCore
 ///
 /// Images go in NHWC (the engine's layout: item, row, column, channel), already normalised as the
 /// graph expects; the graph's NCHW convention is handled inside. One output is computed per session:
-/// the graph's own output, or any intermediate value (a backbone's feature vector).
+/// the graph's own output, or any intermediate value (a backbone's feature vector), and only the
+/// nodes it depends on run.
+///
+/// A batch is shared out over `threads` workers, each running its own micro-batches through the
+/// whole graph with single-threaded kernels: no synchronisation between layers, and a micro-batch's
+/// activations stay near the caches.
 public final class ONNXSession: @unchecked Sendable {
     /// The model the session runs.
     public let model: ONNXModel
@@ -15,23 +21,69 @@ public final class ONNXSession: @unchecked Sendable {
     public let imageHeight: Int, imageWidth: Int, imageChannels: Int
     /// The value the session computes.
     public let outputName: String
+    /// Its dimensions per item in ONNX's order (e.g. `[1280]`, or `[C, H, W]` for an image value,
+    /// which `run` returns NHWC).
+    public let outputDimensions: [Int]
     /// Floats per item of the output (1280 for EfficientNet-Lite0's features, 1000 for its logits).
     public let outputCount: Int
     /// Threads the session's kernels use.
     public var threads: Int
+    /// Items one worker runs through the graph at once; nil chooses from the widest activations
+    /// (about 32 MB of activations per worker).
+    public var microBatch: Int?
+
+    let plan: GraphPlan
+    private var workspaces: [GraphWorkspace] = []
+    private let lock = NSLock()
 
     /// Compiles `model` to compute `output` (nil: the graph's first output).
     ///
-    /// - Throws: `PerceptError.unsupported` naming the node when the graph cannot run here (an input
-    ///   that is not an image, an operator with attributes the engine does not cover), and
+    /// - Throws: `PerceptError.unsupported` naming the file and node when the graph cannot run here
+    ///   (an input that is not an image, an operator form no step or reference covers), and
     ///   `.invalidArgument` when `output` names no value of the graph.
     public init(model: ONNXModel, output: String? = nil, threads: Int = Parallel.defaultThreadCount) throws {
-        throw PerceptError.unsupported(model.path, "ONNXSession: not built yet")
+        let outputName = output ?? model.outputs[0].name
+        var compiler = GraphCompiler(model: model)
+        do {
+            plan = try compiler.compile(output: outputName)
+        } catch let error as PerceptError where error.path == nil {
+            throw PerceptError.unsupported(model.path, error.reason)
+        }
+        self.model = model
+        self.outputName = outputName
+        inputName = model.inputs[0].name
+        let inputDims = compiler.dims[plan.inputValue]
+        (imageChannels, imageHeight, imageWidth) = (inputDims[0], inputDims[1], inputDims[2])
+        outputDimensions = compiler.dims[plan.outputValue]
+        outputCount = plan.valueCounts[plan.outputValue]
+        self.threads = max(1, threads)
     }
+
+    /// Floating-point operations per image of the convolutions and matrix products the session runs.
+    public var forwardFlops: Int { plan.steps.reduce(0) { $0 + $1.flopsPerItem } }
+
+    /// Floats per input image.
+    public var imageCount: Int { imageHeight * imageWidth * imageChannels }
 
     /// Runs `batch` images (batch × H × W × C floats, NHWC) through the graph and returns
     /// batch × `outputCount` floats. Values of rank 4 come back NHWC as well.
+    ///
+    /// - Throws: `PerceptError.invalidArgument` when `images` does not hold `batch` images of the graph's size.
     public func run(images: [Float], batch: Int) throws -> [Float] {
-        throw PerceptError.unsupported(model.path, "ONNXSession: not built yet")
+        guard batch >= 0, images.count == batch * imageCount else {
+            throw PerceptError.invalidArgument("\(model.path): \(images.count) floats are not \(batch) images of "
+                + "\(imageHeight)×\(imageWidth)×\(imageChannels)")
+        }
+        var output = [Float](repeating: 0, count: batch * outputCount)
+        guard batch > 0 else { return output }
+        let workers = min(threads, batch)
+        let perMicroBatch = microBatch ?? max(1, (8 << 20) / max(1, plan.slotCounts.reduce(0, +)))
+        let spaces = lock.withLock { () -> [GraphWorkspace] in
+            while workspaces.count < workers { workspaces.append(GraphWorkspace(plan: plan)) }
+            return Array(workspaces.prefix(workers))
+        }
+        GraphRunner.run(plan, spaces: spaces, images: images, batch: batch, imageCount: imageCount,
+                        microBatch: perMicroBatch, outputCount: outputCount, into: &output)
+        return output
     }
 }
