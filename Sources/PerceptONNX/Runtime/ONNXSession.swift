@@ -47,7 +47,7 @@ public final class ONNXSession: @unchecked Sendable {
         do {
             plan = try compiler.compile(output: outputName)
         } catch let error as PerceptError where error.path == nil {
-            throw PerceptError.unsupported(model.path, error.reason)
+            throw PerceptError(error.kind, path: model.path, error.reason)
         }
         self.model = model
         self.outputName = outputName
