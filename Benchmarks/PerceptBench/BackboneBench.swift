@@ -1,7 +1,7 @@
 // percept-bench backbone: an ONNX backbone run by Percept's runtime (ONNXSession), images/s.
 //
 //   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--steps 5] [--output NAME]
-//                          [--inputs FILE --write FILE]
+//                          [--inputs FILE --write FILE] [--profile] [--micro-batch N]
 //
 // --inputs reads float32 NCHW images (raw, little-endian) and --write saves the outputs (raw
 // float32, N × outputCount) for the peers' agreement check (Benchmarks/peers/ort_backbone.py).
@@ -16,6 +16,7 @@ func benchBackbone(path: String, options: [String]) throws {
     let model = try ONNXModel.load(path)
     let compileSeconds = try seconds { _ = try ONNXSession(model: model, output: optionValue(options, "--output"), threads: threads) }
     let session = try ONNXSession(model: model, output: optionValue(options, "--output"), threads: threads)
+    session.microBatch = optionValue(options, "--micro-batch").flatMap { Int($0) }
     let (h, w, c) = (session.imageHeight, session.imageWidth, session.imageChannels)
     if let inputPath = optionValue(options, "--inputs"), let outputPath = optionValue(options, "--write") {
         let data = try Data(contentsOf: URL(fileURLWithPath: inputPath))
@@ -33,6 +34,18 @@ func benchBackbone(path: String, options: [String]) throws {
     }
     var random = SeededRandom(seed: 7)
     let images = (0..<(batch * h * w * c)).map { _ in random.nextUnitFloat() * 2 - 1 }
+    if options.contains("--profile") {
+        _ = try session.profile(images: images, batch: batch)
+        let steps = try session.profile(images: images, batch: batch)
+        let total = steps.reduce(0) { $0 + $1.seconds }
+        for kind in Set(steps.map(\.kind)).sorted() {
+            let part = steps.filter { $0.kind == kind }
+            let seconds = part.reduce(0) { $0 + $1.seconds }, flops = part.reduce(0) { $0 + $1.flops }
+            emit(["tool": "percept-backbone-profile", "kind": kind, "steps": part.count, "seconds": seconds,
+                  "share": seconds / total, "gflops": Double(flops) / seconds / 1e9])
+        }
+        return
+    }
     _ = try session.run(images: images, batch: batch)   // warm-up: buffers, pages
     var times: [Double] = []
     for _ in 0..<steps { times.append(try seconds { _ = try session.run(images: images, batch: batch) }) }

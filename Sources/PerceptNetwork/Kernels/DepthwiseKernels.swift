@@ -50,8 +50,8 @@ public enum DepthwiseKernels {
         let c = g.channels, k = g.kernel, oh = g.outHeight, ow = g.outWidth, w = g.width
         let six = SIMD8<Float>(repeating: 6)
         Parallel.forEachChunk(count: batch * oh, threads: threads, minimumChunk: 2) { rows in
-            // At stride 2 the SIMD8 loop was measured faster than the AVX2 blocks (RESULTS.md, "Depthwise").
-            if usesAVX2, g.stride == 1, percept_depthwise_forward_nhwc(
+            // The AVX2 blocks at every stride: at stride 2 they were measured 3–6× the SIMD8 loop (issue 15, RESULTS.md).
+            if usesAVX2, percept_depthwise_forward_nhwc(
                 input, weight, bias, output, rows.lowerBound, rows.upperBound, Int32(g.height), Int32(w), Int32(c),
                 Int32(k), Int32(g.stride), Int32(g.top), Int32(g.left), Int32(oh), Int32(ow), clipsToSix ? 1 : 0) == 1 {
                 return

@@ -59,6 +59,31 @@ public final class ONNXSession: @unchecked Sendable {
         self.threads = max(1, threads)
     }
 
+    /// One step of the compiled graph and the time it took in `profile`.
+    public struct StepTime: Sendable {
+        /// The node the step came from (the first of those fused into it).
+        public var node: String
+        /// The step's kind, e.g. `pointwise`, `depthwise 3×3/2`, `dense 3×3/2`, `fallback Softmax`.
+        public var kind: String
+        public var seconds: Double
+        public var flops: Int
+    }
+
+    /// Runs `batch` images on one worker, timing each step: where a graph's time goes.
+    public func profile(images: [Float], batch: Int) throws -> [StepTime] {
+        guard images.count == batch * imageCount, batch > 0 else {
+            throw PerceptError.invalidArgument("\(model.path): profile needs \(batch) images of \(imageCount) floats")
+        }
+        let space = GraphWorkspace(plan: plan)
+        space.stepSeconds = [Double](repeating: 0, count: plan.steps.count)
+        var output = [Float](repeating: 0, count: batch * outputCount)
+        GraphRunner.run(plan, spaces: [space], images: images, batch: batch, imageCount: imageCount,
+                        microBatch: microBatch ?? batch, outputCount: outputCount, into: &output)
+        return zip(plan.steps, space.stepSeconds ?? []).map {
+            StepTime(node: $0.nodeName, kind: $0.kindDescription, seconds: $1, flops: $0.flopsPerItem * batch)
+        }
+    }
+
     /// Floating-point operations per image of the convolutions and matrix products the session runs.
     public var forwardFlops: Int { plan.steps.reduce(0) { $0 + $1.flopsPerItem } }
 

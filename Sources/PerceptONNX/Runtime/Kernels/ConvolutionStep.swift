@@ -45,6 +45,14 @@ final class ConvolutionStep: GraphStep, @unchecked Sendable {
         }
     }
 
+    var kindDescription: String {
+        switch kind {
+        case .pointwise: return "pointwise"
+        case .dense(let g, _): return "dense \(g.kernelHeight)×\(g.kernelWidth)/\(g.stride)"
+        case .depthwise(let g): return "depthwise \(g.kernel)×\(g.kernel)/\(g.stride)"
+        }
+    }
+
     func scratchCount(batch: Int) -> Int {
         guard case .dense(let g, let pad) = kind else { return 0 }
         let padded = needsPaddedCopy(pad) ? batch * g.inputCount : 0

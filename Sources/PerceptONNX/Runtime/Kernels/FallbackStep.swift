@@ -30,6 +30,8 @@ final class FallbackStep: GraphStep, @unchecked Sendable {
         self.opset = opset
     }
 
+    var kindDescription: String { "fallback \(node.operatorType)" }
+
     func run(_ buffers: StepBuffers, batch: Int) {
         var feed = constants
         for (position, source) in sources.enumerated() {

@@ -1,3 +1,4 @@
+import Dispatch
 import PerceptCore
 import PerceptNetwork
 
@@ -27,11 +28,14 @@ protocol GraphStep: AnyObject, Sendable {
     func run(_ buffers: StepBuffers, batch: Int)
     /// Floating-point operations per item (2 × multiply-adds) of the convolutions and matrix products.
     var flopsPerItem: Int { get }
+    /// What the step computes, for profiles: `pointwise`, `depthwise 3×3/2`, `fallback Softmax`.
+    var kindDescription: String { get }
 }
 
 extension GraphStep {
     func scratchCount(batch: Int) -> Int { 0 }
     var flopsPerItem: Int { 0 }
+    var kindDescription: String { String(describing: type(of: self)).replacingOccurrences(of: "Step", with: "").lowercased() }
 }
 
 /// A compiled graph's steps and where their values live: each value in a slot, slots reused once
@@ -52,6 +56,8 @@ struct GraphPlan: Sendable {
 final class GraphWorkspace: @unchecked Sendable {
     let slots: [FloatBuffer]
     let scratch = FloatBuffer()
+    /// Seconds spent in each step, accumulated when not nil (`ONNXSession.profile`).
+    var stepSeconds: [Double]?
 
     init(plan: GraphPlan) {
         slots = plan.slotCounts.map { _ in FloatBuffer() }
@@ -63,9 +69,13 @@ final class GraphWorkspace: @unchecked Sendable {
         scratch.reserve(plan.steps.map { $0.scratchCount(batch: batch) }.max() ?? 0)
         func pointer(_ value: Int) -> UnsafeMutablePointer<Float> { slots[plan.slotOfValue[value]].pointer }
         pointer(plan.inputValue).update(from: input, count: batch * plan.valueCounts[plan.inputValue])
-        for step in plan.steps {
+        for (index, step) in plan.steps.enumerated() {
+            let start = stepSeconds == nil ? 0 : DispatchTime.now().uptimeNanoseconds
             step.run(StepBuffers(inputs: step.inputs.map { UnsafePointer(pointer($0)) }, output: pointer(step.output),
                                  scratch: scratch.pointer), batch: batch)
+            if stepSeconds != nil {
+                stepSeconds?[index] += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            }
         }
         output.update(from: pointer(plan.outputValue), count: batch * plan.valueCounts[plan.outputValue])
     }
