@@ -68,8 +68,8 @@ struct GraphSketch {
         return add("Conv", [input, w] + b, attributes)
     }
 
-    /// The model computing `output`.
-    func model(output: String, outputShape: [Int?] = [nil]) throws -> ONNXModel {
+    /// The protobuf of the model computing `output`.
+    func proto(output: String, outputShape: [Int?] = [nil]) -> Onnx_ModelProto {
         var model = Onnx_ModelProto()
         model.irVersion = 8
         model.producerName = "percept-tests"
@@ -81,7 +81,12 @@ struct GraphSketch {
         graph.initializer = initializers
         graph.node = nodes
         model.graph = graph
-        let bytes: Data = try model.serializedBytes()
+        return model
+    }
+
+    /// The model computing `output`, read back as the importer reads a file.
+    func model(output: String, outputShape: [Int?] = [nil]) throws -> ONNXModel {
+        let bytes: Data = try proto(output: output, outputShape: outputShape).serializedBytes()
         return try ONNXModel(serializedBytes: bytes, path: "sketch.onnx")
     }
 

@@ -26,6 +26,47 @@ enum GraphActivation: Equatable, Sendable {
     }
 }
 
+extension GraphActivation {
+    /// ReLU and clip: f′ follows from f(x) alone (1 strictly inside the bounds), so a store with
+    /// the activation fused keeps all backward needs.
+    var isDifferentiableFromOutput: Bool {
+        switch self {
+        case .relu, .clip: return true
+        default: return false
+        }
+    }
+
+    /// f′(x).
+    func derivative(_ x: Float) -> Float {
+        switch self {
+        case .relu: return x > 0 ? 1 : 0
+        case .clip(let low, let high): return x > low && x < high ? 1 : 0
+        case .sigmoid:
+            let s = 1 / (1 + exp(-x))
+            return s * (1 - s)
+        case .hardSigmoid(let alpha, let beta):
+            let z = alpha * x + beta
+            return z > 0 && z < 1 ? alpha : 0
+        case .hardSwish:
+            if x <= -3 { return 0 }
+            if x >= 3 { return 1 }
+            return x / 3 + 0.5
+        case .silu:
+            let s = 1 / (1 + exp(-x))
+            return s * (1 + x * (1 - s))
+        }
+    }
+
+    /// f′ at the point whose output is `y` (ReLU and clip only, see `isDifferentiableFromOutput`).
+    func derivative(output y: Float) -> Float {
+        switch self {
+        case .relu: return y > 0 ? 1 : 0
+        case .clip(let low, let high): return y > low && y < high ? 1 : 0
+        default: return 1
+        }
+    }
+}
+
 /// What runs on a step's result before it is stored: a bias per output channel, a residual
 /// addend (another value of the same shape, by its position in the step's inputs) and an activation.
 struct GraphEpilogue: Sendable {
@@ -33,4 +74,25 @@ struct GraphEpilogue: Sendable {
     var addendInput: Int?
     var activation: GraphActivation?
     static let none = GraphEpilogue()
+}
+
+/// Where a compiled convolution's weights live in the ONNX graph: its `Conv` node's weight and bias
+/// initialisers, and the BatchNormalization folded into it, if any (written back as the identity).
+struct ConvolutionOrigin: Sendable {
+    var node: String
+    var weight: String
+    var bias: String?
+    /// The folded BatchNorm's scale, shift, mean and variance initialisers and its ε.
+    var norm: (scale: String, shift: String, mean: String, variance: String, epsilon: Float)?
+}
+
+/// Where a compiled matrix product's constants live in the graph: `Gemm`'s B (stored transposed
+/// when `transB`) scaled by alpha, and C scaled by beta; `MatMul`'s B.
+struct MatrixOrigin: Sendable {
+    var node: String
+    var matrix: String
+    var transposed: Bool
+    var alpha: Float
+    var bias: String?
+    var beta: Float
 }

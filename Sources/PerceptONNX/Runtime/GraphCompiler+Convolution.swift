@@ -57,8 +57,11 @@ extension GraphCompiler {
             return try fallback(node)
         }
         let result = newValue([m, outHeight, outWidth])
-        append(ConvolutionStep(nodeName: node.name, input: source, output: result, kind: kind, weight: stored,
-                               epilogue: GraphEpilogue(bias: bias)))
+        let step = ConvolutionStep(nodeName: node.name, input: source, output: result, kind: kind, weight: stored,
+                                   epilogue: GraphEpilogue(bias: bias))
+        step.origin = ConvolutionOrigin(node: node.name, weight: node.inputs[1],
+                                        bias: node.inputs.count > 2 && !node.inputs[2].isEmpty ? node.inputs[2] : nil)
+        append(step)
         alias(node.outputs[0], to: result)
     }
 
@@ -76,6 +79,7 @@ extension GraphCompiler {
         for i in step.weight.indices { step.weight[i] *= scale[i % channels] }
         let bias = step.epilogue.bias ?? [Float](repeating: 0, count: channels)
         step.epilogue.bias = (0..<channels).map { (bias[$0] - mean.scalars[$0]) * scale[$0] + beta.scalars[$0] }
+        step.origin?.norm = (node.inputs[1], node.inputs[2], node.inputs[3], node.inputs[4], epsilon)
         alias(node.outputs[0], to: step.output)
         return true
     }
@@ -121,9 +125,13 @@ extension GraphCompiler {
             bias = (0..<columns).map { beta * c.scalars[c.count == 1 ? 0 : $0] }
         }
         let result = newValue(Array(d.dropLast()) + [columns])
-        append(MatrixStep(nodeName: node.name, input: source, output: result, rowsPerItem: d.reduce(1, *) / k, inner: k,
-                          columns: columns, matrix: alpha == 1 ? b.scalars : b.scalars.map { $0 * alpha },
-                          epilogue: GraphEpilogue(bias: bias)))
+        let step = MatrixStep(nodeName: node.name, input: source, output: result, rowsPerItem: d.reduce(1, *) / k, inner: k,
+                              columns: columns, matrix: alpha == 1 ? b.scalars : b.scalars.map { $0 * alpha },
+                              epilogue: GraphEpilogue(bias: bias))
+        let hasBias = isGemm && node.inputs.count > 2 && !node.inputs[2].isEmpty
+        step.origin = MatrixOrigin(node: node.name, matrix: node.inputs[1], transposed: isGemm && (a.int("transB") ?? 0) != 0,
+                                   alpha: alpha, bias: hasBias ? node.inputs[2] : nil, beta: a.float("beta") ?? 1)
+        append(step)
         alias(node.outputs[0], to: result)
     }
 }

@@ -78,7 +78,8 @@ extension GraphCompiler {
         let x = node.inputs[0], y = output ?? node.outputs[0]
         let source = try value(x)
         // For a SiLU, x is also read by the Mul being absorbed: one reader fewer.
-        let fusable = output == nil ? fusableProducer(of: x) : (readers[x] == 2 ? producerStep(of: x) : nil)
+        var fusable = output == nil ? fusableProducer(of: x) : (readers[x] == 2 ? producerStep(of: x) : nil)
+        if forTraining, !function.isDifferentiableFromOutput { fusable = nil }
         if let step = fusable as? ConvolutionStep, step.epilogue.activation == nil {
             step.epilogue.activation = function
             alias(y, to: source)

@@ -24,8 +24,16 @@ struct GraphCompiler {
     /// Nodes already lowered as part of an earlier one (the `Mul` of a SiLU).
     var absorbed: Set<Int> = []
     var outputName = ""
+    /// The name a value was last given (the output of the last node fused into its step): where a
+    /// later compilation can start (`start`).
+    var latestName: [Int: String] = [:]
     /// Values that are another value's floats under other dimensions (a reshape): value → the value owning the storage.
     var sharedStorage: [Int: Int] = [:]
+    /// Compiling for training (`GraphTrainer`): activations other than ReLU and clip stay steps of
+    /// their own, since a fused store keeps only its output, from which only those two have a derivative.
+    var forTraining = false
+    /// Where the compiled part starts when not at the graph input: a value and its per-item dimensions.
+    var start: (name: String, dims: [Int])?
     /// The graph input's declared batch size (nil when symbolic), accepted as a Reshape's first dimension.
     var declaredBatch: Int?
 
@@ -38,6 +46,12 @@ struct GraphCompiler {
 
     /// Compiles the graph up to `output`.
     mutating func compile(output: String) throws -> GraphPlan {
+        if let start {
+            declaredBatch = model.inputs.first?.shape.first ?? nil
+            outputName = output
+            values[start.name] = newValue(start.dims)
+            return try lowerNodes(needed: try neededNodes(for: output), output: output)
+        }
         guard let input = model.inputs.first else { throw failure("the graph has no input") }
         guard model.inputs.count == 1 else {
             throw failure("the graph has \(model.inputs.count) inputs (\(model.inputs.map(\.name).joined(separator: ", "))); "
@@ -52,7 +66,10 @@ struct GraphCompiler {
         outputName = output
         values[input.name] = newValue([channels, height, width])
 
-        let needed = try neededNodes(for: output)
+        return try lowerNodes(needed: try neededNodes(for: output), output: output)
+    }
+
+    private mutating func lowerNodes(needed: [Int], output: String) throws -> GraphPlan {
         for index in needed {
             for name in model.nodes[index].inputs where !name.isEmpty { readers[name, default: 0] += 1 }
         }
@@ -78,6 +95,7 @@ struct GraphCompiler {
         }
         var needed = Set<Int>(), pending = [output]
         while let name = pending.popLast() {
+            if name == start?.name { continue }   // the compiled part starts here
             guard let index = writer[name], needed.insert(index).inserted else { continue }
             pending += model.nodes[index].inputs.filter { !$0.isEmpty }
         }
@@ -122,7 +140,10 @@ struct GraphCompiler {
     }
 
     /// Names `name` as another name of `value` (Identity, a fused activation, a reshape that moves nothing).
-    mutating func alias(_ name: String, to value: Int) { values[name] = value }
+    mutating func alias(_ name: String, to value: Int) {
+        values[name] = value
+        latestName[value] = name
+    }
 
     /// Whether the step that wrote `name` may take what follows into its store: `name` is read
     /// once (by the node at hand) and is not the requested output.
@@ -148,7 +169,8 @@ struct GraphCompiler {
         var free: [Int] = []
         var live: [Int] = []
         func assign(_ value: Int) {
-            if let reuse = free.indices.max(by: { slotCounts[free[$0]] < slotCounts[free[$1]] }) {
+            // Training keeps every value for the backward pass: no slot is reused.
+            if !forTraining, let reuse = free.indices.max(by: { slotCounts[free[$0]] < slotCounts[free[$1]] }) {
                 slotOfValue[value] = free.remove(at: reuse)
                 slotCounts[slotOfValue[value]] = max(slotCounts[slotOfValue[value]], counts[value])
             } else {

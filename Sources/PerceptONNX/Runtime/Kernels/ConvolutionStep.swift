@@ -24,6 +24,11 @@ final class ConvolutionStep: GraphStep, @unchecked Sendable {
     /// In the layout of `kind`, output channels innermost (so a BatchNorm folds in as a scale of the last axis).
     var weight: [Float]
     var epilogue: GraphEpilogue
+    /// The initialisers the weights came from, so trained weights can be written back into the graph.
+    var origin: ConvolutionOrigin?
+    /// ∂loss/∂weight and ∂loss/∂bias of the latest backward pass (`GraphTrainer`).
+    var weightGradient: [Float] = []
+    var biasGradient: [Float] = []
     /// Rows of the pointwise GEMM done at once: input and output tile together about 256 KB, so
     /// the epilogue reads the result from cache.
     var pointwiseTileFloats = 1 << 16

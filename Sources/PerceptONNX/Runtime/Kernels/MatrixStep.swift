@@ -9,8 +9,13 @@ final class MatrixStep: GraphStep, @unchecked Sendable {
     /// Rows per item (1 for a feature vector), K and M.
     let rowsPerItem: Int, inner: Int, columns: Int
     /// K×M, already scaled by Gemm's alpha.
-    let matrix: [Float]
+    var matrix: [Float]
+    /// ∂loss/∂matrix and ∂loss/∂bias of the latest backward pass (`GraphTrainer`).
+    var matrixGradient: [Float] = []
+    var biasGradient: [Float] = []
     var epilogue: GraphEpilogue
+    /// The initialisers the constants came from, for writing trained values back.
+    var origin: MatrixOrigin?
 
     init(nodeName: String, input: Int, output: Int, rowsPerItem: Int, inner: Int, columns: Int, matrix: [Float],
          epilogue: GraphEpilogue) {
