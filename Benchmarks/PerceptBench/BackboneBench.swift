@@ -2,6 +2,7 @@
 //
 //   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--steps 5] [--output NAME]
 //                          [--inputs FILE --write FILE] [--profile] [--micro-batch N]
+//                          [--oracle Tests/Fixtures/onnx/efficientnet-lite0-oracle.json [--data data_batch_1.bin]]
 //
 // --inputs reads float32 NCHW images (raw, little-endian) and --write saves the outputs (raw
 // float32, N × outputCount) for the peers' agreement check (Benchmarks/peers/ort_backbone.py).
@@ -32,6 +33,11 @@ func benchBackbone(path: String, options: [String]) throws {
         emit(["tool": "percept-backbone-check", "images": count, "seconds": elapsed, "outputs": session.outputCount])
         return
     }
+    if let oraclePath = optionValue(options, "--oracle") {
+        try checkOracle(session, oraclePath: oraclePath, data: optionValue(options, "--data")
+                        ?? "../shared/datasets/cifar10-binary-sample/data_batch_1.bin")
+        return
+    }
     var random = SeededRandom(seed: 7)
     let images = (0..<(batch * h * w * c)).map { _ in random.nextUnitFloat() * 2 - 1 }
     if options.contains("--profile") {
@@ -55,4 +61,39 @@ func benchBackbone(path: String, options: [String]) throws {
     emit(["tool": "percept-backbone", "model": URL(fileURLWithPath: path).lastPathComponent, "batch": batch,
           "threads": threads, "seconds": median, "images_per_second": Double(batch) / median,
           "gflops": flops / median / 1e9, "compile_seconds": compileSeconds, "output": session.outputName])
+}
+
+/// Agreement with onnxruntime on the 1,000 CIFAR-10 images of Tests/Fixtures/onnx/efficientnet-lite0-oracle.json:
+/// each record enlarged 7× by pixel replication, (p − 127) / 128 (Benchmarks/peers/efficientnet_oracle.py).
+func checkOracle(_ session: ONNXSession, oraclePath: String, data dataPath: String) throws {
+    struct Oracle: Decodable {
+        var top1: [Int]
+        var logits_first_8: [[Float]]
+    }
+    let oracle = try JSONDecoder().decode(Oracle.self, from: Data(contentsOf: URL(fileURLWithPath: oraclePath)))
+    let data = try Data(contentsOf: URL(fileURLWithPath: dataPath))
+    var agree = 0, largest: Float = 0
+    var logitsSeen = 0
+    for first in stride(from: 0, to: oracle.top1.count, by: 100) {
+        let records = first..<min(first + 100, oracle.top1.count)
+        var images: [Float] = []
+        images.reserveCapacity(records.count * 224 * 224 * 3)
+        for record in records {
+            let base = record * 3073 + 1
+            for y in 0..<224 { for x in 0..<224 { for channel in 0..<3 {
+                images.append((Float(data[base + channel * 1024 + (y / 7) * 32 + x / 7]) - 127) / 128)
+            } } }
+        }
+        let logits = try session.run(images: images, batch: records.count)
+        for (offset, record) in records.enumerated() {
+            let row = logits[(offset * 1000)..<((offset + 1) * 1000)]
+            if let top = row.indices.max(by: { row[$0] < row[$1] }), top - offset * 1000 == oracle.top1[record] { agree += 1 }
+            if record < oracle.logits_first_8.count {
+                for (a, b) in zip(row, oracle.logits_first_8[record]) { largest = max(largest, abs(a - b)) }
+                logitsSeen += 1
+            }
+        }
+    }
+    emit(["tool": "percept-backbone-oracle", "images": oracle.top1.count, "top1_agree": agree,
+          "max_abs_logit_difference_first_8": largest, "logit_rows_compared": logitsSeen])
 }
