@@ -66,7 +66,9 @@ let libraries: [Target] = [
 let umbrella: [Target] = [
     .target(name: "Percept",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
-                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX"]),
+                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX",
+                           // SHA-256 of backbones and datasets (the transfer family's checksums and feature cache).
+                           .product(name: "Crypto", package: "swift-crypto")]),
 ]
 
 let executables: [Target] = [
