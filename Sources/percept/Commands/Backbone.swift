@@ -81,7 +81,13 @@ extension BackboneSpec.Resize: ExpressibleByArgument {}
 
 struct BackboneList: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "list", abstract: "List the registered backbones and their preprocessing.")
+        commandName: "list", abstract: "List the registered backbones and their preprocessing.",
+        discussion: """
+            Reads ~/.cache/percept/backbones ($PERCEPT_CACHE or $XDG_CACHE_HOME/percept when set).
+            Examples:
+              percept backbone list
+              percept backbone list --json
+            """)
 
     @Flag(help: "Print the backbones as JSON on stdout.")
     var json = false
