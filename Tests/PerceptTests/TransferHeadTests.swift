@@ -1,24 +1,11 @@
 import XCTest
 @testable import Percept
 
-/// The transfer head's pieces: its BLAS kernels against their reference twins, its gradient
-/// against finite differences, L-BFGS on a known minimum, and the backbone's preprocessing.
+/// The transfer head's pieces: its gradient against finite differences, L-BFGS on a known
+/// minimum, feature standardisation and the backbone's preprocessing.
 final class TransferHeadTests: XCTestCase {
     private func randomArray(_ count: Int, _ random: inout SeededRandom) -> [Float] {
         (0..<count).map { _ in random.nextGaussian() }
-    }
-
-    func testHeadKernelsMatchTheirReferenceTwins() {
-        var random = SeededRandom(seed: 7)
-        let (n, d, k) = (13, 9, 5)
-        let x = randomArray(n * d, &random), w = randomArray(k * d, &random), b = randomArray(k, &random)
-        let dz = randomArray(n * k, &random)
-        assertClose(HeadKernels.affine(x, rows: n, weights: w[...], bias: b[...], outputs: k),
-                    HeadKernels.affineReference(x, rows: n, weights: w, bias: b, outputs: k))
-        assertClose(HeadKernels.weightGradient(dz, x, rows: n, outputs: k),
-                    HeadKernels.weightGradientReference(dz, x, rows: n, outputs: k))
-        assertClose(HeadKernels.inputGradient(dz, rows: n, weights: w[...], outputs: k),
-                    HeadKernels.inputGradientReference(dz, rows: n, weights: w, outputs: k))
     }
 
     /// Central differences of the loss against the analytic gradient, for both heads.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import PerceptCore
 import PerceptData
@@ -89,24 +88,5 @@ enum ImageGraph {
     static func inputSize(_ model: ONNXModel) -> (height: Int, width: Int)? {
         guard let shape = model.inputs.first?.shape, shape.count == 4, let h = shape[2], let w = shape[3] else { return nil }
         return (h, w)
-    }
-}
-
-/// SHA-256 digests as lowercase hex: of files (backbones) and of datasets' pixels (the feature cache).
-enum Checksum {
-    static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
-
-    /// The digest of a dataset's size and pixels (labels and names do not change features).
-    static func sha256(_ dataset: Dataset) -> String {
-        var hasher = SHA256()
-        hasher.update(data: Data("\(dataset.count)x\(dataset.height)x\(dataset.width)x\(dataset.channels)".utf8))
-        hasher.update(data: dataset.pixels.bytes)
-        return hex(hasher.finalize())
-    }
-
-    static func sha256(_ text: String) -> String { sha256(Data(text.utf8)) }
-
-    private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
     }
 }

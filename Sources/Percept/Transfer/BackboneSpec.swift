@@ -86,8 +86,8 @@ public struct BackboneSpec: Sendable, Codable, Equatable {
     /// Floats per preprocessed image: H × W × C.
     public var inputCount: Int { inputSize * inputSize * 3 }
 
-    /// The preprocessing alone, as JSON with sorted keys: part of the feature cache's key, so a
-    /// changed mean or crop never reuses old features.
+    /// The preprocessing alone, in words: part of the feature cache's key, so a changed mean or
+    /// crop never reuses old features.
     var preprocessingDescription: String {
         "\(resize.rawValue) \(resizeTo)→\(inputSize) mean \(mean) std \(std) node \(featureNode ?? "classifier-input")"
     }

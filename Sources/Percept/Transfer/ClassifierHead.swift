@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptModels
 
 /// The small classifier trained on frozen, standardised features: a softmax (multinomial logistic
 /// regression, f(x) = Wx + b) or a two-layer net (affine – ReLU – affine).
@@ -56,28 +57,34 @@ public struct ClassifierHead: Sendable, Equatable {
 
     /// N × C class scores of standardised features `x` (N × D).
     public func scores(_ x: [Float], rows n: Int) -> [Float] {
-        scores(x, rows: n, parameters: parameters).scores
+        forward(Tensor(shape: [n, inputs], scalars: x), parameters: parameters).last?.scalars ?? []
     }
 
-    /// Scores and, for the MLP, the hidden activations the gradient needs.
-    private func scores(_ x: [Float], rows n: Int, parameters p: [Float]) -> (scores: [Float], hidden: [Float]) {
+    /// The layer's weights (outputs × inputs) as a Tensor.
+    private func weights(_ layer: (weights: Range<Int>, bias: Range<Int>, outputs: Int), _ p: [Float]) -> Tensor {
+        Tensor(shape: [layer.outputs, layer.weights.count / layer.outputs], scalars: Array(p[layer.weights]))
+    }
+
+    /// Every layer's output (the MLP's hidden activations after ReLU), the scores last; through
+    /// the two-layer net's affine and ReLU layers (PerceptModels).
+    private func forward(_ x: Tensor, parameters p: [Float]) -> [Tensor] {
+        var outputs: [Tensor] = []
+        var activation = x
         let layers = layers
-        var activation = x, hiddenActivations: [Float] = []
         for (index, layer) in layers.enumerated() {
-            activation = HeadKernels.affine(activation, rows: n, weights: p[layer.weights], bias: p[layer.bias],
-                                            outputs: layer.outputs)
-            if index < layers.count - 1 {
-                for i in activation.indices where activation[i] < 0 { activation[i] = 0 }
-                hiddenActivations = activation
-            }
+            activation = affineForward(activation, weights: weights(layer, p), bias: Array(p[layer.bias]))
+            if index < layers.count - 1 { activation = reluForward(activation) }
+            outputs.append(activation)
         }
-        return (activation, hiddenActivations)
+        return outputs
     }
 
     /// The loss at `p` on (x, labels) and its gradient with respect to `p`.
     public func lossAndGradient(_ p: [Float], _ x: [Float], labels: [Int32], l2: Float) -> (loss: Double, gradient: [Float]) {
         let n = labels.count, c = classes
-        let (scores, hiddenActivations) = scores(x, rows: n, parameters: p)
+        let input = Tensor(shape: [n, inputs], scalars: x)
+        let outputs = forward(input, parameters: p)
+        let scores = outputs.last?.scalars ?? []
         // dScores = (softmax − one-hot) / N; loss = mean −log p(label).
         var dScores = [Float](repeating: 0, count: n * c)
         var loss = 0.0
@@ -96,27 +103,19 @@ public struct ClassifierHead: Sendable, Equatable {
         loss /= Double(max(n, 1))
         var gradient = [Float](repeating: 0, count: p.count)
         let layers = layers
-        var dOutput = dScores
+        var dOutput = Tensor(shape: [n, c], scalars: dScores)
         for index in stride(from: layers.count - 1, through: 0, by: -1) {
             let layer = layers[index]
-            let input = index == 0 ? x : hiddenActivations
-            let dWeights = HeadKernels.weightGradient(dOutput, input, rows: n, outputs: layer.outputs)
+            let layerInput = index == 0 ? input : outputs[index - 1]
+            let (dInput, dWeights, dBias) = affineBackward(dOutput, x: layerInput, weights: weights(layer, p))
             var squares = 0.0
             for (offset, i) in layer.weights.enumerated() {
-                gradient[i] = dWeights[offset] + l2 * p[i]
+                gradient[i] = dWeights.scalars[offset] + l2 * p[i]
                 squares += Double(p[i]) * Double(p[i])
             }
             loss += 0.5 * Double(l2) * squares
-            for (j, i) in layer.bias.enumerated() {
-                var sum: Float = 0
-                for row in 0..<n { sum += dOutput[row * layer.outputs + j] }
-                gradient[i] = sum
-            }
-            if index > 0 {
-                var dInput = HeadKernels.inputGradient(dOutput, rows: n, weights: p[layer.weights], outputs: layer.outputs)
-                for i in dInput.indices where hiddenActivations[i] <= 0 { dInput[i] = 0 }  // ReLU
-                dOutput = dInput
-            }
+            for (offset, i) in layer.bias.enumerated() { gradient[i] = dBias[offset] }
+            if index > 0 { dOutput = reluBackward(dInput, input: layerInput) }
         }
         return (loss, gradient)
     }
