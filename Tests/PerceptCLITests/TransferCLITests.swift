@@ -93,6 +93,19 @@ final class TransferCLITests: XCTestCase {
         XCTAssertFalse(classic.stderr.contains("transfer"), classic.stderr)
         XCTAssertTrue(classic.stdout.contains("\"kind\" : \"knn\""), classic.stdout)
 
+        // The pretrained network itself, by file or by name, its classes named by the labels.
+        for network in [network, "lite0"] {
+            let predict = try runPercept(["predict", network, "\(large)/red/0.png", "--labels", labels, "--top", "2", "--json"])
+            if predict.stderr.contains("not built yet") { continue }
+            XCTAssertEqual(predict.status, 0, predict.stderr)
+            let answers = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [[String: Any]])
+            let top = try XCTUnwrap(answers.first?["top"] as? [[String: Any]])
+            XCTAssertEqual(top.count, 2)
+            XCTAssertTrue((top.first?["label"] as? String)?.hasPrefix("class ") ?? false, predict.stdout)
+        }
+        let mislabelled = try runPercept(["predict", network, "\(large)/red/0.png", "--labels", "\(large)/red/0.png"])
+        XCTAssertEqual(mislabelled.status, 2, mislabelled.stderr)
+
         // A registered file that changed is refused by name, with what to do.
         let stored = "\(folder)/cache/backbones/lite0/model.onnx"
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: stored))

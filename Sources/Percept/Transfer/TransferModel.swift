@@ -65,7 +65,9 @@ public struct TransferModel: ArchivableModel, ProbabilisticClassifier {
 
     public func archive() throws -> ModelArchive {
         var archive = ModelArchive(kind: Self.kind, kindVersion: Self.layoutVersion, classNames: classNames, inputShape: inputShape)
-        try archive.setSettings(Settings(backbone: backbone.spec, head: head.kind, hidden: head.hidden, l2: l2, trials: trials))
+        var spec = backbone.spec
+        spec.labels = nil  // ImageNet's names say nothing about this model's classes
+        try archive.setSettings(Settings(backbone: spec, head: head.kind, hidden: head.hidden, l2: l2, trials: trials))
         archive.tensors["standardization.mean"] = Tensor(shape: [standardization.mean.count], scalars: standardization.mean)
         archive.tensors["standardization.scale"] = Tensor(shape: [standardization.scale.count], scalars: standardization.scale)
         archive.tensors["head.parameters"] = Tensor(shape: [head.parameters.count], scalars: head.parameters)
