@@ -21,7 +21,7 @@ public enum TransferFamily: ModelFamily {
         ModelParameter("head", .choice(ClassifierHead.Kind.allCases.map(\.rawValue)), default: "softmax",
                        help: "the classifier on the features: softmax (logistic regression) or mlp (one hidden ReLU layer)"),
         ModelParameter("l2", .number(allowsZero: true),
-                       help: "L2 strength of the head (default: chosen on the validation split from 1e-1 … 1e-5)"),
+                       help: "L2 strength of the head (default: chosen on the validation split from 1 … 1e-5)"),
         ModelParameter("epochs", .integer(minimum: 1), default: "200",
                        help: "L-BFGS iterations per L2 strength (each a pass over the cached features)"),
         ModelParameter("hidden", .integer(minimum: 1), default: "256", help: "hidden units of the mlp head"),
