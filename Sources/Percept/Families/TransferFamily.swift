@@ -87,6 +87,11 @@ public enum TransferFamily: ModelFamily {
         return FittedModel(model: model)
     }
 
+    /// The head's kind: each fit chooses its own L2, and cached features make every trial cheap.
+    public static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])] {
+        [("head", ClassifierHead.Kind.allCases.map(\.rawValue))]
+    }
+
     /// The validation curve over L2 the head's strength was chosen on.
     public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
         guard let model = saved.model as? TransferModel, model.trials.count > 1 else { return [] }

@@ -120,7 +120,8 @@ struct Train: ParsableCommand {
             if let backbone = TransferFamily.suitsByDefault(imageSize: loaded.dataset.imageSize) {
                 family = TransferFamily.self
                 settings = try TransferFamily.settings(["backbone": backbone])
-                Terminal.info("using transfer learning with backbone \(backbone); --model to choose")
+                // Said even with --json (stderr), as a choice made for the user should be; -q silences it.
+                if !quiet { FileHandle.standardError.write(Data("using transfer learning with backbone \(backbone); --model to choose\n".utf8)) }
             } else {
                 loading.resize = self.loading.resize
                 loaded = try loading.load(data, defaultSize: family.defaultInputSize)
