@@ -66,7 +66,9 @@ let libraries: [Target] = [
 let umbrella: [Target] = [
     .target(name: "Percept",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
-                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX"]),
+                           "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX",
+                           // SHA-256 of backbones and datasets (the transfer family's checksums and feature cache).
+                           .product(name: "Crypto", package: "swift-crypto")]),
 ]
 
 let executables: [Target] = [
@@ -95,7 +97,9 @@ let tests: [Target] = [
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
     // The umbrella's workflow: the model-family registry, settings, training histories.
-    .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
+    // SwiftProtobuf and PerceptONNX's generated types build the tiny ONNX backbones the transfer tests register.
+    .testTarget(name: "PerceptTests",
+                dependencies: ["Percept", "PerceptONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptNetworkTests",
                 dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
     // Builds small ONNX models with the generated types to check every load-time error.

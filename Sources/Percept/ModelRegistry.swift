@@ -17,6 +17,7 @@ public enum ModelRegistry {
         SoftmaxFamily.self,
         TwoLayerNetFamily.self,
         ConvNetFamily.self,
+        TransferFamily.self,
     ]
 
     public static var names: [String] { families.map { $0.name } }

@@ -59,7 +59,8 @@ final class ModelRegistryTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let quick: [String: [String: String]] = ["svm": ["epochs": "3"], "softmax": ["epochs": "3"],
                                                   "mlp": ["epochs": "3", "hidden": "16"],
-                                                  "cnn": ["epochs": "2", "batch": "16"]]
+                                                  "cnn": ["epochs": "2", "batch": "16"],
+                                                  "transfer": ["backbone": "random-features", "feature-cache": "none"]]
         for family in ModelRegistry.families {
             var lines: [String] = []
             let job = TrainingJob(train: train, validation: validation, seed: 3, threads: 1) { lines.append($0) }

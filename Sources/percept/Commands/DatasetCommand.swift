@@ -16,8 +16,11 @@ struct LoadingOptions: ParsableArguments {
     @Option(help: "Model input size WIDTHxHEIGHT every image is fitted to (default: the first image's size when it is no larger than the model family's default input, else that default; see `percept train --help`).")
     var size: String?
 
-    @Option(help: "How to fit other aspect ratios: squash or center-crop.")
-    var resize: ResizeMode = .squash
+    @Option(help: "How to fit other aspect ratios: squash or center-crop (default squash; center-crop for --model transfer).")
+    var resize: ResizeMode?
+
+    /// The mode given, else squash.
+    var resizeMode: ResizeMode { resize ?? .squash }
 
     @Flag(help: "Stop at the first unreadable file instead of reporting it and going on.")
     var strict = false
@@ -36,7 +39,7 @@ struct LoadingOptions: ParsableArguments {
     var imageSize: ImageSize? { get throws { try size.map(parsedSize) } }
 
     func importOptions(collectRecords: Bool = false, defaultSize: ImageSize? = nil) throws -> ImportOptions {
-        var options = ImportOptions(imageSize: try imageSize, resizeMode: resize, strict: strict, threads: threads,
+        var options = ImportOptions(imageSize: try imageSize, resizeMode: resizeMode, strict: strict, threads: threads,
                                     collectRecords: collectRecords, followLinks: followLinks)
         options.largestNaturalSize = defaultSize
         return options

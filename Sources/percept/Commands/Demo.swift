@@ -20,6 +20,10 @@ struct Demo: ParsableCommand {
             nearest-class-mean baseline, a softmax classifier and a small CNN, keeps the best on validation,
             evaluates it once on the test split, predicts a few image files with it and writes a report.
 
+            With --data photos (larger than 64 px) and a backbone registered (`percept backbone add`),
+            the images are imported at 256x256 (centre crop) and the CNN's place goes to the transfer
+            family on that backbone, as `percept train` does without --model; --size keeps the classic tour.
+
             Examples:
               percept demo
               percept demo --data ~/photos --size 32x32 --output photos-demo
@@ -34,21 +38,22 @@ struct Demo: ParsableCommand {
     @Option(name: .customLong("per-class"), help: "Built-in dataset: images per class.")
     var perClass = 300
 
-    @Option(help: "Image size WIDTHxHEIGHT (built-in data is drawn at it; other data is fitted to it).")
-    var size = "32x32"
+    @Option(help: "Image size WIDTHxHEIGHT (built-in data is drawn at it; other data is fitted to it; default 32x32, or 256x256 for photos when a backbone is registered).")
+    var size: String?
 
     @Option(help: "Seed for the data, the split and everything random.")
     var seed: UInt64 = 0
 
     func validate() throws {
         guard perClass >= 10 else { throw ValidationError("--per-class must be at least 10 so every split has images") }
-        _ = try ImageSize(parsing: size)
+        if let size { _ = try ImageSize(parsing: size) }
     }
 
     func run() throws {
         try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
         var tour = DemoTour(output: output, seed: seed)
-        let dataset = try tour.importData(data, drawing: try ImageSize(parsing: size), perClass: perClass)
+        let dataset = try tour.importData(data, drawing: try ImageSize(parsing: size ?? "32x32"), sizeGiven: size != nil,
+                                          perClass: perClass)
         let splits = try tour.split(dataset)
         let crossValidation = try tour.crossValidateNearestNeighbors(splits)
         let candidates = try tour.trainCandidates(splits, nearestNeighbors: crossValidation.best)

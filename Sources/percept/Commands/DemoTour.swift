@@ -28,6 +28,8 @@ struct DemoTour {
     /// The dataset's path as the user gave it (or the drawn folder), for model metadata.
     private(set) var source = ""
     private(set) var classCount = 0
+    /// The registered backbone the transfer candidate uses, when the data are photos (`importData`).
+    private(set) var transferBackbone: String?
 
     init(output: String, seed: UInt64) {
         self.output = output
@@ -36,7 +38,8 @@ struct DemoTour {
 
     /// 1. Import: real files through the real decoders (the built-in set is drawn as PNG folders
     /// first), then a pack, reloaded as every later step reads it.
-    mutating func importData(_ data: String?, drawing imageSize: ImageSize, perClass: Int) throws -> Dataset {
+    mutating func importData(_ data: String?, drawing imageSize: ImageSize, sizeGiven: Bool = true,
+                             perClass: Int) throws -> Dataset {
         let step = DispatchTime.now()
         if let data {
             source = data
@@ -48,14 +51,26 @@ struct DemoTour {
             try AtomicFile.write("made by percept demo; deleted and redrawn by the next run\n", to: "\(source)/\(Demo.marker)")
             Terminal.info("drew \(drawn.count) images of \(drawn.classCount) classes into \(source)/<class>/*.png")
         }
-        let loaded = try DatasetLoader.load(source, options: ImportOptions(imageSize: imageSize))
-        reportProblems(loaded.problems, notes: loaded.notes)
-        try PackFile.write(loaded.dataset, to: packPath)
+        var loaded: LoadResult?
+        if data != nil, !sizeGiven, let backbone = try? BackboneStore().list().first {
+            // Photos at the transfer family's input (centre crop keeps shapes); small images keep the classic tour.
+            var options = ImportOptions(resizeMode: .centerCrop)
+            options.largestNaturalSize = TransferFamily.defaultInputSize
+            let photos = try DatasetLoader.load(source, options: options)
+            if TransferFamily.suitsByDefault(imageSize: photos.dataset.imageSize) != nil {
+                transferBackbone = backbone.name
+                loaded = photos
+                Terminal.info("using transfer learning with backbone \(backbone.name) at 256x256; --size to choose the classic tour")
+            }
+        }
+        let imported = try loaded ?? DatasetLoader.load(source, options: ImportOptions(imageSize: imageSize))
+        reportProblems(imported.problems, notes: imported.notes)
+        try PackFile.write(imported.dataset, to: packPath)
         let dataset = try PackFile.load(packPath)
         classCount = dataset.classCount
         report.add("Import", seconds: step, """
-            \(dataset.count) images from `\(source)` (\(loaded.layout?.rawValue ?? "?")), \(dataset.classCount) labels, \
-            \(dataset.width)x\(dataset.height); \(loaded.problems.count) files skipped; packed to `dataset.pack`.
+            \(dataset.count) images from `\(source)` (\(imported.layout?.rawValue ?? "?")), \(dataset.classCount) labels, \
+            \(dataset.width)x\(dataset.height); \(imported.problems.count) files skipped; packed to `dataset.pack`.
             """)
         report.classCounts = zip(dataset.classNames, dataset.classCounts).map { ($0, $1) }
         return dataset
@@ -98,7 +113,8 @@ struct DemoTour {
             ("nearest-class-mean", NearestClassMeanFamily.self, [:]),
             ("knn", KNearestNeighborsFamily.self, ["k": String(best.k), "metric": best.metric.rawValue]),
             ("softmax", SoftmaxFamily.self, ["lr": "1e-2", "reg": "1e-3", "decay": "0.9", "batch": "100", "epochs": "15"]),
-            ("cnn", ConvNetFamily.self, ["arch": "tiny", "epochs": "6", "batch": "64"]),
+            transferBackbone.map { ("transfer", TransferFamily.self, ["backbone": $0]) }
+                ?? ("cnn", ConvNetFamily.self, ["arch": "tiny", "epochs": "6", "batch": "64"]),
         ]
         var candidates: [Candidate] = []
         for plan in plans {
@@ -108,7 +124,8 @@ struct DemoTour {
             var metadata = ["dataset": source, "seed": String(seed), "recipe": plan.name, "family": plan.family.name,
                             "validationAccuracy": String(trained.validationAccuracy ?? 0)]
             metadata["history"] = trained.historyJSON
-            try ModelFile.write(trained.model, to: path, resizeMode: "squash", metadata: metadata)
+            try ModelFile.write(trained.model, to: path, resizeMode: transferBackbone == nil ? "squash" : "center-crop",
+                                metadata: metadata)
             candidates.append(Candidate(name: plan.name, path: path, model: trained.model,
                                         validationAccuracy: trained.validationAccuracy ?? 0))
             if plan.name == "softmax", let linear = trained.model as? LinearClassifier, let history = trained.history {
@@ -128,11 +145,20 @@ struct DemoTour {
             \(best.metric) (\(percent(best.mean)) ± \(percent(best.standardDeviation))); validation accuracy \
             \(percent(validation["knn"] ?? 0)). Softmax classifier on mean-subtracted pixels, 15 epochs of minibatch SGD \
             with momentum: validation accuracy \(percent(validation["softmax"] ?? 0)); its class templates are \
-            `softmax-templates.png`, its loss curve `softmax-loss.svg`. A small CNN (`tiny`: conv–BN–ReLU blocks, 6 epochs, \
-            flips and shifts): validation accuracy \(percent(validation["cnn"] ?? 0)). Every model is saved under `models/`; \
+            `softmax-templates.png`, its loss curve `softmax-loss.svg`. \(deepCandidate(validation)) Every model is saved under `models/`; \
             the best on validation, \(chosen.name), is evaluated on the test split and gets the HTML report `report.html`.
             """)
         return candidates
+    }
+
+    /// The Train section's sentence on the CNN, or on the transfer family that takes its place for photos.
+    private func deepCandidate(_ validation: [String: Double]) -> String {
+        if let transferBackbone {
+            return "Transfer learning (\(transferBackbone)'s frozen features, softmax head, L2 chosen on validation): "
+                + "validation accuracy \(percent(validation["transfer"] ?? 0))."
+        }
+        return "A small CNN (`tiny`: conv–BN–ReLU blocks, 6 epochs, flips and shifts): validation accuracy "
+            + "\(percent(validation["cnn"] ?? 0))."
     }
 
     /// The candidate with the highest validation accuracy (the first of equals).

@@ -115,7 +115,7 @@ struct LinearTuning {
                             "recipe": "\(family.rawValue) (tuned over \(trials.count) settings, \(features.name))",
                             "family": registered.name, "validationAccuracy": String(best.trial.validationAccuracy ?? 0),
                             "trainedAt": ISO8601DateFormatter().string(from: Date())]
-            try ModelFile.write(best.model.model, to: save, resizeMode: options.loading.resize.rawValue, metadata: metadata)
+            try ModelFile.write(best.model.model, to: save, resizeMode: options.loading.resizeMode.rawValue, metadata: metadata)
             saved = save
         }
         let summary = Summary(model: family.rawValue, features: features.name, preprocessing: preprocessing.rawValue,

@@ -15,13 +15,18 @@ struct Predict: ParsableCommand {
               percept predict photos.percept new-photos/ --top 3 --csv > labels.csv
               percept predict photos.percept *.png --json
               percept predict linear.percept cat.jpg car.jpg frog.jpg --scores
+              percept predict efficientnet-lite0.onnx cat.jpg --labels imagenet.txt
+
+            An .onnx file (or the name of a backbone registered with `percept backbone add`)
+            classifies with the pretrained network itself: the softmax of its outputs, named by
+            --labels (one class name a line) or the registered labels, else by class index.
 
             --scores prints raw class scores instead of labels (Wx + b for a linear
             model, before any softmax): one row per class, one column per image, the
             lecture's class-score table; with --json, each image's scores by class.
             """)
 
-    @Argument(help: "A model saved by `percept train`.")
+    @Argument(help: "A model saved by `percept train`, an .onnx network, or a registered backbone's name.")
     var model: String
 
     @Argument(help: "Image files or folders.")
@@ -45,22 +50,42 @@ struct Predict: ParsableCommand {
     @Option(help: "Decoding threads (default: every core).")
     var threads: Int?
 
+    @Option(help: "Class names of an .onnx network's outputs, one a line.")
+    var labels: String?
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
         guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image file or folder") }
         guard !(scores && csv) else { throw ValidationError("--scores prints a table or --json, not --csv") }
+        guard labels == nil || isPretrainedNetwork else {
+            throw ValidationError("--labels names the classes of an .onnx network; a .percept model has its own")
+        }
+    }
+
+    /// An .onnx file, or a registered backbone's name that is not a file.
+    private var isPretrainedNetwork: Bool {
+        model.hasSuffix(".onnx")
+            || (!FileManager.default.fileExists(atPath: model) && (try? BackboneStore().spec(named: model)) != nil)
     }
 
     func run() throws {
-        let saved = try SavedModel.load(model)
         let files = try expand(inputs)
         guard !files.isEmpty else { throw PerceptError.invalidData("no files found in \(inputs.joined(separator: ", "))") }
+        if isPretrainedNetwork {
+            guard !scores else { throw ValidationError("--scores needs a .percept model; an .onnx network prints its top classes") }
+            let network = try PretrainedClassifier(model, labelsPath: labels, threads: threads)
+            return try printPredictions(try network.predict(files: files, top: top, strict: strict, threads: threads))
+        }
+        let saved = try SavedModel.load(model)
         if scores {
             try printScores(saved, files)
             return
         }
-        let predictions = try saved.predict(files: files, top: top, strict: strict, threads: threads)
+        try printPredictions(try saved.predict(files: files, top: top, strict: strict, threads: threads))
+    }
+
+    private func printPredictions(_ predictions: [FilePrediction]) throws {
         if json {
             try Terminal.printJSON(predictions)
         } else if csv {

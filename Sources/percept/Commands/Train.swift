@@ -52,8 +52,12 @@ struct Train: ParsableCommand {
         return text
     }
 
-    @Option(help: "Model family: \(ModelRegistry.names.joined(separator: ", ")) (its options are listed below).")
-    var model = "knn"
+    @Option(help: ArgumentHelp("Model family: \(ModelRegistry.names.joined(separator: ", ")) (its options are listed below; "
+                               + "default: transfer when a backbone is registered and the images are larger than 64 px, else knn)."))
+    var model: String?
+
+    /// The family when neither --model nor family options are given and no backbone suits the data.
+    static let classicDefault = "knn"
 
     @Option(name: .shortAndLong, help: "Where to save the model.")
     var output = "model.percept"
@@ -79,7 +83,7 @@ struct Train: ParsableCommand {
     /// DATA (the first word that is not an option or an option's value) and the family's settings.
     func parsedArguments() throws -> (data: String, family: any ModelFamily.Type, settings: ModelSettings) {
         let family: any ModelFamily.Type
-        do { family = try ModelRegistry.family(named: model) } catch let error as PerceptError {
+        do { family = try ModelRegistry.family(named: model ?? Self.classicDefault) } catch let error as PerceptError {
             throw ValidationError(error.reason)
         }
         do {
@@ -106,8 +110,26 @@ struct Train: ParsableCommand {
     func run() throws {
         Terminal.quiet = quiet || json
         let start = DispatchTime.now()
-        let (data, family, settings) = try parsedArguments()
-        let loaded = try loading.load(data, defaultSize: family.defaultInputSize)
+        var (data, family, settings) = try parsedArguments()
+        var loading = self.loading
+        var loaded: LoadResult
+        if model == nil, settings.values.isEmpty, (try? BackboneStore().list().first) != nil {
+            // Photos go to a pretrained backbone when one is registered (as Create ML does, but said aloud).
+            loading.resize = loading.resize ?? .centerCrop
+            loaded = try loading.load(data, defaultSize: TransferFamily.defaultInputSize)
+            if let backbone = TransferFamily.suitsByDefault(imageSize: loaded.dataset.imageSize) {
+                family = TransferFamily.self
+                settings = try TransferFamily.settings(["backbone": backbone])
+                // Said even with --json (stderr), as a choice made for the user should be; -q silences it.
+                if !quiet { FileHandle.standardError.write(Data("using transfer learning with backbone \(backbone); --model to choose\n".utf8)) }
+            } else {
+                loading.resize = self.loading.resize
+                loaded = try loading.load(data, defaultSize: family.defaultInputSize)
+            }
+        } else {
+            if family == TransferFamily.self { loading.resize = loading.resize ?? .centerCrop }
+            loaded = try loading.load(data, defaultSize: family.defaultInputSize)
+        }
         reportProblems(loaded.problems, notes: loaded.notes)
         let inspection = DatasetInspection(source: data, result: loaded, modelInput: nil)
         for line in inspection.warnings.summarized() { Terminal.warning(line) }
@@ -131,7 +153,7 @@ struct Train: ParsableCommand {
         ]
         if let accuracy = trained.validationAccuracy { metadata["validationAccuracy"] = String(accuracy) }
         if let history = trained.historyJSON { metadata["history"] = history }
-        try ModelFile.write(trained.model, to: output, resizeMode: loading.resize.rawValue, metadata: metadata)
+        try ModelFile.write(trained.model, to: output, resizeMode: loading.resizeMode.rawValue, metadata: metadata)
         let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
 
         let summary = Summary(model: output, kind: type(of: trained.model).kind, recipe: recipe,

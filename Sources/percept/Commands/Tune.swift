@@ -139,7 +139,7 @@ struct TuneNearestNeighbors: ParsableCommand {
                 "crossValidation": String(decoding: try encoder.encode(result), as: UTF8.self),
                 "trainedAt": ISO8601DateFormatter().string(from: Date()),
             ]
-            try ModelFile.write(model, to: save, resizeMode: loading.resize.rawValue, metadata: metadata)
+            try ModelFile.write(model, to: save, resizeMode: loading.resizeMode.rawValue, metadata: metadata)
             if !json { print("saved k = \(result.best.k), \(result.best.metric) fitted on \(tuning.count) images to \(save)") }
         }
         if json {

@@ -120,7 +120,7 @@ struct TuneSearch: ParsableCommand {
                             "testImages": String(splits.test.count), "validationFraction": String(validation),
                             "validationAccuracy": String(best.trial.validationAccuracy ?? 0),
                             "trainedAt": ISO8601DateFormatter().string(from: Date())]
-            try ModelFile.write(best.model.model, to: save, resizeMode: loading.resize.rawValue, metadata: metadata)
+            try ModelFile.write(best.model.model, to: save, resizeMode: loading.resizeMode.rawValue, metadata: metadata)
         }
         if json {
             return try Terminal.printJSON(Summary(model: search.family.name, fixed: search.fixed, trials: result.trials,

@@ -1,0 +1,115 @@
+import Foundation
+import PerceptCore
+import PerceptData
+import PerceptImage
+import PerceptModelKit
+import PerceptReports
+
+/// `--model transfer`: a pretrained backbone's features, frozen and cached, with a softmax (or
+/// small MLP) head trained on top — what AutoML Vision and Create ML do with a few hundred photos.
+///
+/// Fine-tuning the backbone (`--fine-tune N`) needs backward passes through the ONNX graph and
+/// is not offered yet.
+public enum TransferFamily: ModelFamily {
+    public static let name = "transfer"
+    public static let summary = "transfer learning: a pretrained backbone's frozen features (cached on disk) "
+        + "with a softmax or MLP head; register backbones with `percept backbone add`"
+    public static let parameters = [
+        ModelParameter("backbone", .text,
+                       help: "a registered backbone name, an .onnx file, or random-features (the untrained baseline); "
+                           + "default: the first registered backbone"),
+        ModelParameter("head", .choice(ClassifierHead.Kind.allCases.map(\.rawValue)), default: "softmax",
+                       help: "the classifier on the features: softmax (logistic regression) or mlp (one hidden ReLU layer)"),
+        ModelParameter("l2", .number(allowsZero: true),
+                       help: "L2 strength of the head (default: chosen on the validation split from 1 … 1e-5)"),
+        ModelParameter("epochs", .integer(minimum: 1), default: "200",
+                       help: "L-BFGS iterations per L2 strength (each a pass over the cached features)"),
+        ModelParameter("hidden", .integer(minimum: 1), default: "256", help: "hidden units of the mlp head"),
+        ModelParameter("feature-node", .text,
+                       help: "the graph value used as features (default: the input of the final Gemm/MatMul)"),
+        ModelParameter("feature-cache", .text,
+                       help: "folder of cached features (default: ~/.cache/percept/features, or $PERCEPT_CACHE/features); "
+                           + "none computes them afresh"),
+    ]
+    public static let modelTypes: [any ArchivableModel.Type] = [TransferModel.self]
+    /// Photos are decoded at 256² so an ImageNet backbone's "shorter side 256, centre crop 224"
+    /// loses nothing; smaller images (CIFAR) keep their size and are enlarged by the backbone's spec.
+    public static let defaultInputSize = ImageSize(width: 256, height: 256)
+
+    public static func recipeName(_ settings: ModelSettings) -> String {
+        let backbone = settings.text("backbone").map { (($0 as NSString).lastPathComponent as NSString).deletingPathExtension }
+        return "transfer (\(backbone ?? "default backbone"), \(settings.text("head") ?? "softmax"))"
+    }
+
+    /// The backbone `--backbone` names, or the first registered one.
+    public static func backbone(_ settings: ModelSettings, seed: UInt64, threads: Int?) throws -> Backbone {
+        let store = BackboneStore()
+        let name: String
+        if let given = settings.text("backbone") {
+            name = given
+        } else {
+            guard let first = try store.list().first else {
+                throw PerceptError.invalidArgument("the transfer family needs a backbone and none is registered in "
+                    + "\(store.folder): add one with `percept backbone add efficientnet-lite0.onnx --name efficientnet-lite0`, "
+                    + "or give --backbone FILE.onnx (or random-features)")
+            }
+            name = first.name
+        }
+        return try store.resolve(name, featureNode: settings.text("feature-node"), threads: threads, seed: seed)
+    }
+
+    public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
+        let backbone = try backbone(settings, seed: job.seed, threads: job.threads)
+        let cacheFolder = settings.text("feature-cache")
+        let cache = cacheFolder == "none" ? nil : FeatureCache(folder: cacheFolder ?? FeatureCache().folder)
+        func features(_ dataset: Dataset, _ split: String) throws -> Tensor {
+            guard let cache else { return try backbone.features(of: dataset, threads: job.threads, progress: job.progress) }
+            let (features, cached) = try cache.features(of: dataset, through: backbone, threads: job.threads, progress: job.progress)
+            if cached { try job.progress("\(split) features of \(dataset.count) images from the cache (\(cache.folder))") }
+            return features
+        }
+        let trainFeatures = try features(job.train, "training")
+        let standardization = FeatureStandardization(fittedOn: trainFeatures)
+        var validation: (x: [Float], labels: [Int32])?
+        if let set = job.validation, !set.isEmpty {
+            validation = (standardization.apply(try features(set, "validation")), set.labels)
+        }
+        let kind = ClassifierHead.Kind(rawValue: settings.text("head") ?? "softmax") ?? .softmax
+        let trainer = HeadTrainer(kind: kind, hidden: settings.integer("hidden") ?? 256,
+                                  iterations: settings.integer("epochs") ?? 200, seed: job.seed)
+        let result = try trainer.fit(train: standardization.apply(trainFeatures), labels: job.train.labels,
+                                     classes: job.train.classCount, features: trainFeatures.columns,
+                                     validation: validation, l2: settings.number("l2").map(Float.init), progress: job.progress)
+        if result.trials.count > 1 { try job.progress(String(format: "chose L2 %.0e on the validation split", result.l2)) }
+        let model = TransferModel(backbone: backbone, standardization: standardization, head: result.head,
+                                  classNames: job.train.classNames, l2: result.l2, trials: result.trials,
+                                  inputShape: [job.train.height, job.train.width, job.train.channels])
+        return FittedModel(model: model)
+    }
+
+    /// The head's kind: each fit chooses its own L2, and cached features make every trial cheap.
+    public static func searchSpace(_ fixed: ModelSettings) -> [(name: String, values: [String])] {
+        [("head", ClassifierHead.Kind.allCases.map(\.rawValue))]
+    }
+
+    /// The validation curve over L2 the head's strength was chosen on.
+    public static func figures(for saved: SavedModel, evaluatedOn images: Dataset?) throws -> [ReportFigure] {
+        guard let model = saved.model as? TransferModel, model.trials.count > 1 else { return [] }
+        // log10(L2) on x: the grid is half-decades.
+        let points = model.trials.map {
+            LineChart.Point(x: Double(log10($0.l2)), samples: [$0.validationAccuracy], mean: $0.validationAccuracy, spread: 0)
+        }
+        let chart = LineChart(title: "Validation accuracy by the head's L2 strength", xLabel: "log10 L2", yLabel: "accuracy",
+                              series: [LineChart.Series(name: model.head.kind.rawValue, color: LineChart.palette[0], points: points)])
+        return [.svg(chart.svg(), caption: "The head's L2 strength was chosen on the validation split: "
+                     + String(format: "%.0e", model.l2) + " (the highest accuracy, ties to the lower validation loss).")]
+    }
+
+    /// Whether `percept train` without `--model` should pick this family for images of `size`:
+    /// a backbone is registered and the images are photos (larger than 64 px), where frozen
+    /// pretrained features beat anything trained from scratch on a few hundred images.
+    public static func suitsByDefault(imageSize size: ImageSize, store: BackboneStore = BackboneStore()) -> String? {
+        guard max(size.width, size.height) > 64, let first = try? store.list().first else { return nil }
+        return first.name
+    }
+}

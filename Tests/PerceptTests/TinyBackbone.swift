@@ -1,0 +1,92 @@
+import Foundation
+import SwiftProtobuf
+@testable import PerceptONNX
+
+/// Tiny ONNX graphs for the backbone store's tests, written the way an exporter writes them.
+enum TinyBackbone {
+    /// images [N, 3, 8, 8] → GlobalAveragePool → Flatten → Gemm (4 classes, transB) → logits:
+    /// an "ImageNet classifier" whose features are the three channel means.
+    static func classifier() -> Onnx_ModelProto {
+        model(input: valueInfo("images", [nil, 3, 8, 8]), output: valueInfo("logits", [nil, 4]), nodes: [
+            node("pool", "GlobalAveragePool", ["images"], ["pooled"]),
+            node("flatten", "Flatten", ["pooled"], ["features"]),
+            node("fc", "Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], transB: true),
+        ], initializers: [floatTensor("fc.weight", [4, 3], (0..<12).map { Float($0) / 12 }),
+                          floatTensor("fc.bias", [4], [0, 0.1, 0.2, 0.3])])
+    }
+
+    /// x [N, 10] → Gemm → y [N, 2]: a graph whose input is not an image.
+    static func tabular() -> Onnx_ModelProto {
+        model(input: valueInfo("x", [nil, 10]), output: valueInfo("y", [nil, 2]), nodes: [
+            node("fc", "Gemm", ["x", "fc.weight"], ["y"], transB: true),
+        ], initializers: [floatTensor("fc.weight", [2, 10], [Float](repeating: 0.1, count: 20))])
+    }
+
+    /// Writes `model` into a fresh temporary folder as `name`.onnx.
+    static func write(_ model: Onnx_ModelProto, name: String = "tiny") throws -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("percept-backbone-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let path = folder.appendingPathComponent("\(name).onnx").path
+        let bytes: Data = try model.serializedBytes()
+        try bytes.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    private static func model(input: Onnx_ValueInfoProto, output: Onnx_ValueInfoProto, nodes: [Onnx_NodeProto],
+                              initializers: [Onnx_TensorProto]) -> Onnx_ModelProto {
+        var model = Onnx_ModelProto()
+        model.irVersion = 8
+        model.producerName = "percept-tests"
+        var opset = Onnx_OperatorSetIdProto()
+        opset.version = 17
+        model.opsetImport = [opset]
+        var graph = Onnx_GraphProto()
+        graph.name = "tiny"
+        graph.input = [input]
+        graph.output = [output]
+        graph.node = nodes
+        graph.initializer = initializers
+        model.graph = graph
+        return model
+    }
+
+    private static func valueInfo(_ name: String, _ shape: [Int?]) -> Onnx_ValueInfoProto {
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensorType.shape.dim = shape.map { size in
+            var dimension = Onnx_TensorShapeProto.Dimension()
+            if let size { dimension.dimValue = Int64(size) } else { dimension.dimParam = "batch" }
+            return dimension
+        }
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType = tensorType
+        return info
+    }
+
+    private static func floatTensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+        var tensor = Onnx_TensorProto()
+        tensor.name = name
+        tensor.dims = shape.map { Int64($0) }
+        tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensor.floatData = values
+        return tensor
+    }
+
+    private static func node(_ name: String, _ operatorType: String, _ inputs: [String], _ outputs: [String],
+                             transB: Bool = false) -> Onnx_NodeProto {
+        var node = Onnx_NodeProto()
+        node.name = name
+        node.opType = operatorType
+        node.input = inputs
+        node.output = outputs
+        if transB {
+            var attribute = Onnx_AttributeProto()
+            attribute.name = "transB"
+            attribute.type = .int
+            attribute.i = 1
+            node.attribute = [attribute]
+        }
+        return node
+    }
+}
