@@ -15,6 +15,8 @@ public struct ONNXModel: Sendable {
         "Conv", "Pad", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Mul", "HardSigmoid", "HardSwish", "Add",
         "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Squeeze",
         "Unsqueeze", "Gemm", "MatMul", "Concat", "Identity", "Dropout", "Constant",
+        // What Percept's own exports add: class probabilities, and the exact GELU (airbench94).
+        "Softmax", "Erf",
     ]
 
     /// The versions of ONNX's default operator set Percept reads: from opset 7 (PyTorch's oldest

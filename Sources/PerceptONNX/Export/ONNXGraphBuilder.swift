@@ -1,0 +1,238 @@
+import Foundation
+import PerceptCore
+import SwiftProtobuf
+
+/// Writes an ONNX model through swift-protobuf's generated types: constant tensors (initialisers),
+/// nodes with their attributes, the graph's inputs and outputs with static shapes (a symbolic batch
+/// dimension "N"), `metadata_props`, then the file, written atomically.
+///
+/// Every operator a builder emits is one `ONNXModel.load` accepts, and the opset is one it reads,
+/// so an exported file always loads back into Percept.
+///
+/// Usage:
+/// ```swift
+/// var graph = try ONNXGraphBuilder(name: "linear")
+/// graph.addInput("images", shape: [nil, 3, 32, 32])
+/// let flat = try graph.addNode("Flatten", inputs: ["images"], attributes: ["axis": .int(1)])
+/// ...
+/// graph.addOutput(probabilities, as: "probabilities", shape: [nil, 10])
+/// try graph.write(to: "model.onnx")
+/// ```
+public struct ONNXGraphBuilder {
+    /// The opset Percept writes unless told otherwise (onnxruntime and PyTorch's exporter both read it).
+    public static let defaultOpsetVersion = 17
+    /// The IR version that goes with opset 17 (ONNX 1.12).
+    static let defaultIRVersion: Int64 = 8
+
+    var graph = Onnx_GraphProto()
+    private var metadata: [(key: String, value: String)] = []
+    /// Every value name in the graph (inputs, initialisers, node outputs), to keep new names unique.
+    private var usedNames: Set<String> = []
+    private var nodeCount = 0
+    /// The version of ONNX's default operator set the graph is written for.
+    public let opsetVersion: Int
+    /// Operator sets of other domains a continued graph imports (kept as the backbone had them).
+    private var otherOpsets: [Onnx_OperatorSetIdProto] = []
+    private var irVersion = ONNXGraphBuilder.defaultIRVersion
+
+    /// An empty graph called `name` for opset `opsetVersion`, which must be one Percept reads.
+    public init(name: String, opsetVersion: Int = ONNXGraphBuilder.defaultOpsetVersion) throws {
+        let readable = ONNXModel.supportedOpsetVersions
+        // Opset 13 changed Softmax (a single axis) and Squeeze/Unsqueeze (axes as inputs): write
+        // the modern conventions only.
+        guard readable.contains(opsetVersion), opsetVersion >= 13 else {
+            throw PerceptError.invalidArgument("cannot export with opset \(opsetVersion): Percept writes opsets "
+                + "13...\(readable.upperBound) (default \(Self.defaultOpsetVersion))")
+        }
+        self.opsetVersion = opsetVersion
+        graph.name = name
+    }
+
+    /// A builder continuing an existing model's graph (`ONNXTransferGraph` trims a backbone and adds a
+    /// head), keeping its opsets and IR version (a newer IR than 8 stays).
+    init(continuing model: Onnx_ModelProto, opsetVersion: Int) {
+        graph = model.graph
+        self.opsetVersion = opsetVersion
+        otherOpsets = model.opsetImport.filter { !$0.domain.isEmpty && $0.domain != "ai.onnx" }
+        irVersion = max(Self.defaultIRVersion, model.irVersion)
+        usedNames = Set(graph.input.map(\.name) + graph.initializer.map(\.name) + graph.node.flatMap(\.output))
+        nodeCount = graph.node.count
+    }
+
+    /// `base`, or `base_2`, `base_3`, … when that name is taken.
+    public mutating func uniqueName(_ base: String) -> String {
+        var name = base.isEmpty ? "value" : base
+        var suffix = 2
+        while usedNames.contains(name) {
+            name = "\(base)_\(suffix)"
+            suffix += 1
+        }
+        usedNames.insert(name)
+        return name
+    }
+
+    /// Adds a Float32 initialiser (row-major `values` of `shape`; `[]` is a scalar) and returns its name.
+    @discardableResult
+    public mutating func addInitializer(_ name: String, shape: [Int], values: [Float]) -> String {
+        precondition(shape.reduce(1, *) == values.count, "initializer \(name): shape \(shape) vs \(values.count) values")
+        var tensor = Onnx_TensorProto()
+        tensor.name = uniqueName(name)
+        tensor.dims = shape.map { Int64($0) }
+        tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        // raw_data is little-endian whatever the machine (the ONNX IR says so).
+        var bytes = Data(capacity: values.count * 4)
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        tensor.rawData = bytes
+        graph.initializer.append(tensor)
+        return tensor.name
+    }
+
+    /// Adds an Int64 initialiser (the shapes and axes some operators take as inputs) and returns its name.
+    @discardableResult
+    public mutating func addInitializer(_ name: String, shape: [Int], integers: [Int]) -> String {
+        precondition(shape.reduce(1, *) == integers.count, "initializer \(name): shape \(shape) vs \(integers.count) values")
+        var tensor = Onnx_TensorProto()
+        tensor.name = uniqueName(name)
+        tensor.dims = shape.map { Int64($0) }
+        tensor.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+        tensor.int64Data = integers.map { Int64($0) }
+        graph.initializer.append(tensor)
+        return tensor.name
+    }
+
+    /// Adds a node computing `operatorType` of `inputs` and returns its (one) output's name, made
+    /// unique from `output` (default: the node's name).
+    ///
+    /// - Throws: `.unsupported` for an operator `ONNXModel.load` would refuse.
+    @discardableResult
+    public mutating func addNode(_ operatorType: String, inputs: [String], attributes: [String: ONNXAttribute] = [:],
+                                 name: String? = nil, output: String? = nil) throws -> String {
+        guard ONNXModel.supportedOperators.contains(operatorType) else {
+            throw PerceptError.unsupported(nil, "cannot export operator '\(operatorType)': Percept reads only "
+                + ONNXModel.supportedOperators.joined(separator: ", "))
+        }
+        nodeCount += 1
+        var node = Onnx_NodeProto()
+        node.opType = operatorType
+        node.name = uniqueName(name ?? "\(operatorType.lowercased())_\(nodeCount)")
+        node.input = inputs
+        node.output = [output.map { uniqueName($0) } ?? uniqueName("\(node.name)_out")]
+        // Sorted, so the same model always writes the same bytes.
+        node.attribute = attributes.sorted { $0.key < $1.key }.map { Self.attributeProto(name: $0.key, $0.value) }
+        graph.node.append(node)
+        return node.output[0]
+    }
+
+    /// Declares a graph input of Float32 values; nil dimensions are the symbolic batch "N".
+    public mutating func addInput(_ name: String, shape: [Int?]) {
+        usedNames.insert(name)
+        graph.input.append(Self.valueInfo(name, shape: shape))
+    }
+
+    /// Declares `value` a graph output named `name`, through an `Identity` node when the names differ.
+    public mutating func addOutput(_ value: String, as name: String, shape: [Int?]) throws {
+        var produced = value
+        if value != name {
+            precondition(!usedNames.contains(name), "output name \(name) is taken")
+            produced = try addNode("Identity", inputs: [value], name: name, output: name)
+        }
+        graph.output.append(Self.valueInfo(produced, shape: shape))
+    }
+
+    /// Sets one `metadata_props` entry (replacing an earlier value of `key`).
+    public mutating func setMetadata(_ key: String, _ value: String) {
+        metadata.removeAll { $0.key == key }
+        metadata.append((key, value))
+    }
+
+    /// The graph's nodes' operators, in order (for tests and summaries).
+    public var operatorTypes: [String] { graph.node.map(\.opType) }
+
+    /// The model as protobuf: IR 8, the builder's opset, producer "percept <version>".
+    var modelProto: Onnx_ModelProto {
+        var model = Onnx_ModelProto()
+        model.irVersion = irVersion
+        model.producerName = "percept"
+        model.producerVersion = PerceptVersion.current
+        var opset = Onnx_OperatorSetIdProto()
+        opset.domain = ""
+        opset.version = Int64(opsetVersion)
+        model.opsetImport = [opset] + otherOpsets
+        model.graph = graph
+        model.metadataProps = metadata.map { entry in
+            var property = Onnx_StringStringEntryProto()
+            property.key = entry.key
+            property.value = entry.value
+            return property
+        }
+        return model
+    }
+
+    /// The model's bytes, as an `.onnx` file holds them.
+    public func serializedData() throws -> Data {
+        do {
+            return try modelProto.serializedData()
+        } catch {
+            throw PerceptError.invalidData("cannot encode the ONNX model: \(error)")
+        }
+    }
+
+    /// Writes the model to `path` atomically (a temporary file renamed over it).
+    public func write(to path: String) throws {
+        try AtomicFile.write(try serializedData(), to: path)
+    }
+
+    static func valueInfo(_ name: String, shape: [Int?]) -> Onnx_ValueInfoProto {
+        var tensorType = Onnx_TypeProto.Tensor()
+        tensorType.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+        tensorType.shape.dim = shape.map { size in
+            var dimension = Onnx_TensorShapeProto.Dimension()
+            if let size { dimension.dimValue = Int64(size) } else { dimension.dimParam = "N" }
+            return dimension
+        }
+        var info = Onnx_ValueInfoProto()
+        info.name = name
+        info.type.tensorType = tensorType
+        return info
+    }
+
+    static func attributeProto(name: String, _ value: ONNXAttribute) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        switch value {
+        case .int(let i):
+            attribute.type = .int
+            attribute.i = Int64(i)
+        case .float(let f):
+            attribute.type = .float
+            attribute.f = f
+        case .ints(let values):
+            attribute.type = .ints
+            attribute.ints = values.map { Int64($0) }
+        case .floats(let values):
+            attribute.type = .floats
+            attribute.floats = values
+        case .string(let text):
+            attribute.type = .string
+            attribute.s = Data(text.utf8)
+        case .tensor(let tensor):
+            attribute.type = .tensor
+            attribute.t = tensorProto(tensor)
+        }
+        return attribute
+    }
+
+    private static func tensorProto(_ tensor: ONNXTensor) -> Onnx_TensorProto {
+        var proto = Onnx_TensorProto()
+        proto.dims = tensor.shape.map { Int64($0) }
+        switch tensor {
+        case .float32(let values):
+            proto.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
+            proto.floatData = values.scalars
+        case .int64(_, let values):
+            proto.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
+            proto.int64Data = values.map { Int64($0) }
+        }
+        return proto
+    }
+}
