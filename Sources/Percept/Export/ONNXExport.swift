@@ -54,8 +54,10 @@ extension SavedModel {
             let name = family?.name ?? kind
             let reason = (type(of: model) as? any ONNXExportRefusing.Type)?.onnxRefusal
                 ?? "Percept has no ONNX form for \(kind) models"
-            throw PerceptError.unsupported(nil, "\(name) cannot be exported to ONNX: \(reason); train "
-                + ONNXExport.exportableFamilyNames.joined(separator: ", ") + " to export")
+            let families = ONNXExport.exportableFamilyNames
+            let choices = families.count > 1
+                ? families.dropLast().joined(separator: ", ") + " or " + (families.last ?? "") : families.joined()
+            throw PerceptError.unsupported(nil, "\(name) cannot be exported to ONNX: \(reason); train \(choices) to export")
         }
         guard inputShape[2] == 3 else {
             throw PerceptError.unsupported(nil, "the model takes \(inputShape[2])-channel images; ONNX export writes "

@@ -28,6 +28,8 @@ public struct ONNXGraphBuilder {
     private var metadata: [(key: String, value: String)] = []
     /// Every value name in the graph (inputs, initialisers, node outputs), to keep new names unique.
     private var usedNames: Set<String> = []
+    /// Every node name (a namespace of its own in ONNX).
+    private var nodeNames: Set<String> = []
     private var nodeCount = 0
     /// The version of ONNX's default operator set the graph is written for.
     public let opsetVersion: Int
@@ -56,18 +58,23 @@ public struct ONNXGraphBuilder {
         otherOpsets = model.opsetImport.filter { !$0.domain.isEmpty && $0.domain != "ai.onnx" }
         irVersion = max(Self.defaultIRVersion, model.irVersion)
         usedNames = Set(graph.input.map(\.name) + graph.initializer.map(\.name) + graph.node.flatMap(\.output))
+        nodeNames = Set(graph.node.map(\.name))
         nodeCount = graph.node.count
     }
 
-    /// `base`, or `base_2`, `base_3`, … when that name is taken.
+    /// A new value name: `base`, or `base_2`, `base_3`, … when that name is taken.
     public mutating func uniqueName(_ base: String) -> String {
+        Self.claim(base, in: &usedNames)
+    }
+
+    private static func claim(_ base: String, in names: inout Set<String>) -> String {
         var name = base.isEmpty ? "value" : base
         var suffix = 2
-        while usedNames.contains(name) {
+        while names.contains(name) {
             name = "\(base)_\(suffix)"
             suffix += 1
         }
-        usedNames.insert(name)
+        names.insert(name)
         return name
     }
 
@@ -114,7 +121,7 @@ public struct ONNXGraphBuilder {
         nodeCount += 1
         var node = Onnx_NodeProto()
         node.opType = operatorType
-        node.name = uniqueName(name ?? "\(operatorType.lowercased())_\(nodeCount)")
+        node.name = Self.claim(name ?? "\(operatorType.lowercased())_\(nodeCount)", in: &nodeNames)
         node.input = inputs
         node.output = [output.map { uniqueName($0) } ?? uniqueName("\(node.name)_out")]
         // Sorted, so the same model always writes the same bytes.
@@ -129,14 +136,24 @@ public struct ONNXGraphBuilder {
         graph.input.append(Self.valueInfo(name, shape: shape))
     }
 
-    /// Declares `value` a graph output named `name`, through an `Identity` node when the names differ.
+    /// Declares `value` a graph output named `name`: the node computing it writes `name` instead
+    /// (an `Identity` node copies a graph input or initialiser).
     public mutating func addOutput(_ value: String, as name: String, shape: [Int?]) throws {
-        var produced = value
         if value != name {
-            precondition(!usedNames.contains(name), "output name \(name) is taken")
-            produced = try addNode("Identity", inputs: [value], name: name, output: name)
+            guard !usedNames.contains(name) else {
+                throw PerceptError.invalidArgument("cannot name a graph output '\(name)': the graph has a value of that name")
+            }
+            if let producer = graph.node.lastIndex(where: { $0.output.contains(value) }) {
+                usedNames.insert(name)
+                graph.node[producer].output = graph.node[producer].output.map { $0 == value ? name : $0 }
+                for index in graph.node.indices.dropFirst(producer + 1) {
+                    graph.node[index].input = graph.node[index].input.map { $0 == value ? name : $0 }
+                }
+            } else {
+                try addNode("Identity", inputs: [value], name: name, output: name)
+            }
         }
-        graph.output.append(Self.valueInfo(produced, shape: shape))
+        graph.output.append(Self.valueInfo(name, shape: shape))
     }
 
     /// Sets one `metadata_props` entry (replacing an earlier value of `key`).

@@ -52,7 +52,8 @@ struct Export: ParsableCommand {
         } else {
             print("wrote \(output): images \(shape) → probabilities [N, \(summary.classes)], \(summary.nodeCount) nodes "
                   + "(\(summary.operators.sorted().joined(separator: ", "))), "
-                  + String(format: "%.1f", Double(summary.byteCount) / 1_000_000) + " MB")
+                  + (summary.byteCount < 1_000_000 ? String(format: "%.1f KB", Double(summary.byteCount) / 1000)
+                     : String(format: "%.1f MB", Double(summary.byteCount) / 1_000_000)))
         }
     }
 
