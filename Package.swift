@@ -95,12 +95,12 @@ let tests: [Target] = [
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
     // The umbrella's workflow: the model-family registry, settings, training histories.
-    .testTarget(name: "PerceptTests", dependencies: ["Percept"]),
+    .testTarget(name: "PerceptTests", dependencies: ["Percept", "TestSupport"]),
     .testTarget(name: "PerceptNetworkTests",
                 dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
     // Builds small ONNX models with the generated types to check every load-time error.
     .testTarget(name: "PerceptONNXTests",
-                dependencies: ["PerceptONNX", "PerceptCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                dependencies: ["PerceptONNX", "PerceptCore", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
