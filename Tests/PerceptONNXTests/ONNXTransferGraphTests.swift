@@ -104,4 +104,66 @@ final class ONNXTransferGraphTests: XCTestCase {
             XCTAssertEqual((error as? PerceptError)?.path, path + ".missing")
         }
     }
+
+    /// EfficientNet-Lite0 (../shared) cut at its 1,280 features: the cut graph's features give the
+    /// original's logits through the original classifier, and the new head computes softmax(W·f + b).
+    func testEfficientNetLite0CutAtItsFeaturesKeepsTheBackbonesNumbers() throws {
+        let path = try EfficientNetLite0LoadTests.modelPath()
+        let original = try ONNXModel.load(path)
+        let features = try XCTUnwrap(original.classifierInput)
+        let scale: [Float] = [1 / 128, 1 / 128, 1 / 128], shift: [Float] = [-127 / 128, -127 / 128, -127 / 128]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("percept-cut-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+
+        var cut = try ONNXTransferGraph.backbone(contentsOf: path, upTo: features.name, pixelScale: scale, pixelShift: shift)
+        try cut.builder.addOutput(cut.featureVector, as: "features", shape: [nil, 1280])
+        let cutPath = folder.appendingPathComponent("features.onnx").path
+        try cut.builder.write(to: cutPath)
+
+        var random = SeededRandom(seed: 4)
+        let headWeight: [Float] = (0..<(3 * 1280)).map { _ in random.nextUnitFloat() * 0.1 - 0.05 }
+        let headBias: [Float] = [0.2, 0, -0.2]
+        var transfer = try ONNXTransferGraph.backbone(contentsOf: path, upTo: features.name, pixelScale: scale, pixelShift: shift)
+        try transfer.addSoftmaxHead(weight: headWeight, bias: headBias)
+        let transferPath = folder.appendingPathComponent("transfer.onnx").path
+        try transfer.builder.write(to: transferPath)
+        let loaded = try ONNXModel.load(transferPath)
+        XCTAssertEqual(loaded.initializers.count, original.initializers.count - 2 + 4,
+                       "the ImageNet classifier's weight and bias out; normalisation and head in")
+        XCTAssertEqual(loaded.nodes.filter { $0.operatorType == "Gemm" }.count, 1)
+        XCTAssertEqual(loaded.classifierInput?.width, 1280)
+
+        let n = 2, count = 3 * 224 * 224
+        let pixels: [Float] = (0..<(n * count)).map { index in
+            let value: Int = (index * 7919 + (index / 224) * 31) % 256
+            return Float(value)
+        }
+        let normalized: [Float] = pixels.map { $0 * scale[0] + shift[0] }
+        let originalLogits = try ONNXRuntimeOracle.run(model: path, images: normalized, shape: [n, 3, 224, 224],
+                                                       output: "logits")
+        let cutFeatures = try ONNXRuntimeOracle.run(model: cutPath, images: pixels, shape: [n, 3, 224, 224], output: "features")
+        let probabilities = try ONNXRuntimeOracle.run(model: transferPath, images: pixels, shape: [n, 3, 224, 224])
+        XCTAssertEqual(cutFeatures.count, n * 1280)
+        let classifier = try XCTUnwrap(original.nodes.last)
+        let fcWeight = try XCTUnwrap(original.initializers[classifier.inputs[1]]?.floatTensor).scalars
+        let fcBias = try XCTUnwrap(original.initializers[classifier.inputs[2]]?.floatTensor).scalars
+        func affine(_ weight: [Float], _ bias: [Float], _ item: Int) -> [Float] {
+            var result = bias
+            for k in bias.indices {
+                for j in 0..<1280 { result[k] += weight[k * 1280 + j] * cutFeatures[item * 1280 + j] }
+            }
+            return result
+        }
+        var expectedLogits: [Float] = [], expectedProbabilities: [Float] = []
+        for item in 0..<n {
+            expectedLogits += affine(fcWeight, fcBias, item)
+            let scores = affine(headWeight, headBias, item), largest = scores.max() ?? 0
+            let exponentials = scores.map { exp($0 - largest) }, sum = exponentials.reduce(0, +)
+            expectedProbabilities += exponentials.map { $0 / sum }
+        }
+        let logitScale = originalLogits.map(abs).max() ?? 1
+        assertClose(originalLogits, expectedLogits, rtol: 0, atol: 1e-4 * logitScale, "the cut keeps the backbone's numbers")
+        assertClose(probabilities, expectedProbabilities, rtol: 0, atol: 1e-5)
+    }
 }
