@@ -34,13 +34,17 @@ public struct ONNXExportOptions: Sendable {
     }
 }
 
-/// What was written.
-public struct ONNXExportSummary: Sendable, Equatable {
-    public var inputShape: [Int?]
+/// What was written (`percept export --json` prints it).
+public struct ONNXExportSummary: Sendable, Equatable, Codable {
+    /// The ONNX file.
+    public var file: String
+    /// The `images` input's shape, `[N, 3, H, W]`.
+    public var inputShape: String
     public var classes: Int
-    public var nodeCount: Int
-    public var operators: Set<String>
-    public var byteCount: Int
+    public var nodes: Int
+    /// The operators the graph uses, sorted.
+    public var operators: [String]
+    public var bytes: Int
 }
 
 extension SavedModel {
@@ -110,8 +114,8 @@ public enum ONNXExport {
         }
         let bytes = try graph.serializedData()
         try AtomicFile.write(bytes, to: outputPath)
-        return ONNXExportSummary(inputShape: [nil, 3, saved.inputShape[0], saved.inputShape[1]],
-                                 classes: saved.classNames.count, nodeCount: graph.operatorTypes.count,
-                                 operators: Set(graph.operatorTypes), byteCount: bytes.count)
+        return ONNXExportSummary(file: outputPath, inputShape: "[N, 3, \(saved.inputShape[0]), \(saved.inputShape[1])]",
+                                 classes: saved.classNames.count, nodes: graph.operatorTypes.count,
+                                 operators: Set(graph.operatorTypes).sorted(), bytes: bytes.count)
     }
 }

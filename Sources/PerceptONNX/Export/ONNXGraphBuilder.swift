@@ -94,19 +94,6 @@ public struct ONNXGraphBuilder {
         return tensor.name
     }
 
-    /// Adds an Int64 initialiser (the shapes and axes some operators take as inputs) and returns its name.
-    @discardableResult
-    public mutating func addInitializer(_ name: String, shape: [Int], integers: [Int]) -> String {
-        precondition(shape.reduce(1, *) == integers.count, "initializer \(name): shape \(shape) vs \(integers.count) values")
-        var tensor = Onnx_TensorProto()
-        tensor.name = uniqueName(name)
-        tensor.dims = shape.map { Int64($0) }
-        tensor.dataType = Int32(Onnx_TensorProto.DataType.int64.rawValue)
-        tensor.int64Data = integers.map { Int64($0) }
-        graph.initializer.append(tensor)
-        return tensor.name
-    }
-
     /// Adds a node computing `operatorType` of `inputs` and returns its (one) output's name, made
     /// unique from `output` (default: the node's name).
     ///

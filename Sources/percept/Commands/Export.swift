@@ -43,32 +43,13 @@ struct Export: ParsableCommand {
     func run() throws {
         let options = ONNXExportOptions(opsetVersion: opset, testTimeAugmentation: tta.flatMap(TestTimeAugmentation.init(rawValue:)))
         let summary = try ONNXExport.export(modelAt: model, to: output, options: options)
-        let shape = "[N, " + summary.inputShape.dropFirst().map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
         if json {
-            try Terminal.printJSON(ExportReport(output: output, input: "images", inputShape: shape,
-                                                output_: "probabilities", classes: summary.classes,
-                                                nodes: summary.nodeCount, operators: summary.operators.sorted(),
-                                                bytes: summary.byteCount))
-        } else {
-            print("wrote \(output): images \(shape) → probabilities [N, \(summary.classes)], \(summary.nodeCount) nodes "
-                  + "(\(summary.operators.sorted().joined(separator: ", "))), "
-                  + (summary.byteCount < 1_000_000 ? String(format: "%.1f KB", Double(summary.byteCount) / 1000)
-                     : String(format: "%.1f MB", Double(summary.byteCount) / 1_000_000)))
+            try Terminal.printJSON(summary)
+            return
         }
-    }
-
-    private struct ExportReport: Encodable {
-        var output: String
-        var input: String
-        var inputShape: String
-        var output_: String
-        var classes: Int
-        var nodes: Int
-        var operators: [String]
-        var bytes: Int
-
-        enum CodingKeys: String, CodingKey {
-            case output = "file", input, inputShape, output_ = "output", classes, nodes, operators, bytes
-        }
+        let size = summary.bytes < 1_000_000 ? String(format: "%.1f KB", Double(summary.bytes) / 1000)
+            : String(format: "%.1f MB", Double(summary.bytes) / 1_000_000)
+        print("wrote \(output): images \(summary.inputShape) → probabilities [N, \(summary.classes)], \(summary.nodes) nodes "
+              + "(\(summary.operators.joined(separator: ", "))), \(size)")
     }
 }
