@@ -21,8 +21,6 @@ import SwiftProtobuf
 public struct ONNXGraphBuilder {
     /// The opset Percept writes unless told otherwise (onnxruntime and PyTorch's exporter both read it).
     public static let defaultOpsetVersion = 17
-    /// The IR version that goes with opset 17 (ONNX 1.12).
-    static let defaultIRVersion: Int64 = 8
 
     var graph = Onnx_GraphProto()
     private var metadata: [(key: String, value: String)] = []
@@ -33,9 +31,6 @@ public struct ONNXGraphBuilder {
     private var nodeCount = 0
     /// The version of ONNX's default operator set the graph is written for.
     public let opsetVersion: Int
-    /// Operator sets of other domains a continued graph imports (kept as the backbone had them).
-    private var otherOpsets: [Onnx_OperatorSetIdProto] = []
-    private var irVersion = ONNXGraphBuilder.defaultIRVersion
 
     /// An empty graph called `name` for opset `opsetVersion`, which must be one Percept reads.
     public init(name: String, opsetVersion: Int = ONNXGraphBuilder.defaultOpsetVersion) throws {
@@ -50,21 +45,17 @@ public struct ONNXGraphBuilder {
         graph.name = name
     }
 
-    /// A builder continuing an existing model's graph (`ONNXTransferGraph` trims a backbone and adds a
-    /// head), keeping its opsets and IR version (a newer IR than 8 stays).
-    init(continuing model: Onnx_ModelProto, opsetVersion: Int) {
-        graph = model.graph
-        self.opsetVersion = opsetVersion
-        otherOpsets = model.opsetImport.filter { !$0.domain.isEmpty && $0.domain != "ai.onnx" }
-        irVersion = max(Self.defaultIRVersion, model.irVersion)
-        usedNames = Set(graph.input.map(\.name) + graph.initializer.map(\.name) + graph.node.flatMap(\.output))
-        nodeNames = Set(graph.node.map(\.name))
-        nodeCount = graph.node.count
-    }
+    /// The IR version of the ONNX release that introduced the opset (1.12–1.13: 8, 1.14–1.15: 9, 1.16: 10).
+    var irVersion: Int64 { opsetVersion >= 21 ? 10 : opsetVersion >= 19 ? 9 : 8 }
 
     /// A new value name: `base`, or `base_2`, `base_3`, … when that name is taken.
     public mutating func uniqueName(_ base: String) -> String {
         Self.claim(base, in: &usedNames)
+    }
+
+    /// A new node name, unique the same way.
+    mutating func uniqueNodeName(_ base: String) -> String {
+        Self.claim(base, in: &nodeNames)
     }
 
     private static func claim(_ base: String, in names: inout Set<String>) -> String {
@@ -152,7 +143,7 @@ public struct ONNXGraphBuilder {
     /// The graph's nodes' operators, in order (for tests and summaries).
     public var operatorTypes: [String] { graph.node.map(\.opType) }
 
-    /// The model as protobuf: IR 8, the builder's opset, producer "percept <version>".
+    /// The model as protobuf: the builder's opset and its IR version, producer "percept <version>".
     var modelProto: Onnx_ModelProto {
         var model = Onnx_ModelProto()
         model.irVersion = irVersion
@@ -161,7 +152,7 @@ public struct ONNXGraphBuilder {
         var opset = Onnx_OperatorSetIdProto()
         opset.domain = ""
         opset.version = Int64(opsetVersion)
-        model.opsetImport = [opset] + otherOpsets
+        model.opsetImport = [opset]
         model.graph = graph
         model.metadataProps = metadata.map { entry in
             var property = Onnx_StringStringEntryProto()

@@ -7,7 +7,7 @@ import TestSupport
 /// A backbone cut at its feature vector with a new head (how a transfer model exports): the old
 /// classifier is pruned, Percept's `images` input is normalised as the backbone expects, and the
 /// result computes normalise → backbone features → head → softmax.
-final class ONNXTransferGraphTests: XCTestCase {
+final class ONNXBackboneExportTests: XCTestCase {
     private let convWeight: [Float] = (0..<6).map { Float($0) / 10 - 0.2 }, convBias: [Float] = [0.5, -0.5]
     private let pixelScale: [Float] = [1 / 255, 2 / 255, 1 / 510], pixelShift: [Float] = [-0.5, -1, 0.25]
     private let headWeight: [Float] = [1, -1, 0.5, 2, -0.25, 0.75], headBias: [Float] = [0.1, 0, -0.1]
@@ -42,16 +42,21 @@ final class ONNXTransferGraphTests: XCTestCase {
         return try T.write(model, name: "backbone")
     }
 
+    /// images → the backbone cut at `features` → a 3-class softmax head → probabilities, as a transfer
+    /// model's export builds it.
     private func transferModel() throws -> (path: String, model: ONNXModel) {
         let backbonePath = try backbone()
         let features = try XCTUnwrap(try ONNXModel.load(backbonePath).classifierInput)
         XCTAssertEqual(features.name, "features")
-        var graph = try ONNXTransferGraph.backbone(contentsOf: backbonePath, upTo: features.name, pixelScale: pixelScale,
-                                                   pixelShift: pixelShift)
-        try graph.addSoftmaxHead(weight: headWeight, bias: headBias)
-        graph.builder.setMetadata("percept.labels", #"["a","b","c"]"#)
+        var graph = try ONNXGraphBuilder(name: "transfer", opsetVersion: 13)
+        graph.addInput("images", shape: [nil, 3, 4, 4])
+        let cut = try graph.appendBackbone(contentsOf: backbonePath, upTo: features.name, images: "images",
+                                           pixelScale: pixelScale, pixelShift: pixelShift)
+        let probabilities = try graph.addSoftmaxHead(cut, weight: headWeight, bias: headBias)
+        try graph.addOutput(probabilities, as: "probabilities", shape: [nil, 3])
+        graph.setMetadata("percept.labels", #"["a","b","c"]"#)
         let path = backbonePath.replacingOccurrences(of: "backbone.onnx", with: "transfer.onnx")
-        try graph.builder.write(to: path)
+        try graph.write(to: path)
         return (path, try ONNXModel.load(path))
     }
 
@@ -65,7 +70,7 @@ final class ONNXTransferGraphTests: XCTestCase {
         XCTAssertFalse(model.initializerNames.contains("fc.bias"))
         XCTAssertEqual(model.initializers["conv.weight"]?.floatTensor?.scalars, convWeight, "the backbone's weights stay")
         XCTAssertEqual(model.nodes[2].inputs.first, model.nodes[1].outputs.first, "the backbone reads the normalised images")
-        XCTAssertEqual(model.opsetVersion, 13, "the backbone's opset is kept")
+        XCTAssertEqual(model.opsetVersion, 13)
         XCTAssertEqual(model.metadata["percept.labels"], #"["a","b","c"]"#)
         XCTAssertEqual(model.classifierInput?.width, 2)
     }
@@ -92,16 +97,30 @@ final class ONNXTransferGraphTests: XCTestCase {
         assertClose(output, expected, rtol: 1e-4, atol: 1e-6)
     }
 
-    func testCuttingAtAValueTheBackboneLacksNamesTheFileAndTheFeatureVector() throws {
+    func testABackboneThatDoesNotFitIsRefusedNamingTheFile() throws {
         let path = try backbone()
-        XCTAssertThrowsError(try ONNXTransferGraph.backbone(contentsOf: path, upTo: "pool5", pixelScale: pixelScale,
-                                                            pixelShift: pixelShift)) { error in
+        func append(_ graph: inout ONNXGraphBuilder, upTo value: String, from file: String = "") throws -> String {
+            try graph.appendBackbone(contentsOf: file.isEmpty ? path : file, upTo: value, images: "images",
+                                     pixelScale: pixelScale, pixelShift: pixelShift)
+        }
+        var graph = try ONNXGraphBuilder(name: "g", opsetVersion: 13)
+        graph.addInput("images", shape: [nil, 3, 4, 4])
+        XCTAssertThrowsError(try append(&graph, upTo: "pool5")) { error in
             let text = "\(error)"
             XCTAssertTrue(text.contains(path) && text.contains("'pool5'") && text.contains("features"), text)
         }
-        XCTAssertThrowsError(try ONNXTransferGraph.backbone(contentsOf: path + ".missing", upTo: "features",
-                                                            pixelScale: pixelScale, pixelShift: pixelShift)) { error in
+        XCTAssertThrowsError(try append(&graph, upTo: "features", from: path + ".missing")) { error in
             XCTAssertEqual((error as? PerceptError)?.path, path + ".missing")
+        }
+        var otherOpset = try ONNXGraphBuilder(name: "g")
+        otherOpset.addInput("images", shape: [nil, 3, 4, 4])
+        XCTAssertThrowsError(try append(&otherOpset, upTo: "features")) { error in
+            XCTAssertTrue("\(error)".contains("--opset 13"), "\(error)")
+        }
+        var otherSize = try ONNXGraphBuilder(name: "g", opsetVersion: 13)
+        otherSize.addInput("images", shape: [nil, 3, 8, 8])
+        XCTAssertThrowsError(try append(&otherSize, upTo: "features")) { error in
+            XCTAssertTrue("\(error)".contains("[N, 3, 4, 4]"), "\(error)")
         }
     }
 
@@ -116,18 +135,26 @@ final class ONNXTransferGraphTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
 
-        var cut = try ONNXTransferGraph.backbone(contentsOf: path, upTo: features.name, pixelScale: scale, pixelShift: shift)
-        try cut.builder.addOutput(cut.featureVector, as: "features", shape: [nil, 1280])
+        func graph(_ name: String) throws -> (ONNXGraphBuilder, String) {
+            var graph = try ONNXGraphBuilder(name: name)
+            graph.addInput("images", shape: [nil, 3, 224, 224])
+            let cut = try graph.appendBackbone(contentsOf: path, upTo: features.name, images: "images",
+                                               pixelScale: scale, pixelShift: shift)
+            return (graph, cut)
+        }
+        var (cut, cutFeatures) = try graph("features")
+        try cut.addOutput(cutFeatures, as: "features", shape: [nil, 1280])
         let cutPath = folder.appendingPathComponent("features.onnx").path
-        try cut.builder.write(to: cutPath)
+        try cut.write(to: cutPath)
 
         var random = SeededRandom(seed: 4)
         let headWeight: [Float] = (0..<(3 * 1280)).map { _ in random.nextUnitFloat() * 0.1 - 0.05 }
         let headBias: [Float] = [0.2, 0, -0.2]
-        var transfer = try ONNXTransferGraph.backbone(contentsOf: path, upTo: features.name, pixelScale: scale, pixelShift: shift)
-        try transfer.addSoftmaxHead(weight: headWeight, bias: headBias)
+        var (transfer, features1280) = try graph("transfer")
+        try transfer.addOutput(try transfer.addSoftmaxHead(features1280, weight: headWeight, bias: headBias),
+                               as: "probabilities", shape: [nil, 3])
         let transferPath = folder.appendingPathComponent("transfer.onnx").path
-        try transfer.builder.write(to: transferPath)
+        try transfer.write(to: transferPath)
         let loaded = try ONNXModel.load(transferPath)
         XCTAssertEqual(loaded.initializers.count, original.initializers.count - 2 + 4,
                        "the ImageNet classifier's weight and bias out; normalisation and head in")
@@ -142,16 +169,17 @@ final class ONNXTransferGraphTests: XCTestCase {
         let normalized: [Float] = pixels.map { $0 * scale[0] + shift[0] }
         let originalLogits = try ONNXRuntimeOracle.run(model: path, images: normalized, shape: [n, 3, 224, 224],
                                                        output: "logits")
-        let cutFeatures = try ONNXRuntimeOracle.run(model: cutPath, images: pixels, shape: [n, 3, 224, 224], output: "features")
+        let featureValues = try ONNXRuntimeOracle.run(model: cutPath, images: pixels, shape: [n, 3, 224, 224],
+                                                      output: "features")
         let probabilities = try ONNXRuntimeOracle.run(model: transferPath, images: pixels, shape: [n, 3, 224, 224])
-        XCTAssertEqual(cutFeatures.count, n * 1280)
+        XCTAssertEqual(featureValues.count, n * 1280)
         let classifier = try XCTUnwrap(original.nodes.last)
         let fcWeight = try XCTUnwrap(original.initializers[classifier.inputs[1]]?.floatTensor).scalars
         let fcBias = try XCTUnwrap(original.initializers[classifier.inputs[2]]?.floatTensor).scalars
         func affine(_ weight: [Float], _ bias: [Float], _ item: Int) -> [Float] {
             var result = bias
             for k in bias.indices {
-                for j in 0..<1280 { result[k] += weight[k * 1280 + j] * cutFeatures[item * 1280 + j] }
+                for j in 0..<1280 { result[k] += weight[k * 1280 + j] * featureValues[item * 1280 + j] }
             }
             return result
         }
