@@ -2,8 +2,9 @@
 """Runs an ONNX model with onnxruntime on raw float32 input and prints its outputs as JSON.
 
 Usage: onnxruntime_run.py MODEL.onnx INPUT.f32 N,C,H,W
-INPUT.f32 holds N*C*H*W little-endian float32 values (the `images` input, NCHW). Prints
-{"outputs": {name: [[...], ...]}, "inputs": [...], "metadata": {...}} on stdout; exits 3 when
+INPUT.f32 holds N*C*H*W little-endian float32 values (the `images` input, NCHW). When the `onnx`
+package is installed, the model first passes its checker with full shape inference. Prints
+{"outputs": {name: [[...], ...]}, "inputs": [...], "metadata": {...}, "checkedByONNX": bool} on stdout; exits 3 when
 onnxruntime is missing (the Swift test then skips), 2 on any other failure.
 """
 import json
@@ -17,8 +18,19 @@ except ImportError as error:
     sys.exit(3)
 
 
+def check_with_onnx(model):
+    """The ONNX checker with shape inference, when the `onnx` package is installed (optional)."""
+    try:
+        import onnx
+    except ImportError:
+        return False
+    onnx.checker.check_model(onnx.load(model), full_check=True)
+    return True
+
+
 def main():
     model, raw, shape = sys.argv[1], sys.argv[2], [int(s) for s in sys.argv[3].split(",")]
+    checked = check_with_onnx(model)
     images = np.fromfile(raw, dtype="<f4").reshape(shape)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
@@ -30,6 +42,7 @@ def main():
         "inputs": [{"name": i.name, "shape": [d if isinstance(d, int) else str(d) for d in i.shape]}
                    for i in session.get_inputs()],
         "metadata": session.get_modelmeta().custom_metadata_map,
+        "checkedByONNX": checked,
     }))
 
 
