@@ -13,9 +13,10 @@ import SwiftProtobuf
 /// ```swift
 /// var graph = try ONNXGraphBuilder(name: "linear")
 /// graph.addInput("images", shape: [nil, 3, 32, 32])
-/// let flat = try graph.addNode("Flatten", inputs: ["images"], attributes: ["axis": .int(1)])
-/// ...
-/// graph.addOutput(probabilities, as: "probabilities", shape: [nil, 10])
+/// let rows = try graph.addFlatten("images", name: "flatten")
+/// let scores = try graph.addFullyConnected(rows, weight: w, inputs: 3072, units: 10, transposed: true,
+///                                          bias: b, name: "scores")
+/// try graph.addOutput(try graph.addSoftmax(scores), as: "probabilities", shape: [nil, 10])
 /// try graph.write(to: "model.onnx")
 /// ```
 public struct ONNXGraphBuilder {
@@ -45,7 +46,8 @@ public struct ONNXGraphBuilder {
         graph.name = name
     }
 
-    /// The IR version of the ONNX release that introduced the opset (1.12–1.13: 8, 1.14–1.15: 9, 1.16: 10).
+    /// The IR version that goes with the opset: 8 up to opset 18 (ONNX 1.13), 9 for 19–20, 10 for 21
+    /// (the ONNX checker refuses an opset newer than its IR).
     var irVersion: Int64 { opsetVersion >= 21 ? 10 : opsetVersion >= 19 ? 9 : 8 }
 
     /// A new value name: `base`, or `base_2`, `base_3`, … when that name is taken.
