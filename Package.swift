@@ -97,14 +97,15 @@ let tests: [Target] = [
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
     // The umbrella's workflow: the model-family registry, settings, training histories.
-    // SwiftProtobuf and PerceptONNX's generated types build the tiny ONNX backbones the transfer tests register.
+    // SwiftProtobuf and PerceptONNX's generated types build the tiny ONNX backbones the transfer tests register;
+    // TestSupport's onnxruntime oracle checks the exports.
     .testTarget(name: "PerceptTests",
-                dependencies: ["Percept", "PerceptONNX", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                dependencies: ["Percept", "PerceptONNX", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptNetworkTests",
                 dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
     // Builds small ONNX models with the generated types to check every load-time error.
     .testTarget(name: "PerceptONNXTests",
-                dependencies: ["PerceptONNX", "PerceptCore", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+                dependencies: ["PerceptONNX", "PerceptCore", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),

@@ -15,8 +15,9 @@ public struct ONNXModel: Sendable {
         "Conv", "Pad", "BatchNormalization", "Relu", "Clip", "Sigmoid", "Mul", "HardSigmoid", "HardSwish", "Add",
         "MaxPool", "AveragePool", "GlobalAveragePool", "ReduceMean", "Flatten", "Reshape", "Squeeze",
         "Unsqueeze", "Gemm", "MatMul", "Concat", "Identity", "Dropout", "Constant",
-        // What Percept's own exports add around a network: normalisation, layout, probabilities.
-        "Sub", "Div", "Transpose", "Softmax",
+        // What Percept's own exports add around a network: normalisation, layout, class probabilities
+        // and the exact GELU (airbench94).
+        "Sub", "Div", "Transpose", "Softmax", "Erf",
     ]
 
     /// The versions of ONNX's default operator set Percept reads: from opset 7 (PyTorch's oldest

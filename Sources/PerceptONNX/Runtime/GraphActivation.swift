@@ -13,6 +13,8 @@ enum GraphActivation: Equatable, Sendable {
     case hardSwish
     /// x · sigmoid(x) (SiLU, "swish"), exported as `Sigmoid` then `Mul`.
     case silu
+    /// The error function (the exact GELU is exported as 0.5·x·(1 + erf(x/√2))).
+    case erf
 
     @inline(__always) func apply(_ x: Float) -> Float {
         switch self {
@@ -22,6 +24,7 @@ enum GraphActivation: Equatable, Sendable {
         case .hardSigmoid(let alpha, let beta): return min(max(alpha * x + beta, 0), 1)
         case .hardSwish: return x * min(max(x / 6 + 0.5, 0), 1)
         case .silu: return x / (1 + exp(-x))
+        case .erf: return Foundation.erf(x)
         }
     }
 }
@@ -54,6 +57,8 @@ extension GraphActivation {
         case .silu:
             let s = 1 / (1 + exp(-x))
             return s * (1 + x * (1 - s))
+        case .erf:
+            return 2 / Float.pi.squareRoot() * exp(-x * x)
         }
     }
 

@@ -18,6 +18,8 @@ extension GraphCompiler {
             try activation(.hardSigmoid(alpha: a.float("alpha") ?? 0.2, beta: a.float("beta") ?? 0.5), node)
         case "HardSwish":
             try activation(.hardSwish, node)
+        case "Erf":
+            try activation(.erf, node)
         case "Sigmoid":
             if let mul = siluProduct(of: node, at: index) {
                 absorbed.insert(mul.index)

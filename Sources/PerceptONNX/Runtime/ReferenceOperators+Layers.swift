@@ -167,21 +167,47 @@ extension ReferenceOperators {
         return try broadcast(result, c, node) { $0 + beta * $1 }
     }
 
-    /// A [..., K] × B [K, N]: the batch axes of A kept.
+    /// NumPy's matmul for operands of rank ≥ 2: the last two axes multiplied, the axes before them
+    /// broadcast (a [K, N] weight times a batch, or a [H, H] selection times an image batch).
     static func matrixProduct(_ node: ONNXNode, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        guard a.rank >= 2, b.rank == 2, a.shape[a.rank - 1] == b.shape[0] else {
-            throw unsupported(node, "MatMul of \(a.shape) by \(b.shape) (the second must be a K×N matrix)")
+        guard a.rank >= 2, b.rank >= 2, a.shape[a.rank - 1] == b.shape[b.rank - 2] else {
+            throw unsupported(node, "MatMul of \(a.shape) by \(b.shape)")
         }
-        let k = b.shape[0], n = b.shape[1], rows = a.count / k
-        var out = [Float](repeating: 0, count: rows * n)
-        for i in 0..<rows {
-            for j in 0..<n {
-                var sum = 0.0
-                for p in 0..<k { sum += Double(a.scalars[i * k + p]) * Double(b.scalars[p * n + j]) }
-                out[i * n + j] = Float(sum)
+        let (m, k, n) = (a.shape[a.rank - 2], a.shape[a.rank - 1], b.shape[b.rank - 1])
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let rank = max(batchA.count, batchB.count)
+        let sa = Array(repeating: 1, count: rank - batchA.count) + batchA
+        let sb = Array(repeating: 1, count: rank - batchB.count) + batchB
+        var batch = [Int](repeating: 1, count: rank)
+        for d in 0..<rank {
+            guard sa[d] == sb[d] || sa[d] == 1 || sb[d] == 1 else { throw unsupported(node, "batch axes \(a.shape) and \(b.shape) do not broadcast") }
+            batch[d] = max(sa[d], sb[d])
+        }
+        let count = batch.reduce(1, *)
+        var out = [Float](repeating: 0, count: count * m * n)
+        var index = [Int](repeating: 0, count: rank)
+        for item in 0..<count {
+            var (ia, ib) = (0, 0)
+            for d in 0..<rank {
+                ia = ia * sa[d] + (sa[d] == 1 ? 0 : index[d])
+                ib = ib * sb[d] + (sb[d] == 1 ? 0 : index[d])
+            }
+            for i in 0..<m {
+                for j in 0..<n {
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(a.scalars[(ia * m + i) * k + p]) * Double(b.scalars[(ib * k + p) * n + j]) }
+                    out[(item * m + i) * n + j] = Float(sum)
+                }
+            }
+            var d = rank - 1
+            while d >= 0 {
+                index[d] += 1
+                if index[d] < batch[d] { break }
+                index[d] = 0
+                d -= 1
             }
         }
-        return Tensor(shape: Array(a.shape.dropLast()) + [n], scalars: out)
+        return Tensor(shape: batch + [m, n], scalars: out)
     }
 
     static func concatenate(_ node: ONNXNode, _ parts: [Tensor]) throws -> Tensor {

@@ -27,6 +27,7 @@ enum ReferenceOperators {
             return try input(0)
         case "Relu": return try input(0).mapped { max($0, 0) }
         case "Sigmoid": return try input(0).mapped { 1 / (1 + exp(-$0)) }
+        case "Erf": return try input(0).mapped { erf($0) }
         case "HardSigmoid":
             let alpha = a.float("alpha") ?? 0.2, beta = a.float("beta") ?? 0.5
             return try input(0).mapped { min(max(alpha * $0 + beta, 0), 1) }
