@@ -6,9 +6,11 @@
 
 onnxruntime: CPUExecutionProvider, intra_op_num_threads = threads, inter_op 1, sequential execution,
 graph optimisations all on (ORT_ENABLE_ALL). With --torch, the same graph as a PyTorch module
-(onnx2torch when installed, else the small interpreter below, which knows the operators this graph
-uses: Conv, Pad, Clip, Add, ReduceMean, Gemm), checked against onnxruntime (max abs diff printed) and
-timed under torch.inference_mode() in contiguous (NCHW) and channels_last layouts, torch.set_num_threads.
+(the small interpreter below, which knows the operators this graph uses: Conv, Pad, Clip, Add,
+ReduceMean, Gemm; and onnx2torch's conversion when it is installed), each checked against onnxruntime
+(max abs diff printed) and timed under torch.inference_mode() in contiguous (NCHW) and channels_last layouts, torch.set_num_threads.
+The interpreter is the network as one would write it in PyTorch (nn.Conv2d, F.pad, clamp, +, mean,
+nn.Linear); onnx2torch's torch.fx module adds its own per-node wrappers (slower in channels_last here).
 Timing: `warmup` untimed runs, then the median of `runs` timed runs on one fixed random batch.
 One JSON line per measurement, as the other peers print.
 """
@@ -122,16 +124,17 @@ def interpreted_module(model):
     return Interpreted()
 
 
-def torch_module(model):
+def onnx2torch_module(model):
+    """onnx2torch's conversion (a torch.fx GraphModule), or None when onnx2torch is not installed."""
+    import torch
+    # torchvision (imported by onnx2torch) registers fake kernels for its compiled ops; those do not
+    # load against this CPU-only torch build, so registration is made a no-op before the import.
+    torch.library.register_fake = lambda *a, **k: (lambda f: f)
     try:
-        import torch
-        # torchvision (imported by onnx2torch) registers fake kernels for its compiled ops; those do not
-        # load against this CPU-only torch build, so registration is made a no-op before the import.
-        torch.library.register_fake = lambda *a, **k: (lambda f: f)
         from onnx2torch import convert
-        return convert(model), "onnx2torch"
     except ImportError:
-        return interpreted_module(model), "interpreter"
+        return None
+    return convert(model)
 
 
 def main():
@@ -140,7 +143,8 @@ def main():
     for name, default in [("batch", 32), ("threads", 2), ("size", 224), ("runs", 10), ("warmup", 2)]:
         parser.add_argument(f"--{name}", type=int, default=default)
     parser.add_argument("--torch", action="store_true", help="also time PyTorch eager on the same graph")
-    parser.add_argument("--interpreter", action="store_true", help="use the built-in interpreter, not onnx2torch")
+    parser.add_argument("--converter", choices=["interpreter", "onnx2torch", "both"], default="both",
+                        help="how the graph becomes a torch module (both: each in turn, onnx2torch when installed)")
     args = parser.parse_args()
 
     rng = np.random.default_rng(32)
@@ -160,10 +164,19 @@ def main():
     import torch
     torch.set_num_threads(args.threads)
     model = onnx.load(args.model)
-    module, converter = (interpreted_module(model), "interpreter") if args.interpreter else torch_module(model)
-    module.eval()
-    for layout, memory_format in [("contiguous", torch.contiguous_format), ("channels_last", torch.channels_last)]:
-        module = module.to(memory_format=memory_format)
+    modules = []
+    if args.converter in ("interpreter", "both"):
+        modules.append(("interpreter", interpreted_module(model)))
+    if args.converter in ("onnx2torch", "both"):
+        converted = onnx2torch_module(model)
+        if converted is None and args.converter == "onnx2torch":
+            raise SystemExit("ort_backbone.py: onnx2torch is not installed (pip install onnx2torch)")
+        if converted is not None:
+            modules.append(("onnx2torch", converted))
+    for (converter, module), (layout, memory_format) in [(m, f) for m in modules for f in
+                                                         [("contiguous", torch.contiguous_format),
+                                                          ("channels_last", torch.channels_last)]]:
+        module = module.eval().to(memory_format=memory_format)
         x = torch.from_numpy(images).contiguous(memory_format=memory_format)
         with torch.inference_mode():
             difference = float(np.abs(module(x).numpy() - reference).max())
