@@ -8,7 +8,8 @@ onnxruntime: CPUExecutionProvider, intra_op_num_threads = threads, inter_op 1, s
 graph optimisations all on (ORT_ENABLE_ALL). With --torch, the same graph as a PyTorch module
 (the small interpreter below, which knows the operators this graph uses: Conv, Pad, Clip, Add,
 ReduceMean, Gemm; and onnx2torch's conversion when it is installed), each checked against onnxruntime
-(max abs diff printed) and timed under torch.inference_mode() in contiguous (NCHW) and channels_last layouts, torch.set_num_threads.
+(max abs diff printed) and timed under torch.inference_mode() in contiguous (NCHW) and channels_last
+layouts, with torch.set_num_threads(threads).
 The interpreter is the network as one would write it in PyTorch (nn.Conv2d, F.pad, clamp, +, mean,
 nn.Linear); onnx2torch's torch.fx module adds its own per-node wrappers (slower in channels_last here).
 Timing: `warmup` untimed runs, then the median of `runs` timed runs on one fixed random batch.
