@@ -1,0 +1,1 @@
+Bglobalaveragepool0J ò£½µxr¾”EÒ¾tï=¡–W¾šæ[9„ƒ½¤Úa¾
