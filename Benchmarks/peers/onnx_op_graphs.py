@@ -101,8 +101,11 @@ def op_cases():
     c.node("Clip", ["x", c.constant("min", np.float32(0)), c.constant("max", np.float32(6))])
     c = case("sigmoid", "Sigmoid", scale=3.0)
     c.node("Sigmoid", ["x"])
-    c = case("mul_broadcast_nc11", "Mul of a [2,4,1,1] initialiser by the [2,4,7,9] input (squeeze-excite's broadcast)")
-    c.node("Mul", [c.weight("s", (2, 4, 1, 1)), "x"])
+    # The gate is computed from the input, as in squeeze-excite: a per-item [N,4,1,1] value (a constant
+    # of that shape would tie the graph to one batch size, which Percept refuses at load).
+    c = case("mul_broadcast_nc11", "Mul of a [2,4,1,1] gate, Sigmoid(GlobalAveragePool(x)), by the [2,4,7,9] input "
+             "(squeeze-excite's broadcast)")
+    c.node("Mul", [c.node("Sigmoid", [c.node("GlobalAveragePool", ["x"])]), "x"])
     c = case("mul_scalar", "Mul by a scalar (rank 0) initialiser 1.7")
     c.node("Mul", ["x", c.constant("k", np.float32(1.7))])
     c = case("hardsigmoid_sixth", "HardSigmoid alpha 1/6 beta 0.5 (as PyTorch exports it)", scale=4.0)
@@ -111,8 +114,10 @@ def op_cases():
     c.node("HardSigmoid", ["x"])
     c = case("hardswish", "HardSwish", scale=4.0)
     c.node("HardSwish", ["x"])
-    c = case("add_elementwise", "Add of a [2,4,7,9] initialiser, same shape as the input")
-    c.node("Add", ["x", c.weight("y", (2, 4, 7, 9))])
+    # [1,4,7,9], not [2,4,7,9]: a constant with one value per batch item ties the graph to one batch
+    # size, which Percept refuses at load (its sessions run any batch).
+    c = case("add_elementwise", "Add of a [1,4,7,9] initialiser: every element of an item its own value, shared by the batch")
+    c.node("Add", ["x", c.weight("y", (1, 4, 7, 9))])
     c = case("add_channel_bias", "Add broadcasting a per-channel [1,4,1,1] initialiser")
     c.node("Add", ["x", c.weight("bias", (1, 4, 1, 1))])
     c = case("maxpool_k3_s2_p1", "MaxPool kernel 3, stride 2, pads 1 (ResNet's stem pool; pads never win)")

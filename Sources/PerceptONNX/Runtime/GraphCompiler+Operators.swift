@@ -149,7 +149,11 @@ extension GraphCompiler {
                 // Align the constant's shape to the full rank (batch first) and classify it.
                 guard t.rank <= rank else { return try fallback(node) }
                 let full = Array(repeating: 1, count: rank - t.rank) + t.shape
-                guard full[0] == 1 else { return try fallback(node) }
+                guard full[0] == 1 else {
+                    throw ReferenceOperators.unsupported(node, "constant '\(name)' of shape \(t.shape) holds one value per "
+                        + "batch item, which ties the graph to a batch of \(full[0]); Percept runs any batch size, so export "
+                        + "the constant with a batch dimension of 1")
+                }
                 let item = Array(full.dropFirst())
                 if t.count == 1 {
                     operands.append(.init(input: nil, constant: [t.scalars[0]], pattern: .scalar))
