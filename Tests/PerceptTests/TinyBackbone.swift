@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import PerceptCore
 @testable import PerceptONNX
 
 /// Tiny ONNX graphs for the backbone store's tests, written the way an exporter writes them.
@@ -13,6 +14,58 @@ enum TinyBackbone {
             node("fc", "Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], transB: true),
         ], initializers: [floatTensor("fc.weight", [4, 3], (0..<12).map { Float($0) / 12 }),
                           floatTensor("fc.bias", [4], [0, 0.1, 0.2, 0.3])])
+    }
+
+    /// images [N, 3, 16, 16] → a stem convolution, an inverted-residual-like block (depthwise 3×3 +
+    /// ReLU, 1×1 projection, skip), a 1×1 head + ReLU, pooling, Gemm to 4 classes: small enough to
+    /// fine-tune in a test, with the block structure `ONNXFineTuner` cuts at.
+    static func trainable(seed: UInt64 = 3) -> Onnx_ModelProto {
+        var random = SeededRandom(seed: seed)
+        func weights(_ shape: [Int], scale: Float) -> [Float] {
+            (0..<shape.reduce(1, *)).map { _ in (random.nextUnitFloat() * 2 - 1) * scale }
+        }
+        func conv(_ name: String, _ input: String, _ output: String, _ shape: [Int], pads: Int, group: Int) -> Onnx_NodeProto {
+            var node = node(name, "Conv", [input, "\(name).weight", "\(name).bias"], [output])
+            node.attribute = [ints("kernel_shape", [shape[2], shape[3]]), ints("pads", [pads, pads, pads, pads]),
+                              integer("group", group)]
+            return node
+        }
+        let convolutions: [(String, [Int])] = [("stem", [8, 3, 3, 3]), ("dw", [8, 1, 3, 3]), ("project", [8, 8, 1, 1]),
+                                               ("head", [16, 8, 1, 1])]
+        var initializers: [Onnx_TensorProto] = []
+        for (name, shape) in convolutions {
+            initializers.append(floatTensor("\(name).weight", shape, weights(shape, scale: 1 / Float(shape[1] * shape[2] * shape[3]).squareRoot())))
+            initializers.append(floatTensor("\(name).bias", [shape[0]], weights([shape[0]], scale: 0.1)))
+        }
+        initializers += [floatTensor("fc.weight", [4, 16], weights([4, 16], scale: 0.25)), floatTensor("fc.bias", [4], [0, 0, 0, 0])]
+        return model(input: valueInfo("images", [nil, 3, 16, 16]), output: valueInfo("logits", [nil, 4]), nodes: [
+            conv("stem", "images", "stem_out", [8, 3, 3, 3], pads: 1, group: 1),
+            conv("dw", "stem_out", "dw_out", [8, 1, 3, 3], pads: 1, group: 8),
+            node("dw_relu", "Relu", ["dw_out"], ["dw_act"]),
+            conv("project", "dw_act", "project_out", [8, 8, 1, 1], pads: 0, group: 1),
+            node("skip", "Add", ["project_out", "stem_out"], ["block_out"]),
+            conv("head", "block_out", "head_out", [16, 8, 1, 1], pads: 0, group: 1),
+            node("head_relu", "Relu", ["head_out"], ["head_act"]),
+            node("pool", "GlobalAveragePool", ["head_act"], ["pooled"]),
+            node("flatten", "Flatten", ["pooled"], ["features"]),
+            node("fc", "Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], transB: true),
+        ], initializers: initializers)
+    }
+
+    private static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .ints
+        attribute.ints = values.map { Int64($0) }
+        return attribute
+    }
+
+    private static func integer(_ name: String, _ value: Int) -> Onnx_AttributeProto {
+        var attribute = Onnx_AttributeProto()
+        attribute.name = name
+        attribute.type = .int
+        attribute.i = Int64(value)
+        return attribute
     }
 
     /// x [N, 10] → Gemm → y [N, 2]: a graph whose input is not an image.

@@ -100,6 +100,39 @@ final class TransferFamilyTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.contains("from the cache") }.count, 2, "train and validation features, second run: \(lines)")
     }
 
+    func testFineTuningTrainsTheLastBlocksAndTheModelKeepsTheTunedGraph() throws {
+        let path = try TinyBackbone.write(TinyBackbone.trainable())
+        let train = try shapes(perClass: 12, seed: 1), validation = try shapes(perClass: 4, seed: 2)
+        var lines: [String] = []
+        let frozen = try TransferFamily.train(try TransferFamily.settings(["backbone": path, "feature-cache": "none", "epochs": "50"]),
+                                              TrainingJob(train: train, validation: validation, seed: 0))
+        let settings = try TransferFamily.settings(["backbone": path, "feature-cache": "none", "epochs": "50", "fine-tune": "2",
+                                                    "fine-tune-epochs": "6", "fine-tune-lr": "0.01"])
+        let tuned = try TransferFamily.train(settings, TrainingJob(train: train, validation: validation, seed: 0) { lines.append($0) })
+        XCTAssertTrue(lines.contains { $0.contains("fine-tuning the last 2 block(s) from 'stem_out'") }, "\(lines)")
+        XCTAssertEqual(lines.filter { $0.contains("fine-tune epoch") }.count, 6, "\(lines)")
+        let epochs = try XCTUnwrap(tuned.history?.epochs)
+        XCTAssertEqual(epochs.count, 6)
+        XCTAssertLessThan(epochs.last!.trainLoss, epochs.first!.trainLoss, "\(epochs.map(\.trainLoss))")
+        let model = try XCTUnwrap(tuned.model as? TransferModel)
+        let original = try XCTUnwrap((frozen.model as? TransferModel)?.backbone.onnxBytes)
+        XCTAssertNotEqual(model.backbone.onnxBytes, original, "the graph's weights were trained")
+        XCTAssertGreaterThan(try XCTUnwrap(tuned.validationAccuracy), 0.1, "ten classes")
+        // Saved and loaded, it scores as trained: the tuned graph travels inside the model file.
+        let file = "\(folder)/tuned.percept"
+        try ModelFile.write(tuned.model, to: file, resizeMode: "center-crop", metadata: ["family": "transfer"])
+        let saved = try SavedModel.load(file)
+        let before = try tuned.model.scores(for: validation).scalars, after = try saved.model.scores(for: validation).scalars
+        XCTAssertEqual(before.count, after.count)
+        XCTAssertLessThanOrEqual(zip(before, after).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        // An MLP head is refused with fine-tuning, saying what to do.
+        let mlp = try TransferFamily.settings(["backbone": path, "feature-cache": "none", "head": "mlp", "fine-tune": "1",
+                                               "epochs": "5"])
+        XCTAssertThrowsError(try TransferFamily.train(mlp, TrainingJob(train: train, validation: validation))) { error in
+            XCTAssertTrue("\(error)".contains("--head mlp"), "\(error)")
+        }
+    }
+
     func testUnknownBackboneNameSaysHowToAddOne() throws {
         let store = BackboneStore(folder: "\(folder)/backbones")
         XCTAssertThrowsError(try store.resolve("mobilenet")) { error in

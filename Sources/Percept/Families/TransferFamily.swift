@@ -8,8 +8,8 @@ import PerceptReports
 /// `--model transfer`: a pretrained backbone's features, frozen and cached, with a softmax (or
 /// small MLP) head trained on top — what AutoML Vision and Create ML do with a few hundred photos.
 ///
-/// Fine-tuning the backbone (`--fine-tune N`) needs backward passes through the ONNX graph and
-/// is not offered yet.
+/// `--fine-tune N` then trains the backbone's last N blocks with the head on augmented views
+/// (`TransferFineTuning`), and the model keeps the tuned graph.
 public enum TransferFamily: ModelFamily {
     public static let name = "transfer"
     public static let summary = "transfer learning: a pretrained backbone's frozen features (cached on disk) "
@@ -27,6 +27,11 @@ public enum TransferFamily: ModelFamily {
         ModelParameter("hidden", .integer(minimum: 1), default: "256", help: "hidden units of the mlp head"),
         ModelParameter("feature-node", .text,
                        help: "the graph value used as features (default: the input of the final Gemm/MatMul)"),
+        ModelParameter("fine-tune", .integer(minimum: 0), default: "0",
+                       help: "also train the backbone's last N blocks with the head, on augmented views (0: frozen)"),
+        ModelParameter("fine-tune-epochs", .integer(minimum: 1), default: "15", help: "epochs of fine-tuning"),
+        ModelParameter("fine-tune-lr", .number(allowsZero: false), default: "0.003",
+                       help: "peak learning rate of fine-tuning (one-cycle, SGD with Nesterov momentum)"),
         ModelParameter("feature-cache", .text,
                        help: "folder of cached features (default: ~/.cache/percept/features, or $PERCEPT_CACHE/features); "
                            + "none computes them afresh"),
@@ -81,10 +86,22 @@ public enum TransferFamily: ModelFamily {
                                      classes: job.train.classCount, features: trainFeatures.columns,
                                      validation: validation, l2: settings.number("l2").map(Float.init), progress: job.progress)
         if result.trials.count > 1 { try job.progress(String(format: "chose L2 %.0e on the validation split", result.l2)) }
-        let model = TransferModel(backbone: backbone, standardization: standardization, head: result.head,
+        var (tunedBackbone, tunedStandardization, tunedHead) = (backbone, standardization, result.head)
+        var history: TrainingHistory?
+        if let blocks = settings.integer("fine-tune"), blocks > 0 {
+            var options = FineTuningOptions()
+            options.epochs = settings.integer("fine-tune-epochs") ?? options.epochs
+            options.learningRate = settings.number("fine-tune-lr").map(Float.init) ?? options.learningRate
+            options.seed = job.seed
+            let tuned = try TransferFineTuning(blocks: blocks, options: options)
+                .run(backbone: backbone, standardization: standardization, head: result.head, job: job)
+            (tunedBackbone, tunedStandardization, tunedHead, history) = (tuned.backbone, tuned.standardization, tuned.head,
+                                                                         tuned.history)
+        }
+        let model = TransferModel(backbone: tunedBackbone, standardization: tunedStandardization, head: tunedHead,
                                   classNames: job.train.classNames, l2: result.l2, trials: result.trials,
                                   inputShape: [job.train.height, job.train.width, job.train.channels])
-        return FittedModel(model: model)
+        return FittedModel(model: model, history: history)
     }
 
     /// The head's kind: each fit chooses its own L2, and cached features make every trial cheap.

@@ -11,6 +11,10 @@ public struct FineTuningOptions: Sendable, Codable, Equatable {
     public var learningRate: Float = 0.003
     public var momentum: Float = 0.9
     public var weightDecay: Float = 5e-5
+    /// The largest norm of all gradients together; a larger step is scaled down to it, so a few
+    /// outlying batches (or a feature with a tiny spread, scaled up by the standardisation) cannot
+    /// throw the pretrained weights away.
+    public var gradientClip: Float = 2
     public var seed: UInt64 = 1
 
     public init() {}
@@ -111,7 +115,11 @@ public final class ONNXFineTuner {
     /// Trains the last blocks and the head. `views[v]` holds the cut activations of every training
     /// image under augmented view v (images × `cutCount`); each epoch draws one view per image.
     /// Returns the head's trained weights (D×K) and bias.
+    ///
+    /// `standardization` (per-feature mean and scale, as the frozen head was fitted with) stays fixed
+    /// in front of the head: the head keeps learning on well-scaled inputs while the features move.
     public func train(views: [[Float]], labels: [Int], head: (weights: [Float], bias: [Float]),
+                      standardization: (mean: [Float], scale: [Float])? = nil,
                       options: FineTuningOptions = FineTuningOptions(),
                       progress: ((FineTuningEpoch) -> Void)? = nil) throws -> (weights: [Float], bias: [Float]) {
         let count = labels.count
@@ -119,6 +127,10 @@ public final class ONNXFineTuner {
             throw PerceptError.invalidArgument("fine-tuning: every view must hold \(count) images of \(cutCount) floats")
         }
         var softmax = SoftmaxHead(weights: head.weights, bias: head.bias)
+        if let standardization, standardization.mean.count != softmax.inputs || standardization.scale.count != softmax.inputs {
+            throw PerceptError.invalidArgument("fine-tuning: the standardisation has \(standardization.mean.count) features, "
+                + "the head \(softmax.inputs)")
+        }
         guard labels.allSatisfy({ $0 >= 0 && $0 < softmax.classes }) else {
             throw PerceptError.invalidArgument("fine-tuning: a label is outside the head's \(softmax.classes) classes")
         }
@@ -139,9 +151,20 @@ public final class ONNXFineTuner {
                     let view = views[Int(random.next() % UInt64(views.count))]
                     batch.append(contentsOf: view[(i * cutCount)..<((i + 1) * cutCount)])
                 }
-                let features = trainer.forward(batch, batch: members.count)
-                let result = softmax.backward(features, labels: members.map { labels[$0] }, batch: members.count)
+                var features = trainer.forward(batch, batch: members.count)
+                if let (mean, scale) = standardization {
+                    for i in features.indices { features[i] = (features[i] - mean[i % mean.count]) * scale[i % scale.count] }
+                }
+                var result = softmax.backward(features, labels: members.map { labels[$0] }, batch: members.count)
+                if let scale = standardization?.scale {
+                    for i in result.dFeatures.indices { result.dFeatures[i] *= scale[i % scale.count] }
+                }
                 trainer.backward(result.dFeatures, batch: members.count)
+                let norm = Float((trainer.gradientSquaredNorm + softmax.gradientSquaredNorm).squareRoot())
+                if options.gradientClip > 0, norm > options.gradientClip {
+                    trainer.scaleGradients(by: options.gradientClip / norm)
+                    softmax.scaleGradients(by: options.gradientClip / norm)
+                }
                 let rate = options.learningRate(step: step, of: options.epochs * stepsPerEpoch)
                 softmax.update(learningRate: rate, momentum: options.momentum, weightDecay: options.weightDecay)
                 trainer.update(learningRate: rate, momentum: options.momentum, weightDecay: options.weightDecay)

@@ -66,6 +66,29 @@ final class GraphTrainer {
         return Array(UnsafeBufferPointer(start: gradient(plan.inputValue), count: batch * plan.valueCounts[plan.inputValue]))
     }
 
+    /// The sum of squares of every parameter gradient of the latest backward pass.
+    var gradientSquaredNorm: Double {
+        func sum(_ values: [Float]) -> Double { values.reduce(0) { $0 + Double($1) * Double($1) } }
+        return steps.reduce(0) { total, step in
+            if let conv = step as? ConvolutionStep { return total + sum(conv.weightGradient) + sum(conv.biasGradient) }
+            if let matrix = step as? MatrixStep { return total + sum(matrix.matrixGradient) + sum(matrix.biasGradient) }
+            return total
+        }
+    }
+
+    /// Multiplies every parameter gradient by `factor` (gradient clipping).
+    func scaleGradients(by factor: Float) {
+        for step in steps {
+            if let conv = step as? ConvolutionStep {
+                conv.weightGradient = conv.weightGradient.map { $0 * factor }
+                conv.biasGradient = conv.biasGradient.map { $0 * factor }
+            } else if let matrix = step as? MatrixStep {
+                matrix.matrixGradient = matrix.matrixGradient.map { $0 * factor }
+                matrix.biasGradient = matrix.biasGradient.map { $0 * factor }
+            }
+        }
+    }
+
     /// One SGD step with Nesterov momentum on every convolution's and matrix product's weights and
     /// biases; weight decay on weights only.
     func update(learningRate: Float, momentum: Float, weightDecay: Float) {

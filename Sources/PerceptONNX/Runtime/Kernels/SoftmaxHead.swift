@@ -77,6 +77,15 @@ struct SoftmaxHead {
         return (loss / Double(batch), correct, dFeatures)
     }
 
+    var gradientSquaredNorm: Double {
+        (weightGradient + biasGradient).reduce(0) { $0 + Double($1) * Double($1) }
+    }
+
+    mutating func scaleGradients(by factor: Float) {
+        weightGradient = weightGradient.map { $0 * factor }
+        biasGradient = biasGradient.map { $0 * factor }
+    }
+
     /// SGD with Nesterov momentum; weight decay on the weights only.
     mutating func update(learningRate: Float, momentum: Float, weightDecay: Float) {
         if weightVelocity.count != weights.count { weightVelocity = [Float](repeating: 0, count: weights.count) }
