@@ -181,13 +181,44 @@ final class ONNXExportTests: XCTestCase {
                        "the views share the network's weights")
     }
 
+    func testTransferModelsExportBackboneAndHeadAsOneGraph() throws {
+        let backbone = try TinyBackbone.write(TinyBackbone.trainable())
+        let train = try shapes(size: 32, perClass: 4), test = try shapes(size: 32, perClass: 1)
+        for head in ["softmax", "mlp"] {
+            let model = try XCTUnwrap(try trained(TransferFamily.self, ["backbone": backbone, "feature-cache": "none", "head": head,
+                                                                         "hidden": "8", "epochs": "20"], on: train) as? TransferModel)
+            let modelPath = "\(folder)/transfer-\(head).percept", onnxPath = "\(folder)/transfer-\(head).onnx"
+            try ModelFile.write(model, to: modelPath, resizeMode: "center-crop", metadata: ["family": "transfer"])
+            try ONNXExport.export(modelAt: modelPath, to: onnxPath)
+            let onnx = try ONNXModel.load(onnxPath)
+            // The graph takes the backbone's crop; the metadata says how to cut it from a photo.
+            XCTAssertEqual(onnx.inputs.map(\.description), ["images: FLOAT [N, 3, 16, 16]"], head)
+            XCTAssertEqual(onnx.metadata["percept.input_size"], "16x16")
+            XCTAssertEqual(onnx.metadata["percept.resize"], "shorter-crop")
+            XCTAssertEqual(onnx.nodes.filter { $0.operatorType == "Gemm" }.count, head == "softmax" ? 1 : 2,
+                           "the backbone's own classifier is dropped")
+            // Fed the crops Percept's preprocessing makes, the graph gives predict's probabilities.
+            let crops = (0..<test.count).map { model.backbone.spec.fitted(test.image(at: $0)) }
+            let nhwc = crops.flatMap { $0.pixels.map(Float.init) }
+            var nchw = [Float](repeating: 0, count: nhwc.count)
+            for item in 0..<test.count { for p in 0..<256 { for channel in 0..<3 {
+                nchw[(item * 3 + channel) * 256 + p] = nhwc[(item * 256 + p) * 3 + channel]
+            } } }
+            let expected = try model.probabilities(for: test).scalars
+            let ours = try ONNXSession(model: onnx, threads: 1).run(images: nhwc, batch: test.count)
+            assertAgree(ours, expected, classes: model.classNames.count, "transfer-\(head) in Percept")
+            let theirs = try ONNXRuntimeOracle.run(model: onnxPath, images: nchw, shape: [test.count, 3, 16, 16])
+            assertAgree(theirs, expected, classes: model.classNames.count, "transfer-\(head) in onnxruntime")
+        }
+    }
+
     func testFamiliesThatCannotExportSaySoNamingTheFile() throws {
         let train = try colours(perClass: 4, seed: 1)
         let hog = try shapes(size: 16, perClass: 3)
         let cases: [(String, any ArchivableModel, [String])] = [
             ("knn", try trained(KNearestNeighborsFamily.self, [:], on: train),
              ["knn cannot be exported to ONNX: it keeps its training images rather than weights",
-              "train svm, softmax, mlp or cnn"]),
+              "train svm, softmax, mlp, cnn or transfer"]),
             ("ncm", try trained(NearestClassMeanFamily.self, [:], on: train), ["ncm cannot be exported to ONNX"]),
             ("mlp", try trained(TwoLayerNetFamily.self, ["epochs": "1", "hidden": "4", "features": "hog-color"], on: hog),
              ["export supports models on pixel features; this one uses hog-color"]),
@@ -201,6 +232,6 @@ final class ONNXExportTests: XCTestCase {
             }
             XCTAssertFalse(FileManager.default.fileExists(atPath: onnxPath), "nothing written for \(family)")
         }
-        XCTAssertEqual(ONNXExport.exportableFamilyNames, ["svm", "softmax", "mlp", "cnn"])
+        XCTAssertEqual(ONNXExport.exportableFamilyNames, ["svm", "softmax", "mlp", "cnn", "transfer"])
     }
 }

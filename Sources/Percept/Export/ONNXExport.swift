@@ -14,6 +14,13 @@ public protocol ONNXExportable: ArchivableModel {
     /// Appends the model's graph reading `images` and returns the value holding N×classes probabilities.
     func appendONNXGraph(to graph: inout ONNXGraphBuilder, images: String, inputShape: [Int],
                          options: ONNXExportOptions) throws -> String
+    /// The graph's input when it is not the size the model decodes images to, and how images are
+    /// brought to it: a transfer model takes its backbone's crop (224², "shorter-crop").
+    var onnxInput: (shape: [Int], resize: String)? { get }
+}
+
+extension ONNXExportable {
+    public var onnxInput: (shape: [Int], resize: String)? { nil }
 }
 
 /// A model type that cannot be exported, and why (the reason completes "… cannot be exported to ONNX: ").
@@ -68,6 +75,7 @@ extension SavedModel {
                 + "RGB models (3 channels)")
         }
         var graph = try ONNXGraphBuilder(name: family?.name ?? kind, opsetVersion: options.opsetVersion)
+        let inputShape = exportable.onnxInput?.shape ?? self.inputShape
         let shape: [Int?] = [nil, 3, inputShape[0], inputShape[1]]
         graph.addInput("images", shape: shape)
         let probabilities = try exportable.appendONNXGraph(to: &graph, images: "images", inputShape: inputShape,
@@ -76,7 +84,7 @@ extension SavedModel {
         let labels = try JSONSerialization.data(withJSONObject: classNames, options: [.withoutEscapingSlashes])
         graph.setMetadata("percept.labels", String(decoding: labels, as: UTF8.self))
         graph.setMetadata("percept.input_size", "\(inputShape[1])x\(inputShape[0])")
-        graph.setMetadata("percept.resize", resizeMode.rawValue)
+        graph.setMetadata("percept.resize", exportable.onnxInput?.resize ?? resizeMode.rawValue)
         graph.setMetadata("percept.kind", kind)
         if let family { graph.setMetadata("percept.family", family.name) }
         return graph
@@ -114,7 +122,8 @@ public enum ONNXExport {
         }
         let bytes = try graph.serializedData()
         try AtomicFile.write(bytes, to: outputPath)
-        return ONNXExportSummary(file: outputPath, inputShape: "[N, 3, \(saved.inputShape[0]), \(saved.inputShape[1])]",
+        let shape = (saved.model as? any ONNXExportable)?.onnxInput?.shape ?? saved.inputShape
+        return ONNXExportSummary(file: outputPath, inputShape: "[N, 3, \(shape[0]), \(shape[1])]",
                                  classes: saved.classNames.count, nodes: graph.operatorTypes.count,
                                  operators: Set(graph.operatorTypes).sorted(), bytes: bytes.count)
     }
