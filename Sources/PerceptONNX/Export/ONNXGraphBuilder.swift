@@ -79,10 +79,7 @@ public struct ONNXGraphBuilder {
         tensor.name = uniqueName(name)
         tensor.dims = shape.map { Int64($0) }
         tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        // raw_data is little-endian whatever the machine (the ONNX IR says so).
-        var bytes = Data(capacity: values.count * 4)
-        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        tensor.rawData = bytes
+        tensor.rawData = RawTensorData.bytes(values)
         graph.initializer.append(tensor)
         return tensor.name
     }

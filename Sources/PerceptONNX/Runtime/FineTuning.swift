@@ -267,7 +267,7 @@ extension ONNXTensor {
         tensor.name = name
         tensor.dims = shape.map { Int64($0) }
         tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        tensor.rawData = Data(values.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian) { Array($0) } })
+        tensor.rawData = RawTensorData.bytes(values)
         return tensor
     }
 }
