@@ -72,7 +72,8 @@ extension ModelFamily {
         let fitted = try fit(settings, job)
         var validationAccuracy: Double?
         if let validation = job.validation, !validation.isEmpty {
-            validationAccuracy = try accuracy(predicted: fitted.model.predict(validation), truth: validation.labels)
+            let predicted = try fitted.validationPredictions ?? fitted.model.predict(validation)
+            validationAccuracy = try accuracy(predicted: predicted, truth: validation.labels)
         }
         return TrainedModel(model: fitted.model, validationAccuracy: validationAccuracy, seconds: secondsSince(start),
                             history: fitted.history)

@@ -32,6 +32,9 @@ final class TransferFamilyTests: XCTestCase {
         let best = try XCTUnwrap(model.trials.map(\.validationAccuracy).max())
         XCTAssertEqual(model.trials.first { $0.l2 == model.l2 }?.validationAccuracy, best, "the chosen L2 is the best on validation")
         XCTAssertTrue(lines.contains { $0.contains("chose L2") }, "\(lines)")
+        // Measured from the cached features, as the model itself predicts.
+        let fitted = try TransferFamily.fit(settings, TrainingJob(train: train, validation: validation, seed: 0))
+        XCTAssertEqual(fitted.validationPredictions, try fitted.model.predict(validation))
     }
 
     func testMLPHeadLearnsAndAGivenL2IsUsedAlone() throws {

@@ -86,11 +86,16 @@ public struct FittedModel: Sendable {
     public var history: TrainingHistory?
     /// Seconds this model's own fitting took (work shared between a search's trials excluded).
     public var seconds: Double
+    /// The model's predictions on the job's validation images when the family already made them
+    /// (transfer: from cached features), so measuring it does not run the model again.
+    public var validationPredictions: [Int32]?
 
-    public init(model: any ArchivableModel, history: TrainingHistory? = nil, seconds: Double = 0) {
+    public init(model: any ArchivableModel, history: TrainingHistory? = nil, seconds: Double = 0,
+                validationPredictions: [Int32]? = nil) {
         self.model = model
         self.history = history
         self.seconds = seconds
+        self.validationPredictions = validationPredictions
     }
 }
 

@@ -101,7 +101,14 @@ public enum TransferFamily: ModelFamily {
         let model = TransferModel(backbone: tunedBackbone, standardization: tunedStandardization, head: tunedHead,
                                   classNames: job.train.classNames, l2: result.l2, trials: result.trials,
                                   inputShape: [job.train.height, job.train.width, job.train.channels])
-        return FittedModel(model: model, history: history)
+        // The frozen model's validation predictions from the cached features: measuring it needs no second backbone pass.
+        var predictions: [Int32]?
+        if history == nil, let validation {
+            let rows = validation.labels.count
+            let scores = Tensor(shape: [rows, tunedHead.classes], scalars: tunedHead.scores(validation.x, rows: rows))
+            predictions = rankClasses(byScores: scores, k: 1).map { Int32($0[0]) }
+        }
+        return FittedModel(model: model, history: history, validationPredictions: predictions)
     }
 
     /// The head's kind: each fit chooses its own L2, and cached features make every trial cheap.
