@@ -252,17 +252,12 @@ extension GraphCompiler {
                               toChannelsFirst: false))
             current = image
         } else if dims[current] != target {
+            // Same floats, new dimensions: a value of its own for the bookkeeping of shapes, sharing the storage.
             let renamed = newValue(target)
-            // Same floats, new dimensions: a value of its own only for the bookkeeping of shapes.
-            dimsAlias(renamed, of: current)
+            sharedStorage[renamed] = current
             current = renamed
         }
         alias(node.outputs[0], to: current)
-    }
-
-    /// Makes `value` share `source`'s storage under other dimensions (no copy).
-    mutating func dimsAlias(_ value: Int, of source: Int) {
-        sharedStorage[value] = source
     }
 
     mutating func concat(_ node: ONNXNode) throws {

@@ -108,7 +108,8 @@ public final class ONNXSession: @unchecked Sendable {
             return Array(workspaces.prefix(workers))
         }
         GraphRunner.run(plan, spaces: spaces, images: images, batch: batch, imageCount: imageCount,
-                        microBatch: perMicroBatch, outputCount: outputCount, into: &output)
+                        microBatch: perMicroBatch, outputCount: outputCount,
+                        blasThreads: workers == 1 ? threads : 1, into: &output)
         return output
     }
 }
