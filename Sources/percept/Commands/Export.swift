@@ -11,8 +11,9 @@ struct Export: ParsableCommand {
             model's size, normalises them inside, and gives `probabilities` [N, classes]: the numbers
             `percept predict` prints (a network's test-time views included, unless --tta says otherwise).
             Its metadata says how to prepare images: percept.labels (JSON array), percept.input_size
-            (WxH) and percept.resize (squash, center-crop, …). Linear, MLP (on pixel features) and CNN
-            models export; k-NN and nearest class mean keep images rather than weights and do not.
+            (WxH) and percept.resize (squash, center-crop, shorter-crop). Linear, MLP (on pixel features),
+            CNN and transfer models export (a transfer model as its backbone and head in one graph, taking
+            the backbone's crop); k-NN and nearest class mean keep images rather than weights and do not.
 
             Examples:
               percept export photos.percept -o photos.onnx
