@@ -17,6 +17,8 @@ struct TransferFineTuning {
     /// Views per training image: the plain centre crop, its mirror image, then random crops (each
     /// mirrored or not at random).
     var views = 4
+    /// Floats of cached activations at most (4 GB).
+    static let activationBudget = 1 << 30
 
     /// The fine-tuned backbone and head; the standardisation the frozen head was fitted with stays
     /// in front of the head, fixed.
@@ -34,6 +36,15 @@ struct TransferFineTuning {
         }
         let tuner = try ONNXFineTuner(model: model, serializedBytes: bytes, features: featureName, blocks: blocks)
         let frozen = try tuner.frozenSession(threads: job.threads ?? Parallel.defaultThreadCount)
+        // The cached activations must fit in memory: fewer views on large sets, a clear refusal past that.
+        let perView = job.train.count * tuner.cutCount
+        let views = min(self.views, Self.activationBudget / max(1, perView))
+        guard views >= 1 else {
+            let gigabytes = Double(perView) * 4 / Double(1 << 30)
+            throw PerceptError.invalidArgument(String(format: "fine-tuning %d block(s) on %d images would cache %.1f GB of "
+                + "activations per view; fine-tune fewer blocks (the cut is then later, its activations smaller) or "
+                + "train on fewer images", blocks, job.train.count, gigabytes))
+        }
         try job.progress("fine-tuning the last \(blocks) block(s) from '\(tuner.cutName)' (\(tuner.cutDimensions)); "
             + "the frozen part runs on \(views) views of \(job.train.count) images")
         var random = SeededRandom(seed: job.seed ^ 0x5eed)

@@ -99,13 +99,7 @@ extension ReferenceOperators {
             var target = 0
             for d in 0..<x.rank { target = target * shape[d] + index[d] + pads[d] }
             out[target] = v
-            var d = x.rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < x.shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: x.shape)
         }
         return Tensor(shape: shape, scalars: out)
     }
@@ -199,13 +193,7 @@ extension ReferenceOperators {
                     out[(item * m + i) * n + j] = Float(sum)
                 }
             }
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < batch[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: batch)
         }
         return Tensor(shape: batch + [m, n], scalars: out)
     }

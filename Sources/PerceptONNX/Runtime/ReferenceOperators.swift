@@ -94,6 +94,17 @@ enum ReferenceOperators {
 
     static func normalised(_ axis: Int, rank: Int) -> Int { axis < 0 ? axis + rank : axis }
 
+    /// Steps a multi-index to the next element of `shape` in row-major order (the last axis fastest).
+    static func advance(_ index: inout [Int], within shape: [Int]) {
+        var d = shape.count - 1
+        while d >= 0 {
+            index[d] += 1
+            if index[d] < shape[d] { return }
+            index[d] = 0
+            d -= 1
+        }
+    }
+
     static func clipBounds(_ node: ONNXNode, _ x: Inputs, opset: Int) throws -> (Float, Float) {
         if opset < 11 {
             return (node.attributes.float("min") ?? -.greatestFiniteMagnitude,
@@ -135,13 +146,7 @@ enum ReferenceOperators {
             var (ia, ib) = (0, 0)
             for d in 0..<rank { ia += index[d] * stridesA[d]; ib += index[d] * stridesB[d] }
             out[i] = f(a.scalars[ia], b.scalars[ib])
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: shape)
         }
         return Tensor(shape: shape, scalars: out)
     }
@@ -156,13 +161,7 @@ enum ReferenceOperators {
             var target = 0
             for d in 0..<t.rank { target = target * kept[d] + (axes.contains(d) ? 0 : index[d]) }
             sums[target] += Double(value)
-            var d = t.rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < t.shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: t.shape)
         }
         let reduced = Double(t.count / max(count, 1))
         let shape = keepDims ? kept : (0..<t.rank).filter { !axes.contains($0) }.map { t.shape[$0] }
@@ -209,13 +208,7 @@ enum ReferenceOperators {
             var source = 0
             for d in 0..<t.rank { source += index[d] * sourceStrides[permutation[d]] }
             out[i] = t.scalars[source]
-            var d = t.rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < shape[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advance(&index, within: shape)
         }
         return Tensor(shape: shape, scalars: out)
     }
