@@ -67,10 +67,11 @@ public struct PerceptWebApp: Sendable {
     }
 }
 
-/// The entry point `percept serve` calls: prints the exposure warning (on stderr) when `host` is not
-/// loopback, then serves until stopped.
-public func runPerceptServer(service: any PerceptService, host: String, port: Int, maxUploadBytes: Int) async throws {
-    let app = PerceptWebApp(service: service, host: host, port: port, maxUploadBytes: maxUploadBytes)
-    if let warning = app.exposureWarning { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
-    try await app.run()
+/// The entry point `percept serve` calls: serves until stopped. The CLI warns about a non-loopback
+/// host itself (`PerceptWebApp.exposureWarning` says the same for other callers). `uploadDirectory`
+/// is best inside the service's data folder, so moving an archive into the store is a rename.
+public func runPerceptServer(service: any PerceptService, host: String, port: Int, maxUploadBytes: Int,
+                             uploadDirectory: URL? = nil) async throws {
+    try await PerceptWebApp(service: service, host: host, port: port, maxUploadBytes: maxUploadBytes,
+                            uploadDirectory: uploadDirectory).run()
 }
