@@ -77,6 +77,8 @@ let server: [Target] = [
     .target(name: "PerceptServer",
             dependencies: ["Percept", "PerceptCore", "PerceptData",
                            .product(name: "Hummingbird", package: "hummingbird"),
+                           // Streaming multipart/form-data parsing for uploads (datasets, photos to predict).
+                           .product(name: "MultipartKit", package: "multipart-kit"),
                            .product(name: "GRDB", package: "GRDB.swift")]),
 ]
 
@@ -138,6 +140,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: systemLibraries + cHelpers + libraries + umbrella + server + executables + tests
 )
