@@ -175,8 +175,41 @@ final class TrainingQueueTests: XCTestCase {
         await assertServiceError({ if case .conflict = $0 { true } else { false } }) { try await reopened.resumeRun(runId) }
     }
 
+    func testAnInterruptedCNNRunResumesFromItsCheckpoint() async throws {
+        let (service, datasetId) = try await serviceWithDataset()
+        let runId = try await service.startRun(datasetId: datasetId, model: "cnn", options: ["epochs": "40", "batch": "8"])
+        let checkpoint = service.directory.checkpoint(run: runId)
+        let saved = directory.appendingPathComponent("saved.ckpt")
+        // The checkpoint is written atomically after each epoch: copy one, then stop the run as a kill would.
+        _ = try await waitFor("the first epoch's checkpoint") {
+            FileManager.default.fileExists(atPath: checkpoint.path) ? true : nil
+        }
+        try FileManager.default.copyItem(at: checkpoint, to: saved)
+        try await service.cancelRun(runId)
+        _ = try await service.finishedRun(runId)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.path), "a cancelled run's checkpoint is removed")
+        try FileManager.default.copyItem(at: saved, to: checkpoint)
+        try await service.database.write { db in
+            try db.execute(sql: "UPDATE run SET state = 'running' WHERE id = ?", arguments: [runId])
+        }
+
+        let restarted = try LocalPerceptService(dataDirectory: dataDirectory)
+        let interruptedState = try await restarted.run(runId).state
+        XCTAssertEqual(interruptedState, .interrupted)
+        try await restarted.resumeRun(runId)
+        let resumed = try await restarted.finishedRun(runId)
+        XCTAssertEqual(resumed.state, .succeeded, resumed.error ?? "")
+        XCTAssertEqual(resumed.options["resume"], "true")
+        let row = try await restarted.runRecord(runId)
+        XCTAssertFalse(row.log.contains("epoch 1/40"), "the resumed run starts after the checkpointed epoch:\n\(row.log)")
+        let history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try XCTUnwrap(row.history).utf8))
+        XCTAssertEqual(history.epochs.count, 40)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.path), "a finished run's checkpoint is removed")
+    }
+
     func testProgressFractionIsReadFromCounts() {
-        XCTAssertEqual(ProgressRecorder.fraction(in: "epoch 3/10 step 1/4  loss 1.2"), 0.3)
+        XCTAssertEqual(try XCTUnwrap(ProgressRecorder.fraction(in: "epoch 3/10 step 1/4  loss 1.2")), 0.225, accuracy: 1e-12)
+        XCTAssertEqual(ProgressRecorder.fraction(in: "epoch 10/10 step 4/4"), 1)
         XCTAssertEqual(ProgressRecorder.fraction(in: "setting 1 / 4"), 0.25)
         XCTAssertNil(ProgressRecorder.fraction(in: "extracting hog features …"))
         XCTAssertNil(ProgressRecorder.fraction(in: "5/0"))

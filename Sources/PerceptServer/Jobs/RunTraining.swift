@@ -38,6 +38,8 @@ struct RunTraining: Sendable {
         } catch {
             let cancelled = error is RunCancelled || flag.isCancelled
             let message = cancelled ? nil : ClientMessage.describing(error, hiding: [directory.root.path: "<data>"])
+            // Only a run the server was killed in keeps its checkpoint (to resume); this one is over.
+            try? FileManager.default.removeItem(at: directory.checkpoint(run: runId))
             try? database.write { db in
                 guard var row = try RunRecord.fetchOne(db, key: runId) else { return }
                 row.state = cancelled ? .cancelled : .failed
@@ -176,10 +178,16 @@ final class ProgressRecorder: @unchecked Sendable {
         }
     }
 
-    /// The first "done/total" count in a progress line ("epoch 3/10: …" → 0.3), if any.
+    /// The share of the work done, from a progress line's "done/total" counts: "setting 2/4" → 0.5;
+    /// "epoch 3/10 step 1/4" (the third epoch a quarter through) → 0.225. nil without counts.
     static func fraction(in line: String) -> Double? {
-        guard let match = line.firstMatch(of: /(\d+)\s*\/\s*(\d+)/),
-              let done = Double(match.1), let total = Double(match.2), total > 0, done <= total else { return nil }
-        return done / total
+        let counts = line.matches(of: /(\d+)\s*\/\s*(\d+)/).compactMap { match -> (Double, Double)? in
+            guard let done = Double(match.1), let total = Double(match.2), total > 0, done <= total else { return nil }
+            return (done, total)
+        }
+        guard let (done, total) = counts.first else { return nil }
+        guard counts.count > 1 else { return done / total }
+        let (step, steps) = counts[1]
+        return max(0, done - 1 + step / steps) / total
     }
 }
