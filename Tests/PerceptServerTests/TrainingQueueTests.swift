@@ -226,7 +226,7 @@ final class TrainingQueueOrderTests: XCTestCase {
         }
         for id: Int64 in 1...4 { await queue.enqueue(id) }
         _ = try await waitFor("two runs to start") { log.ids.count == 2 ? true : nil }
-        XCTAssertEqual(log.ids, [1, 2])
+        XCTAssertEqual(Set(log.ids), [1, 2], "the first two, started together on their own threads")
         let runningCount = await queue.runningCount
         XCTAssertEqual(runningCount, 2)
         let cancellingFour = await queue.cancel(4)
@@ -234,13 +234,13 @@ final class TrainingQueueOrderTests: XCTestCase {
         let cancellingOne = await queue.cancel(1)
         XCTAssertEqual(cancellingOne, .signalledWhileRunning)
         _ = try await waitFor("run 3 to take run 1's place") { log.ids.count == 3 ? true : nil }
-        XCTAssertEqual(log.ids, [1, 2, 3])
+        XCTAssertEqual(log.ids.last, 3)
         let cancellingTwo = await queue.cancel(2)
         XCTAssertEqual(cancellingTwo, .signalledWhileRunning)
         let cancellingThree = await queue.cancel(3)
         XCTAssertEqual(cancellingThree, .signalledWhileRunning)
         await queue.waitUntilIdle()
-        XCTAssertEqual(log.ids, [1, 2, 3], "the cancelled waiting run never started")
+        XCTAssertEqual(log.ids.sorted(), [1, 2, 3], "the cancelled waiting run never started")
         let afterFinishing = await queue.cancel(1)
         XCTAssertEqual(afterFinishing, .unknown)
     }
