@@ -18,8 +18,11 @@ struct ImportedDataset: Sendable {
 /// fixed into a pack file so every run and evaluation sees the same test images.
 enum DatasetImport {
     /// Photos are fitted to the largest default input of the families that train from pixels
-    /// (64×64 for the CNN); smaller images keep their size. Each run fits them further to its family.
+    /// (64×64 for the CNN), or to the transfer family's when a backbone is registered (as
+    /// `percept train` picks transfer for photos then); smaller images keep their size. Each run
+    /// fits them further to its family.
     static var storedSizeLimit: ImageSize {
+        if (try? BackboneStore().list().first) != nil { return TransferFamily.defaultInputSize }
         var largest = ImageSize(width: 32, height: 32)
         for family in ModelRegistry.families where family.name != TransferFamily.name {
             let size = family.defaultInputSize
