@@ -57,6 +57,25 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(datasetIds, [id])
     }
 
+    func testIdenticalCopiesAreDuplicatesAndCopiesAcrossSplitsAreLeakage() async throws {
+        let source = try makeSource { source in
+            for copy in 1...9 {
+                try FileManager.default.copyItem(at: source.appendingPathComponent("circle/0.png"),
+                                                 to: source.appendingPathComponent("circle/copy\(copy).png"))
+            }
+        }
+        let upload = directory.appendingPathComponent("copies.tar.gz")
+        try StoreFixtures.tarGz(["circle", "square", "triangle"], in: source, to: upload)
+        let id = try await service.createDataset(name: "copies", upload: upload)
+        let status = try await service.importedDataset(id)
+        XCTAssertEqual(status.state, .ready, status.error ?? "")
+        let kinds = Set(status.warnings.map(\.kind))
+        XCTAssertTrue(kinds.isSuperset(of: ["duplicates", "leakage"]), "\(status.warnings)")
+        let duplicates = try XCTUnwrap(status.warnings.first { $0.kind == "duplicates" })
+        XCTAssertTrue(duplicates.message.hasPrefix("1 image has identical copies (e.g. circle/0.png and circle/copy1.png)"),
+                      duplicates.message)
+    }
+
     func testZipImportFindsTheSameLabels() async throws {
         let source = try makeSource()
         let upload = directory.appendingPathComponent("upload.zip")

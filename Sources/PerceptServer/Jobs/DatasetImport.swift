@@ -47,9 +47,24 @@ enum DatasetImport {
         options.largestNaturalSize = storedSizeLimit
         let loaded = try DatasetLoader.load(tree: tree, options: options)
         progress(0.8)
-        let inspection = DatasetInspection(source: name, result: loaded, modelInput: warningModelInput)
         let (assigned, _) = try loaded.dataset.withStandardSplits(seed: 0)
         try PackFile.write(assigned, to: packPath.path)
+        // Inspected with the splits just assigned, so identical images in train and test show as leakage.
+        var split = loaded
+        split.dataset = assigned
+        let assignedSplits = Dictionary(zip(assigned.sources, assigned.splits)) { first, _ in first }
+        for index in split.files.indices {
+            if let assignedSplit = assignedSplits[split.files[index].path] { split.files[index].split = assignedSplit }
+        }
+        let inspection = DatasetInspection(source: name, result: split, modelInput: warningModelInput)
+        var warnings = inspection.warnings.map { DatasetStatus.Warning(kind: $0.kind, message: $0.message) }
+        if let example = inspection.duplicateImages.first {
+            let paths = example.paths.prefix(2).map { insidePath($0, upload: upload, name: name) }
+            let count = inspection.duplicateImages.count
+            warnings.append(DatasetStatus.Warning(kind: "duplicates",
+                message: "\(count) \(count == 1 ? "image has" : "images have") identical copies (e.g. \(paths.joined(separator: " and "))); "
+                    + "copies count twice in training and may leak into the test split"))
+        }
 
         let counts = assigned.classCounts
         let splitCounts = assigned.splits.reduce(into: [String: Int]()) { $0[$1.description, default: 0] += 1 }
@@ -57,7 +72,7 @@ enum DatasetImport {
             imageCount: assigned.count,
             labelCounts: assigned.classNames.indices.map { DatasetStatus.LabelCount(name: assigned.classNames[$0], count: counts[$0]) },
             splitCounts: splitCounts,
-            warnings: inspection.warnings.map { DatasetStatus.Warning(kind: $0.kind, message: $0.message) },
+            warnings: warnings,
             problems: loaded.problems.map {
                 DatasetStatus.Problem(path: insidePath($0.path, upload: upload, name: name),
                                       reason: ClientMessage.hidingPath(upload.path, as: name, in: $0.reason))
