@@ -143,6 +143,30 @@ final class ImportTests: XCTestCase {
         XCTAssertFalse(status.error?.contains(directory.path) == true, status.error ?? "")
     }
 
+    func testReopeningRestartsAnImportWhoseUploadIsStillThereAndFailsOneWithout() async throws {
+        let source = try makeSource()
+        let data = directory.appendingPathComponent("data")
+        // Two imports a killed server left behind (rows by hand): one upload kept, one gone.
+        let (kept, lost) = try await service.database.write { db in
+            try (0..<2).map { index -> Int64 in
+                var row = DatasetRecord(id: nil, name: "left-\(index)", state: .importing, progress: 0.3, packFile: nil,
+                                        imageCount: 0, labelCounts: [], splitCounts: [:], warnings: [], problems: [],
+                                        error: nil, createdAt: Date())
+                try row.insert(db)
+                return try XCTUnwrap(row.id)
+            }
+        }.firstTwo
+        try StoreFixtures.tarGz(["circle", "square", "triangle"], in: source,
+                                to: DataDirectory(root: data).upload(dataset: kept))
+        let reopened = try LocalPerceptService(dataDirectory: data)
+        let restarted = try await reopened.importedDataset(kept)
+        XCTAssertEqual(restarted.state, .ready, restarted.error ?? "")
+        XCTAssertEqual(restarted.imageCount, 30)
+        let failed = try await reopened.dataset(lost)
+        XCTAssertEqual(failed.state, .failed)
+        XCTAssertEqual(failed.error, "the server stopped during the import; upload the archive again")
+    }
+
     func testEmptyNameAndMissingUploadAreBadRequests() async throws {
         do {
             _ = try await service.createDataset(name: "  ", upload: directory.appendingPathComponent("x"))
@@ -157,4 +181,9 @@ final class ImportTests: XCTestCase {
             XCTAssertEqual(error, .notFound("there is no dataset 99"))
         }
     }
+}
+
+private extension Array {
+    /// The first two elements, for a test that made exactly two.
+    var firstTwo: (Element, Element) { (self[0], self[1]) }
 }
