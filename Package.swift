@@ -103,7 +103,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptPreprocessingTests",
-                dependencies: ["PerceptPreprocessing", "PerceptData", "TestSupport"]),
+                dependencies: ["PerceptPreprocessing", "PerceptData", "PerceptModelKit", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
@@ -120,7 +120,8 @@ let tests: [Target] = [
     // In-process HTTP tests (HummingbirdTesting) and the store's migrations and records.
     .testTarget(name: "PerceptServerTests",
                 dependencies: ["PerceptServer", "Percept", "TestSupport",
-                               .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                               .product(name: "HummingbirdTesting", package: "hummingbird"),
+                               .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),

@@ -41,7 +41,8 @@ class Page:
     """One browser tab, spoken to with the DevTools protocol's commands."""
 
     def __init__(self, url):
-        self.socket = connect(url, max_size=64 << 20)
+        # connect() is meant for a with-block; the page holds its connection open for its whole life instead.
+        self.socket = connect(url, max_size=64 << 20).__enter__()
         self.next_id = 0
         self.send("Page.enable")
         self.send("Runtime.enable")

@@ -67,7 +67,9 @@ struct Serve: ParsableCommand {
         let (host, port, limit) = (host, port, Serve.bytes(maxUpload) ?? (2 << 30))
         Task {
             do {
-                try await runPerceptServer(service: service, host: host, port: port, maxUploadBytes: limit)
+                // Uploads land beside the store, so taking one into a dataset is a rename, not a copy.
+                try await runPerceptServer(service: service, host: host, port: port, maxUploadBytes: limit,
+                                           uploadDirectory: URL(fileURLWithPath: folder).appendingPathComponent("uploads"))
             } catch {
                 failure = error
             }
