@@ -71,9 +71,20 @@ let umbrella: [Target] = [
                            .product(name: "Crypto", package: "swift-crypto")]),
 ]
 
+/// `percept serve`: the AutoML flow as a local web app — Hummingbird 2 for HTTP (Server/), GRDB's SQLite
+/// for its records (Store/), the training queue (Jobs/); the same `Percept` calls the CLI makes.
+let server: [Target] = [
+    .target(name: "PerceptServer",
+            dependencies: ["Percept", "PerceptCore", "PerceptData",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           // Streaming multipart/form-data parsing for uploads (datasets, photos to predict).
+                           .product(name: "MultipartKit", package: "multipart-kit"),
+                           .product(name: "GRDB", package: "GRDB.swift")]),
+]
+
 let executables: [Target] = [
     .executableTarget(name: "percept",
-                      dependencies: ["Percept", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
+                      dependencies: ["Percept", "PerceptServer", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
                                      "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
                                      "PerceptReports", "PerceptONNX",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -92,7 +103,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptImageTests", dependencies: ["PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptDataTests", dependencies: ["PerceptData", "PerceptImage", "TestSupport"]),
     .testTarget(name: "PerceptPreprocessingTests",
-                dependencies: ["PerceptPreprocessing", "PerceptData", "TestSupport"]),
+                dependencies: ["PerceptPreprocessing", "PerceptData", "PerceptModelKit", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
     .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
@@ -106,6 +117,11 @@ let tests: [Target] = [
     // Builds small ONNX models with the generated types to check every load-time error.
     .testTarget(name: "PerceptONNXTests",
                 dependencies: ["PerceptONNX", "PerceptCore", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    // In-process HTTP tests (HummingbirdTesting) and the store's migrations and records.
+    .testTarget(name: "PerceptServerTests",
+                dependencies: ["PerceptServer", "Percept", "TestSupport",
+                               .product(name: "HummingbirdTesting", package: "hummingbird"),
+                               .product(name: "GRDB", package: "GRDB.swift")]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),
@@ -123,6 +139,9 @@ let package = Package(
         .package(url: "https://github.com/yaslab/CSV.swift", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
-    targets: systemLibraries + cHelpers + libraries + umbrella + executables + tests
+    targets: systemLibraries + cHelpers + libraries + umbrella + server + executables + tests
 )

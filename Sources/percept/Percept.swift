@@ -16,7 +16,7 @@ struct PerceptCommand: ParsableCommand {
             """,
         version: PerceptVersion.current,
         subcommands: [DatasetCommand.self, Train.self, Evaluate.self, Predict.self, Report.self, TuneCommand.self, KNNCommand.self, Demo.self,
-                      BackboneCommand.self, Export.self])
+                      BackboneCommand.self, Export.self, Serve.self])
 
     /// Exit codes: 0 ok, 1 usage, 2 bad input, 3 internal error.
     static func main() {

@@ -4,11 +4,16 @@ import XCTest
 /// Runs the built `percept` executable (debug, else release) with `arguments`; skips the test
 /// when it has not been built.
 func runPercept(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+    try runProcess(try perceptBinary(), arguments)
+}
+
+/// The built `percept` executable (debug, else release), or a skip when it has not been built.
+func perceptBinary() throws -> String {
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let binary = [".build/debug/percept", ".build/release/percept"].map { root.appendingPathComponent($0).path }
         .first { FileManager.default.isExecutableFile(atPath: $0) }
     guard let binary else { throw XCTSkip("percept is not built (run swift build first)") }
-    return try runProcess(binary, arguments)
+    return binary
 }
 
 /// Runs any program and collects its exit status and output (stderr is read on its own thread,

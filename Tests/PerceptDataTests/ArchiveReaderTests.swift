@@ -99,6 +99,7 @@ final class ArchiveReaderTests: XCTestCase {
         XCTAssertEqual(problems, [
             LoadProblem(path: archive, reason: "unsafe path in archive: ../evil.txt — skipped"),
             LoadProblem(path: archive, reason: "unsafe path in archive: /etc/evil.txt — skipped"),
+            LoadProblem(path: "\(archive)/train/link", reason: "symbolic link in archive — skipped"),
         ])
     }
 
@@ -178,6 +179,23 @@ final class ArchiveReaderTests: XCTestCase {
             "unsafe path in archive: /etc/evil.txt — skipped",
             "link or special file in archive — not extracted",
         ])
+    }
+
+    func testByteBudgetStopsADecompressionBombNamingTheEntry() throws {
+        let archive = "\(directory)/bomb.tar.gz"
+        // 4 MB of zeros compress to a few kilobytes: far past a 1 MB budget once decompressed.
+        try TestArchive.write([.file("a/small.jpg", [1, 2]), .file("a/zeros.jpg", Array(repeating: 0, count: 4 << 20))],
+                              format: .tarGz, to: archive)
+        XCTAssertLessThan(try XCTUnwrap(FileManager.default.attributesOfItem(atPath: archive)[.size] as? Int), 100_000)
+        XCTAssertThrowsError(try ArchiveReader.readAll(archive, byteBudget: 1 << 20)) {
+            let error = $0 as? PerceptError
+            XCTAssertEqual(error?.kind, .invalidData)
+            XCTAssertTrue("\($0)".contains("a/zeros.jpg"), "\($0)")
+            XCTAssertTrue("\($0)".contains("1048576 bytes"), "\($0)")
+        }
+        // Exactly enough budget reads everything.
+        let (entries, _) = try ArchiveReader.readAll(archive, byteBudget: 2 + (4 << 20))
+        XCTAssertEqual(entries.map(\.data.count), [2, 4 << 20])
     }
 
     func testPathSafety() {

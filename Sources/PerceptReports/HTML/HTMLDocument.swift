@@ -94,6 +94,9 @@ public struct HTMLDocument {
     /// Appends the body of another document (a section built apart).
     public mutating func append(_ other: HTMLDocument) { body += other.body }
 
+    /// The body's elements alone, for a page that wraps them itself (the web app's pages).
+    public var bodyHTML: String { body.joined(separator: "\n") }
+
     public func rendered() -> String {
         """
         <!DOCTYPE html>
@@ -115,7 +118,7 @@ public struct HTMLDocument {
         """
     }
 
-    static let stylesheet = """
+    public static let stylesheet = """
         body { font-family: -apple-system, Helvetica, Arial, sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em; color: #222; }
         h1 { border-bottom: 2px solid #ddd; padding-bottom: .3em; }
         h2 { margin-top: 2em; border-bottom: 1px solid #eee; }

@@ -18,43 +18,54 @@ public struct ArchiveEntry: Sendable {
 ///
 /// Archives come from strangers, so entry paths are checked before anything is done with them:
 /// absolute paths and `..` components (zip-slip) are reported and skipped, as are names that
-/// are not UTF-8. Directories and symbolic links are not datasets' files and are passed over.
+/// are not UTF-8. Directories are passed over; symbolic and hard links are never followed, and
+/// are reported and skipped. A byte budget stops archives that decompress to far more than
+/// they weigh (decompression bombs).
 public enum ArchiveReader {
     /// Calls `body` with each regular-file entry in archive order, one at a time, so an archive
     /// larger than memory can be streamed.
     ///
-    /// - Parameter wanted: decides from the path whether an entry's bytes are read at all
-    ///   (entries not wanted are skipped without decompressing them into memory).
+    /// - Parameters:
+    ///   - wanted: decides from the path whether an entry's bytes are read at all
+    ///     (entries not wanted are skipped without decompressing them into memory).
+    ///   - byteBudget: the most decompressed bytes all read entries may hold together; a
+    ///     small archive that expands past it (a decompression bomb) stops the read. nil: no limit.
     /// - Returns: the entries that were skipped and why.
     /// - Throws: `.io` if the archive cannot be opened, `.unsupported` if libarchive does not
     ///   recognise the format, `.corrupt` (naming the archive and the entry) if the archive is
-    ///   truncated or damaged, and whatever `body` throws.
+    ///   truncated or damaged, `.invalidData` past `byteBudget`, and whatever `body` throws.
     @discardableResult
     public static func forEachEntry(in archivePath: String, where wanted: (String) -> Bool = { _ in true },
+                                    byteBudget: Int? = nil,
                                     _ body: (ArchiveEntry) throws -> Void) throws -> [LoadProblem] {
         let reader = try openForReading(archivePath)
         defer { archive_read_free(reader) }
         var problems: [LoadProblem] = []
+        var budgetLeft = byteBudget ?? Int.max
         while let entry = try nextHeader(reader, archivePath) {
             guard let name = checkedName(entry, archivePath, &problems) else { continue }
             guard archive_entry_filetype(entry) == fileTypeRegular, archive_entry_hardlink(entry) == nil else {
                 if archive_entry_hardlink(entry) != nil {
                     problems.append(LoadProblem(path: "\(archivePath)/\(name)", reason: "hard link in archive — skipped"))
+                } else if archive_entry_filetype(entry) == fileTypeSymbolicLink {
+                    // Never followed: a link could point anywhere on the machine reading the archive.
+                    problems.append(LoadProblem(path: "\(archivePath)/\(name)", reason: "symbolic link in archive — skipped"))
                 }
                 continue
             }
             guard wanted(name) else { continue }
-            let data = try readData(reader, entry, archivePath, name)
+            let data = try readData(reader, entry, archivePath, name, budgetLeft: budgetLeft, budget: byteBudget)
+            budgetLeft -= data.count
             try body(ArchiveEntry(path: name, data: data))
         }
         return problems
     }
 
-    /// Reads every (wanted) regular-file entry into memory.
-    public static func readAll(_ archivePath: String, where wanted: (String) -> Bool = { _ in true })
-        throws -> (entries: [ArchiveEntry], problems: [LoadProblem]) {
+    /// Reads every (wanted) regular-file entry into memory, at most `byteBudget` bytes in all.
+    public static func readAll(_ archivePath: String, where wanted: (String) -> Bool = { _ in true },
+                               byteBudget: Int? = nil) throws -> (entries: [ArchiveEntry], problems: [LoadProblem]) {
         var entries: [ArchiveEntry] = []
-        let problems = try forEachEntry(in: archivePath, where: wanted) { entries.append($0) }
+        let problems = try forEachEntry(in: archivePath, where: wanted, byteBudget: byteBudget) { entries.append($0) }
         return (entries, problems)
     }
 
@@ -123,6 +134,7 @@ public enum ArchiveReader {
     // AE_IFREG / AE_IFDIR are cast macros, which Swift does not import.
     private static let fileTypeRegular: UInt32 = 0o100000
     private static let fileTypeDirectory: UInt32 = 0o040000
+    private static let fileTypeSymbolicLink: UInt32 = 0o120000
 
     private static func openForReading(_ archivePath: String) throws -> OpaquePointer {
         guard FileManager.default.fileExists(atPath: archivePath) else { throw PerceptError.io(archivePath, "no such file") }
@@ -178,17 +190,23 @@ public enum ArchiveReader {
     }
 
     private static func readData(_ reader: OpaquePointer, _ entry: OpaquePointer, _ archivePath: String,
-                                 _ name: String) throws -> [UInt8] {
+                                 _ name: String, budgetLeft: Int, budget: Int?) throws -> [UInt8] {
         var data: [UInt8] = []
         if archive_entry_size_is_set(entry) != 0 {
             // The declared size is only a hint (it comes from the archive); cap the reservation.
-            data.reserveCapacity(Int(min(max(archive_entry_size(entry), 0), 1 << 30)))
+            data.reserveCapacity(Int(min(max(archive_entry_size(entry), 0), Int64(min(budgetLeft, 1 << 30)))))
         }
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = chunk.withUnsafeMutableBytes { archive_read_data(reader, $0.baseAddress, $0.count) }
             if count == 0 { return data }
             if count < 0 { throw classify(reader, archivePath, entry: name) }
+            // Checked as the bytes arrive, so a bomb is stopped after at most one chunk over the budget.
+            if count > budgetLeft - data.count, let budget {
+                throw PerceptError.invalidData(
+                    "the archive expands to more than \(budget) bytes (stopped while reading \(name)); "
+                        + "split it or raise the limit", path: archivePath)
+            }
             data.append(contentsOf: chunk[0..<count])
         }
     }

@@ -1,0 +1,138 @@
+import Foundation
+import Hummingbird
+import Percept
+
+/// The JSON API (documented in the README): thin routes that read the request, call the service
+/// and answer its documents; every failure becomes `{"error"}` in `JSONErrorMiddleware`.
+struct APIRoutes: Sendable {
+    let app: PerceptWebApp
+    var service: any PerceptService { app.service }
+    /// JSON request bodies (a run's options) are small; uploads go through `UploadReceiver`.
+    static let maxJSONBytes = 1 << 20
+
+    func add(to router: Router<BasicRequestContext>) {
+        let api = router.group("api")
+        api.post("datasets") { request, _ in try await createDataset(request) }
+        api.get("datasets") { _, _ in try APIResponses.json(try await service.datasets()) }
+        api.get("datasets/{id}") { _, context in
+            try APIResponses.json(try await service.dataset(try Self.id(context, "dataset")))
+        }
+        api.post("datasets/{id}/runs") { request, context in
+            let datasetId = try Self.id(context, "dataset")
+            var request = request
+            let body = try await request.collectBody(upTo: Self.maxJSONBytes)
+            let run = try JSONDecoder().decode(RunRequest.self, from: body)
+            let id = try await service.startRun(datasetId: datasetId, model: run.model, options: run.optionStrings)
+            return try APIResponses.json(CreatedDocument(id: id), status: .created)
+        }
+        api.get("runs") { _, _ in try APIResponses.json(try await service.runs()) }
+        api.get("runs/{id}") { _, context in try APIResponses.json(try await service.run(try Self.id(context, "run"))) }
+        api.post("runs/{id}/cancel") { _, context in
+            let id = try Self.id(context, "run")
+            try await service.cancelRun(id)
+            return try APIResponses.json(try await service.run(id))
+        }
+        api.get("runs/{id}/events") { _, context in
+            try await RunEvents(service: service, interval: app.eventPollInterval).stream(runId: try Self.id(context, "run"))
+        }
+        api.get("models/{id}/evaluation") { _, context in
+            let evaluation = try await service.evaluation(modelId: try Self.id(context, "model"))
+            return try APIResponses.json(EvaluationDocument(split: "test", evaluation: evaluation, files: []))
+        }
+        api.post("models/{id}/predict") { request, context in try await predict(request, modelId: try Self.id(context, "model")) }
+        api.get("models/{id}/file") { _, context in
+            let id = try Self.id(context, "model")
+            let url = try await service.modelFile(id)
+            let body = try await FileIO().loadFile(path: url.path, context: context)
+            return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                                   .contentDisposition: "attachment; filename=\"model-\(id).percept\""],
+                            body: body)
+        }
+    }
+
+    /// `POST /api/datasets`: one `file` (an archive) and an optional `name`.
+    private func createDataset(_ request: Request) async throws -> Response {
+        let form = try await UploadReceiver.receive(request, maxBytes: app.maxUploadBytes, directory: app.uploadDirectory)
+        let files = form.files.filter { $0.field == "file" }
+        guard files.count == 1, let file = files.first, form.files.count == 1 else {
+            form.removeFiles()
+            throw ServiceError.badRequest("send exactly one archive in the form field 'file' (got \(form.files.count) files)")
+        }
+        let given = form.fields["name"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let name = given.isEmpty ? Self.stem(of: file.displayName) : String(given.prefix(200))
+        do {
+            // The service owns the file from here (it may move it into its store).
+            let id = try await service.createDataset(name: name, upload: file.url)
+            return try APIResponses.json(CreatedDocument(id: id), status: .created)
+        } catch {
+            form.removeFiles()
+            throw error
+        }
+    }
+
+    /// `POST /api/models/{id}/predict`: one or more `file` parts; `?top=K` (default 5).
+    private func predict(_ request: Request, modelId: Int64) async throws -> Response {
+        let top = request.uri.queryParameters.get("top").map { Int($0) } ?? 5
+        guard let top, (1...1000).contains(top) else { throw ServiceError.badRequest("top must be a whole number from 1 to 1000") }
+        let form = try await UploadReceiver.receive(request, maxBytes: app.maxUploadBytes, directory: app.uploadDirectory)
+        defer { form.removeFiles() }
+        let files = form.files.filter { $0.field == "file" }
+        guard !files.isEmpty else { throw ServiceError.badRequest("send one or more images in the form field 'file'") }
+        var predictions = try await service.predict(modelId: modelId, files: files.map(\.url), top: top)
+        // Answer with the client's names, never the server's temporary paths.
+        let names = Dictionary(files.map { ($0.url.path, $0.displayName) }, uniquingKeysWith: { first, _ in first })
+        for index in predictions.indices {
+            predictions[index].path = names[predictions[index].path]
+                ?? (index < files.count ? files[index].displayName : UploadNames.displayName(predictions[index].path))
+        }
+        return try APIResponses.json(predictions)
+    }
+
+    /// The numeric `{id}` of the path; anything else names nothing (404).
+    static func id(_ context: BasicRequestContext, _ kind: String) throws -> Int64 {
+        let text = context.parameters.get("id") ?? ""
+        guard let id = Int64(text) else { throw ServiceError.notFound("there is no \(kind) '\(text)'") }
+        return id
+    }
+
+    /// `photos.tar.gz` → `photos`: a dataset's default name.
+    static func stem(of name: String) -> String {
+        var stem = name
+        for suffix in [".tar.gz", ".tgz", ".zip", ".tar"] where stem.lowercased().hasSuffix(suffix) {
+            stem = String(stem.dropLast(suffix.count))
+            break
+        }
+        return stem.isEmpty ? "dataset" : stem
+    }
+}
+
+/// The body of `POST /api/datasets/{id}/runs`: `{"model": "knn", "options": {"k": 5}}`.
+struct RunRequest: Decodable {
+    /// An option's value as JSON gives it: a string, a number or a boolean (a flag), passed on as text.
+    struct OptionValue: Decodable {
+        var text: String
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let string = try? container.decode(String.self) { text = string }
+            else if let whole = try? container.decode(Int.self) { text = String(whole) }
+            else if let number = try? container.decode(Double.self) { text = String(number) }
+            else if let flag = try? container.decode(Bool.self) { text = flag ? "true" : "false" }
+            else {
+                throw DecodingError.typeMismatch(String.self, .init(codingPath: decoder.codingPath,
+                    debugDescription: "an option's value must be a string, a number or true/false"))
+            }
+        }
+    }
+
+    var model: String
+    var options: [String: OptionValue]?
+
+    var optionStrings: [String: String] { (options ?? [:]).mapValues(\.text) }
+}
+
+/// What `GET /api/models/{id}/evaluation` answers: the document `percept evaluate --json` prints.
+struct EvaluationDocument: Codable {
+    var split: String
+    var evaluation: Evaluation
+    var files: [String]
+}

@@ -1,0 +1,159 @@
+import Foundation
+import Hummingbird
+import MultipartKit
+
+/// A file part of an upload, already on disk under a name the server made.
+struct UploadedFile: Sendable {
+    /// The form field (`file`).
+    var field: String
+    /// The client's file name reduced to something safe to show (never used as a path).
+    var displayName: String
+    var url: URL
+    var bytes: Int
+}
+
+/// A `multipart/form-data` request body: its text fields and its files.
+struct ReceivedForm: Sendable {
+    var fields: [String: String] = [:]
+    var files: [UploadedFile] = []
+
+    func removeFiles() {
+        for file in files { try? FileManager.default.removeItem(at: file.url) }
+    }
+}
+
+/// Reads a multipart upload as it arrives: MultipartKit's streaming parser splits the parts, file
+/// parts go straight to temporary files (never whole in memory), and the byte count is checked
+/// against the limit on every chunk, so an oversized body is refused (413) as soon as it passes
+/// the limit — or at once when its `Content-Length` already says so — and nothing of it is kept.
+enum UploadReceiver {
+    /// The largest text field (a dataset name) accepted; text fields are held in memory.
+    static let maxFieldBytes = 64 * 1024
+
+    static func receive(_ request: Request, maxBytes: Int, directory: URL) async throws -> ReceivedForm {
+        guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
+              mediaType.isType(.multipartForm), let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary",
+              case let boundary = parameter.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")), !boundary.isEmpty
+        else { throw ServiceError.badRequest("expected a multipart/form-data body (a form with a file field)") }
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
+            throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
+        }
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+
+        let collector = FormCollector(directory: directory)
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in collector.header(name: name, value: value) }
+        parser.onBody = { buffer in collector.body(&buffer) }
+        parser.onPartComplete = { collector.partComplete() }
+        do {
+            var received = 0
+            for try await buffer in request.body {
+                received += buffer.readableBytes
+                if received > maxBytes { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
+                do { try parser.execute(buffer) } catch {
+                    throw ServiceError.badRequest("the multipart body is malformed")
+                }
+                if let failure = collector.failure { throw failure }
+            }
+            guard !collector.isInsidePart, collector.sawPart else {
+                throw ServiceError.badRequest("the multipart body ends before its closing boundary")
+            }
+        } catch {
+            collector.discard()
+            throw error
+        }
+        return collector.form
+    }
+
+    static func tooLargeMessage(_ maxBytes: Int) -> String {
+        "the upload is larger than the server's limit of \(ByteCountFormatter.string(fromByteCount: Int64(maxBytes), countStyle: .file))"
+    }
+}
+
+/// The parser's callbacks: the headers of the part being read, then its bytes into a file or a field.
+private final class FormCollector {
+    private enum Sink {
+        case field(name: String, value: [UInt8])
+        case file(UploadedFile, FileHandle)
+        /// A part without a field name: read and dropped.
+        case ignored
+    }
+
+    let directory: URL
+    private(set) var form = ReceivedForm()
+    private var headers: [(name: String, value: String)] = []
+    private var sink: Sink?
+    private(set) var failure: (any Error)?
+    private(set) var sawPart = false
+
+    init(directory: URL) { self.directory = directory }
+
+    var isInsidePart: Bool { sink != nil || !headers.isEmpty }
+
+    func header(name: String, value: String) {
+        headers.append((name, value))
+    }
+
+    func body(_ buffer: inout ByteBuffer) {
+        guard failure == nil else { return }
+        if sink == nil { openPart() }
+        switch sink {
+        case .field(let name, var value):
+            value += buffer.readableBytesView
+            if value.count > UploadReceiver.maxFieldBytes {
+                failure = ServiceError.badRequest("the form field '\(name)' is longer than \(UploadReceiver.maxFieldBytes) bytes")
+            }
+            sink = .field(name: name, value: value)
+        case .file(var file, let handle):
+            do { try handle.write(contentsOf: buffer.readableBytesView) } catch {
+                failure = HTTPError(.internalServerError, message: "the server could not store the upload: \(error.localizedDescription)")
+            }
+            file.bytes += buffer.readableBytes
+            sink = .file(file, handle)
+        case .ignored, nil:
+            break
+        }
+        buffer.moveReaderIndex(forwardBy: buffer.readableBytes)
+    }
+
+    func partComplete() {
+        if sink == nil { openPart() }
+        switch sink {
+        case .field(let name, let value): form.fields[name] = String(decoding: value, as: UTF8.self)
+        case .file(let file, let handle):
+            try? handle.close()
+            form.files.append(file)
+        case .ignored, nil: break
+        }
+        sink = nil
+        headers = []
+        sawPart = true
+    }
+
+    /// Everything written so far removed (a refused or broken upload keeps nothing).
+    func discard() {
+        if case .file(let file, let handle) = sink {
+            try? handle.close()
+            try? FileManager.default.removeItem(at: file.url)
+        }
+        sink = nil
+        form.removeFiles()
+        form = ReceivedForm()
+    }
+
+    private func openPart() {
+        let disposition = headers.last { $0.name.lowercased() == "content-disposition" }?.value ?? ""
+        let parameters = UploadNames.dispositionParameters(disposition)
+        guard let field = parameters["name"], !field.isEmpty else { sink = .ignored; return }
+        guard let clientName = parameters["filename"] else { sink = .field(name: field, value: []); return }
+        let displayName = UploadNames.displayName(clientName)
+        let url = directory.appendingPathComponent(UploadNames.serverFileName(for: displayName))
+        guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
+              let handle = try? FileHandle(forWritingTo: url) else {
+            failure = HTTPError(.internalServerError, message: "the server could not create a file for an upload")
+            sink = .ignored
+            return
+        }
+        sink = .file(UploadedFile(field: field, displayName: displayName, url: url, bytes: 0), handle)
+    }
+}

@@ -1,0 +1,27 @@
+import Foundation
+
+/// Where the web app keeps its things under `--data-dir`: the database, uploads being imported,
+/// dataset packs and model files. Files are named by row id only, never by a client-given name.
+struct DataDirectory: Sendable {
+    let root: URL
+
+    var database: URL { root.appendingPathComponent("percept.sqlite") }
+    var uploads: URL { root.appendingPathComponent("uploads", isDirectory: true) }
+    var datasets: URL { root.appendingPathComponent("datasets", isDirectory: true) }
+    var models: URL { root.appendingPathComponent("models", isDirectory: true) }
+    var checkpoints: URL { root.appendingPathComponent("checkpoints", isDirectory: true) }
+
+    /// Creates the folders that do not exist yet.
+    func create() throws {
+        for folder in [root, uploads, datasets, models, checkpoints] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        }
+    }
+
+    func upload(dataset id: Int64) -> URL { uploads.appendingPathComponent("\(id).upload") }
+    static func packName(dataset id: Int64) -> String { "\(id).pack" }
+    func pack(named name: String) -> URL { datasets.appendingPathComponent(name) }
+    static func modelName(run id: Int64) -> String { "run-\(id).percept" }
+    func model(named name: String) -> URL { models.appendingPathComponent(name) }
+    func checkpoint(run id: Int64) -> URL { checkpoints.appendingPathComponent("run-\(id).ckpt") }
+}

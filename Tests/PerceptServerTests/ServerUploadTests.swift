@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import XCTest
+@testable import PerceptServer
+
+/// Uploads: streamed to server-named files, the size limit, hostile names, and the cross-site check on POSTs.
+final class ServerUploadTests: XCTestCase {
+    let archive = Data((0..<3000).map { UInt8($0 % 251) })
+
+    func testDatasetUploadReachesTheServiceUnderAServerMadeName() async throws {
+        let harness = ServerHarness()
+        let body = MultipartBody(parts: [.init(name: "name", fileName: nil, contents: Data("my pets".utf8)),
+                                         .init(name: "file", fileName: "photos.zip", contents: archive)])
+        try await harness.test { client in
+            try await client.execute(uri: "/api/datasets", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .created, response.text)
+                XCTAssertEqual(try response.object()["id"] as? Int, 101)
+            }
+        }
+        let uploads = await harness.service.uploads
+        let upload = try XCTUnwrap(uploads.first)
+        XCTAssertEqual(upload.name, "my pets")
+        XCTAssertEqual(upload.contents, archive)
+        XCTAssertEqual(upload.url.deletingLastPathComponent().standardizedFileURL.path,
+                       harness.uploadDirectory.standardizedFileURL.path)
+        XCTAssertTrue(upload.url.lastPathComponent.hasPrefix("upload-"), upload.url.lastPathComponent)
+        XCTAssertTrue(upload.url.lastPathComponent.hasSuffix(".zip"), upload.url.lastPathComponent)
+        XCTAssertFalse(upload.url.lastPathComponent.contains("photos"))
+    }
+
+    func testAHostileFileNameIsNeverUsedAsAPath() async throws {
+        let harness = ServerHarness()
+        let body = MultipartBody(parts: [.init(name: "file", fileName: "../../etc/passwd", contents: archive)])
+        try await harness.test { client in
+            try await client.execute(uri: "/api/datasets", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .created, response.text)
+            }
+            let photo = MultipartBody(parts: [.init(name: "file", fileName: "..\\..\\evil/../../x.jpg", contents: Data([1, 2]))])
+            try await client.execute(uri: "/api/models/11/predict", method: .post, headers: photo.headers, body: photo.buffer) { response in
+                XCTAssertEqual(response.status, .ok, response.text)
+                XCTAssertEqual((try response.json() as? [[String: Any]])?.first?["path"] as? String, "x.jpg")
+            }
+        }
+        let uploads = await harness.service.uploads
+        let upload = try XCTUnwrap(uploads.first)
+        XCTAssertEqual(upload.name, "passwd", "the display name is the last component only")
+        XCTAssertEqual(upload.url.deletingLastPathComponent().standardizedFileURL.path,
+                       harness.uploadDirectory.standardizedFileURL.path)
+        XCTAssertFalse(upload.url.lastPathComponent.contains("passwd"))
+        XCTAssertFalse(upload.url.path.contains(".."))
+        let predictedFiles = await harness.service.predictedFiles
+        let predicted = try XCTUnwrap(predictedFiles.first)
+        XCTAssertEqual(predicted.url.deletingLastPathComponent().standardizedFileURL.path,
+                       harness.uploadDirectory.standardizedFileURL.path)
+    }
+
+    func testAnUploadOverTheLimitIs413AndLeavesNothing() async throws {
+        let harness = ServerHarness(maxUploadBytes: 1000)
+        let body = MultipartBody(parts: [.init(name: "file", fileName: "big.zip", contents: archive)])
+        try await harness.test { client in
+            try await client.execute(uri: "/api/datasets", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .contentTooLarge)
+                XCTAssertTrue(try response.errorMessage().contains("limit"))
+            }
+            // Refused from Content-Length alone, before a byte is read (the test client keeps the header
+            // when it sends no body; read, the empty body would be a 400).
+            var headers = body.headers
+            headers[.contentLength] = "5000000"
+            try await client.execute(uri: "/api/datasets", method: .post, headers: headers, body: nil) { response in
+                XCTAssertEqual(response.status, .contentTooLarge)
+            }
+        }
+        let uploads = await harness.service.uploads
+        XCTAssertTrue(uploads.isEmpty)
+        XCTAssertEqual(harness.filesLeft(), [])
+    }
+
+    func testMalformedUploadsAre400() async throws {
+        let harness = ServerHarness()
+        let archive = self.archive
+        try await harness.test { client in
+            try await client.execute(uri: "/api/datasets", method: .post, headers: [.contentType: "application/json"],
+                                     body: jsonBody("{}")) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(try response.errorMessage().contains("multipart"))
+            }
+            let noFile = MultipartBody(parts: [.init(name: "name", fileName: nil, contents: Data("x".utf8))])
+            try await client.execute(uri: "/api/datasets", method: .post, headers: noFile.headers, body: noFile.buffer) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(try response.errorMessage().contains("file"))
+            }
+            var truncated = MultipartBody(parts: [.init(name: "file", fileName: "a.zip", contents: archive)]).buffer
+            truncated.moveWriterIndex(to: truncated.writerIndex - 40)
+            try await client.execute(uri: "/api/datasets", method: .post, headers: noFile.headers, body: truncated) { response in
+                XCTAssertEqual(response.status, .badRequest)
+            }
+            let photo = MultipartBody(parts: [.init(name: "file", fileName: "a.jpg", contents: Data([1]))])
+            try await client.execute(uri: "/api/models/11/predict?top=0", method: .post, headers: photo.headers,
+                                     body: photo.buffer) { response in
+                XCTAssertEqual(response.status, .badRequest)
+            }
+        }
+        XCTAssertEqual(harness.filesLeft(), [])
+    }
+
+    func testPredictAnswersUnderTheClientsNamesAndRemovesTheFiles() async throws {
+        let harness = ServerHarness()
+        let body = MultipartBody(parts: [.init(name: "file", fileName: "tabby.jpg", contents: Data([1, 2, 3])),
+                                         .init(name: "file", fileName: "rex.png", contents: Data([4, 5]))])
+        try await harness.test { client in
+            try await client.execute(uri: "/api/models/11/predict", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .ok, response.text)
+                let predictions = try XCTUnwrap(response.json() as? [[String: Any]])
+                XCTAssertEqual(predictions.map { $0["path"] as? String }, ["tabby.jpg", "rex.png"])
+                XCTAssertEqual((predictions.first?["top"] as? [[String: Any]])?.first?["label"] as? String, "cat")
+            }
+        }
+        let received = await harness.service.predictedFiles
+        XCTAssertEqual(received.map(\.contents), [Data([1, 2, 3]), Data([4, 5])])
+        XCTAssertEqual(harness.filesLeft(), [], "the photos are removed once predicted")
+    }
+
+    func testAPostFromAnotherSiteIsRefusedAndOneFromThisSiteOrNoneIsNot() async throws {
+        let harness = ServerHarness()
+        let run = #"{"model": "knn"}"#
+        try await harness.test { client in
+            let foreign: [HTTPFields] = [[.origin: "http://evil.example"], [.referer: "http://evil.example/page"],
+                                         [.origin: "null"], [.origin: "http://localhost:9999"]]
+            for headers in foreign {
+                try await client.execute(uri: "/api/datasets/1/runs", method: .post, headers: headers,
+                                         body: jsonBody(run)) { response in
+                    XCTAssertEqual(response.status, .forbidden, "\(headers)")
+                    XCTAssertTrue(try response.errorMessage().contains("cross-site"), "\(headers)")
+                }
+            }
+            // The test client sends Host: localhost; a page of this server sends that origin.
+            for headers: HTTPFields in [[.origin: "http://localhost"], [.referer: "http://localhost/datasets/1"], [:]] {
+                try await client.execute(uri: "/api/datasets/1/runs", method: .post, headers: headers,
+                                         body: jsonBody(run)) { response in
+                    XCTAssertEqual(response.status, .created, "\(headers)")
+                }
+            }
+            try await client.execute(uri: "/api/datasets/1", method: .get, headers: [.origin: "http://evil.example"]) { response in
+                XCTAssertEqual(response.status, .ok, "reading is not refused")
+            }
+        }
+        let started = await harness.service.startedRuns
+        XCTAssertEqual(started.count, 3)
+    }
+
+    func testSameOriginComparesHostAndPort() {
+        XCTAssertTrue(SameOrigin.isSameOrigin("http://127.0.0.1:8080", host: "127.0.0.1:8080"))
+        XCTAssertTrue(SameOrigin.isSameOrigin("https://Example.org", host: "example.org:443"))
+        XCTAssertTrue(SameOrigin.isSameOrigin("http://[::1]:8080/x", host: "[::1]:8080"))
+        XCTAssertFalse(SameOrigin.isSameOrigin("http://127.0.0.1:8081", host: "127.0.0.1:8080"))
+        XCTAssertFalse(SameOrigin.isSameOrigin("http://127.0.0.1.evil.example:8080",
+                                                                                     host: "127.0.0.1:8080"))
+        XCTAssertFalse(SameOrigin.isSameOrigin("file:///x", host: "localhost"))
+        XCTAssertFalse(SameOrigin.isSameOrigin("http://localhost", host: nil))
+    }
+
+    func testClientNamesAreReducedToDisplayNames() {
+        XCTAssertEqual(UploadNames.displayName("../../etc/passwd"), "passwd")
+        XCTAssertEqual(UploadNames.displayName("C:\\Users\\me\\cat.jpg"), "cat.jpg")
+        XCTAssertEqual(UploadNames.displayName(".."), "upload")
+        XCTAssertEqual(UploadNames.displayName("a\u{0}b\nc.png"), "abc.png")
+        XCTAssertEqual(UploadNames.displayName(""), "upload")
+        XCTAssertTrue(UploadNames.serverFileName(for: "x.tar.gz").hasSuffix(".tar.gz"))
+        XCTAssertFalse(UploadNames.serverFileName(for: "x.j/p").contains("/"))
+        XCTAssertEqual(UploadNames.dispositionParameters(#"form-data; name="file"; filename="a;b \"c\".zip""#),
+                       ["name": "file", "filename": #"a;b "c".zip"#])
+        XCTAssertEqual(UploadNames.dispositionParameters("form-data; NAME=plain"), ["name": "plain"])
+    }
+
+    func testOnlyANonLoopbackHostGetsTheExposureWarning() {
+        let service = StubService()
+        XCTAssertNil(PerceptWebApp(service: service).exposureWarning)
+        XCTAssertNil(PerceptWebApp(service: service, host: "localhost").exposureWarning)
+        XCTAssertNil(PerceptWebApp(service: service, host: "::1").exposureWarning)
+        XCTAssertTrue(PerceptWebApp(service: service, host: "0.0.0.0").exposureWarning?.contains("0.0.0.0") ?? false)
+    }
+}
