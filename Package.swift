@@ -79,7 +79,9 @@ let server: [Target] = [
                            .product(name: "Hummingbird", package: "hummingbird"),
                            // Streaming multipart/form-data parsing for uploads (datasets, photos to predict).
                            .product(name: "MultipartKit", package: "multipart-kit"),
-                           .product(name: "GRDB", package: "GRDB.swift")]),
+                           .product(name: "GRDB", package: "GRDB.swift"),
+                           // Label statistics as CSV for download.
+                           .product(name: "CSV", package: "CSV.swift")]),
 ]
 
 let executables: [Target] = [

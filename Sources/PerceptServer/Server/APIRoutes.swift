@@ -48,6 +48,30 @@ struct APIRoutes: Sendable {
                                                    .contentDisposition: "attachment; filename=\"model-\(id).percept\""],
                             body: body)
         }
+        api.get("models/{id}/onnx") { _, context in try await exportONNX(modelId: try Self.id(context, "model")) }
+        api.get("datasets/{id}/labels.csv") { _, context in
+            let dataset = try await service.dataset(try Self.id(context, "dataset"))
+            let csv = try LabelTable.csv(dataset.classes)
+            return Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"labels-\(dataset.id).csv\""],
+                            body: .init(byteBuffer: ByteBuffer(bytes: Data(csv.utf8))))
+        }
+    }
+
+    /// `GET /api/models/{id}/onnx`: the model as `percept export` writes it; 409 for a family without an
+    /// ONNX form (k-NN), with the exporter's reason.
+    private func exportONNX(modelId id: Int64) async throws -> Response {
+        let model = try await service.modelFile(id)
+        let onnx = FileManager.default.temporaryDirectory.appendingPathComponent("percept-export-\(UUID().uuidString).onnx")
+        defer { try? FileManager.default.removeItem(at: onnx) }
+        do {
+            try ONNXExport.export(modelAt: model.path, to: onnx.path)
+        } catch let error as PerceptError where error.kind == .unsupported {
+            throw ServiceError.conflict(error.reason)
+        }
+        return Response(status: .ok, headers: [.contentType: "application/octet-stream",
+                                               .contentDisposition: "attachment; filename=\"model-\(id).onnx\""],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: onnx))))
     }
 
     /// `POST /api/datasets`: one `file` (an archive) and an optional `name`.

@@ -72,7 +72,9 @@ struct PageRoutes: Sendable {
         let importing = dataset.state == .importing
             ? "<p data-watch-dataset=\"\(id)\">Importing… <progress max=\"1\" value=\"\(dataset.progress)\"></progress></p>" : ""
         let form = dataset.state == .ready ? RunForm.html(datasetId: id) : ""
-        return PageLayout.page(title: dataset.name, body: importing + sections.bodyHTML + form)
+        let download = dataset.classes.isEmpty ? ""
+            : "<p><a href=\"/api/datasets/\(id)/labels.csv\" download>Label statistics (.csv)</a></p>"
+        return PageLayout.page(title: dataset.name, body: importing + sections.bodyHTML + download + form)
     }
 
     private func runPage(_ id: Int64) async throws -> Response {
@@ -120,7 +122,8 @@ struct PageRoutes: Sendable {
                            }, caption: "Most confident mistakes")
         }
         let body = """
-            <p><a href="/api/models/\(id)/file" download>Download the model (.percept)</a></p>
+            <p><a href="/api/models/\(id)/file" download>Download the model (.percept)</a> ·
+            <a href="/api/models/\(id)/onnx" download>as ONNX</a></p>
             \(sections.bodyHTML)
             <h2>Predict</h2>
             <form id="predict-form" class="js-predict" data-model="\(id)" action="/api/models/\(id)/predict" method="post"
