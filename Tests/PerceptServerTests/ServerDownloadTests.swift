@@ -14,14 +14,7 @@ final class ServerDownloadTests: XCTestCase {
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
 
     func testModelsDownloadAsONNXAndLabelsAsCSV() async throws {
-        let service = try LocalPerceptService(dataDirectory: directory.appendingPathComponent("data"))
-        let source = directory.appendingPathComponent("source")
-        try StoreFixtures.writeImages(to: source)
-        let upload = directory.appendingPathComponent("upload.tar.gz")
-        try StoreFixtures.tarGz(["circle", "square", "triangle"], in: source, to: upload)
-        let datasetId = try await service.createDataset(name: "shapes", upload: upload)
-        let imported = try await service.importedDataset(datasetId)
-        XCTAssertEqual(imported.state, .ready, imported.error ?? "")
+        let (service, datasetId) = try await StoreFixtures.serviceWithShapes(in: directory)
         var models: [String: Int64] = [:]
         for family in ["softmax", "knn"] {
             let runId = try await service.startRun(datasetId: datasetId, model: family,

@@ -12,13 +12,8 @@ final class ServerLoadTests: XCTestCase {
     func testFiftyParallelPredictionsAreAllServed() async throws {
         let directory = try StoreFixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let service = try LocalPerceptService(dataDirectory: directory.appendingPathComponent("data"))
+        let (service, datasetId) = try await StoreFixtures.serviceWithShapes(in: directory)
         let source = directory.appendingPathComponent("source")
-        try StoreFixtures.writeImages(to: source)
-        let upload = directory.appendingPathComponent("upload.tar.gz")
-        try StoreFixtures.tarGz(["circle", "square", "triangle"], in: source, to: upload)
-        let datasetId = try await service.createDataset(name: "shapes", upload: upload)
-        _ = try await service.importedDataset(datasetId)
         let run = try await service.finishedRun(try await service.startRun(datasetId: datasetId, model: "knn", options: [:]))
         let modelId = try XCTUnwrap(run.modelId, run.error ?? "")
         let photo = try XCTUnwrap(FileManager.default.enumerator(at: source, includingPropertiesForKeys: nil)?

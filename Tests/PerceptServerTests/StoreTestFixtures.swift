@@ -13,6 +13,20 @@ enum StoreFixtures {
         return url
     }
 
+    /// A service in `directory/data` with one ready dataset "shapes" of 3 labels × 10 shapes (16×16),
+    /// uploaded as a .tar.gz; the source PNGs stay in `directory/source`.
+    static func serviceWithShapes(in directory: URL, workers: Int = 1) async throws -> (LocalPerceptService, Int64) {
+        let service = try LocalPerceptService(dataDirectory: directory.appendingPathComponent("data"), workers: workers)
+        let source = directory.appendingPathComponent("source")
+        try writeImages(to: source)
+        let upload = directory.appendingPathComponent("upload.tar.gz")
+        try tarGz(["circle", "square", "triangle"], in: source, to: upload)
+        let id = try await service.createDataset(name: "shapes", upload: upload)
+        let status = try await service.importedDataset(id)
+        XCTAssertEqual(status.state, .ready, status.error ?? "")
+        return (service, id)
+    }
+
     /// Writes `perLabel` PNGs (16×16) of each of `labels` into `folder/<label>/`.
     static func writeImages(to folder: URL, labels: [String] = ["circle", "square", "triangle"], perLabel: Int = 10) throws {
         let shapes = SyntheticShapes(imageSize: ImageSize(width: 16, height: 16), seed: 7)

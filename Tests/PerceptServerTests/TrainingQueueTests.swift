@@ -15,15 +15,7 @@ final class TrainingQueueTests: XCTestCase {
 
     /// A service with one ready dataset of 3 labels × 10 shapes (16×16).
     private func serviceWithDataset(workers: Int = 1) async throws -> (LocalPerceptService, Int64) {
-        let service = try LocalPerceptService(dataDirectory: dataDirectory, workers: workers)
-        let source = directory.appendingPathComponent("source")
-        try StoreFixtures.writeImages(to: source)
-        let upload = directory.appendingPathComponent("upload.tar.gz")
-        try StoreFixtures.tarGz(["circle", "square", "triangle"], in: source, to: upload)
-        let id = try await service.createDataset(name: "shapes", upload: upload)
-        let status = try await service.importedDataset(id)
-        XCTAssertEqual(status.state, .ready, status.error ?? "")
-        return (service, id)
+        try await StoreFixtures.serviceWithShapes(in: directory, workers: workers)
     }
 
     private func assertServiceError(_ expected: (ServiceError) -> Bool, _ body: () async throws -> Void,
