@@ -8,7 +8,7 @@ enum TinyBackbone {
     /// images [N, 3, 8, 8] → GlobalAveragePool → Flatten → Gemm (4 classes, transB) → logits:
     /// an "ImageNet classifier" whose features are the three channel means.
     static func classifier() -> Onnx_ModelProto {
-        model(input: valueInfo("images", [nil, 3, 8, 8]), output: valueInfo("logits", [nil, 4]), nodes: [
+        model(input: ONNXGraphBuilder.valueInfo("images", shape: [nil, 3, 8, 8]), output: ONNXGraphBuilder.valueInfo("logits", shape: [nil, 4]), nodes: [
             node("pool", "GlobalAveragePool", ["images"], ["pooled"]),
             node("flatten", "Flatten", ["pooled"], ["features"]),
             node("fc", "Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], transB: true),
@@ -26,8 +26,9 @@ enum TinyBackbone {
         }
         func conv(_ name: String, _ input: String, _ output: String, _ shape: [Int], pads: Int, group: Int) -> Onnx_NodeProto {
             var node = node(name, "Conv", [input, "\(name).weight", "\(name).bias"], [output])
-            node.attribute = [ints("kernel_shape", [shape[2], shape[3]]), ints("pads", [pads, pads, pads, pads]),
-                              integer("group", group)]
+            node.attribute = [ONNXGraphBuilder.attributeProto(name: "kernel_shape", .ints([shape[2], shape[3]])),
+                              ONNXGraphBuilder.attributeProto(name: "pads", .ints([pads, pads, pads, pads])),
+                              ONNXGraphBuilder.attributeProto(name: "group", .int(group))]
             return node
         }
         let convolutions: [(String, [Int])] = [("stem", [8, 3, 3, 3]), ("dw", [8, 1, 3, 3]), ("project", [8, 8, 1, 1]),
@@ -38,7 +39,7 @@ enum TinyBackbone {
             initializers.append(floatTensor("\(name).bias", [shape[0]], weights([shape[0]], scale: 0.1)))
         }
         initializers += [floatTensor("fc.weight", [4, 16], weights([4, 16], scale: 0.25)), floatTensor("fc.bias", [4], [0, 0, 0, 0])]
-        return model(input: valueInfo("images", [nil, 3, 16, 16]), output: valueInfo("logits", [nil, 4]), nodes: [
+        return model(input: ONNXGraphBuilder.valueInfo("images", shape: [nil, 3, 16, 16]), output: ONNXGraphBuilder.valueInfo("logits", shape: [nil, 4]), nodes: [
             conv("stem", "images", "stem_out", [8, 3, 3, 3], pads: 1, group: 1),
             conv("dw", "stem_out", "dw_out", [8, 1, 3, 3], pads: 1, group: 8),
             node("dw_relu", "Relu", ["dw_out"], ["dw_act"]),
@@ -52,25 +53,9 @@ enum TinyBackbone {
         ], initializers: initializers)
     }
 
-    private static func ints(_ name: String, _ values: [Int]) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .ints
-        attribute.ints = values.map { Int64($0) }
-        return attribute
-    }
-
-    private static func integer(_ name: String, _ value: Int) -> Onnx_AttributeProto {
-        var attribute = Onnx_AttributeProto()
-        attribute.name = name
-        attribute.type = .int
-        attribute.i = Int64(value)
-        return attribute
-    }
-
     /// x [N, 10] → Gemm → y [N, 2]: a graph whose input is not an image.
     static func tabular() -> Onnx_ModelProto {
-        model(input: valueInfo("x", [nil, 10]), output: valueInfo("y", [nil, 2]), nodes: [
+        model(input: ONNXGraphBuilder.valueInfo("x", shape: [nil, 10]), output: ONNXGraphBuilder.valueInfo("y", shape: [nil, 2]), nodes: [
             node("fc", "Gemm", ["x", "fc.weight"], ["y"], transB: true),
         ], initializers: [floatTensor("fc.weight", [2, 10], [Float](repeating: 0.1, count: 20))])
     }
@@ -103,29 +88,6 @@ enum TinyBackbone {
         return model
     }
 
-    private static func valueInfo(_ name: String, _ shape: [Int?]) -> Onnx_ValueInfoProto {
-        var tensorType = Onnx_TypeProto.Tensor()
-        tensorType.elemType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        tensorType.shape.dim = shape.map { size in
-            var dimension = Onnx_TensorShapeProto.Dimension()
-            if let size { dimension.dimValue = Int64(size) } else { dimension.dimParam = "batch" }
-            return dimension
-        }
-        var info = Onnx_ValueInfoProto()
-        info.name = name
-        info.type.tensorType = tensorType
-        return info
-    }
-
-    private static func floatTensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
-        var tensor = Onnx_TensorProto()
-        tensor.name = name
-        tensor.dims = shape.map { Int64($0) }
-        tensor.dataType = Int32(Onnx_TensorProto.DataType.float.rawValue)
-        tensor.floatData = values
-        return tensor
-    }
-
     private static func node(_ name: String, _ operatorType: String, _ inputs: [String], _ outputs: [String],
                              transB: Bool = false) -> Onnx_NodeProto {
         var node = Onnx_NodeProto()
@@ -133,13 +95,11 @@ enum TinyBackbone {
         node.opType = operatorType
         node.input = inputs
         node.output = outputs
-        if transB {
-            var attribute = Onnx_AttributeProto()
-            attribute.name = "transB"
-            attribute.type = .int
-            attribute.i = 1
-            node.attribute = [attribute]
-        }
+        if transB { node.attribute = [ONNXGraphBuilder.attributeProto(name: "transB", .int(1))] }
         return node
+    }
+
+    private static func floatTensor(_ name: String, _ shape: [Int], _ values: [Float]) -> Onnx_TensorProto {
+        ONNXTensor.proto(name: name, shape: shape, values: values)
     }
 }
