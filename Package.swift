@@ -18,6 +18,9 @@ let systemLibraries: [Target] = [
                    providers: [.apt(["libexif-dev"]), .brew(["libexif"])]),
     .systemLibrary(name: "CZlib", pkgConfig: "zlib",
                    providers: [.apt(["zlib1g-dev"])]),
+    // Open MPI for distributed runs; shim.h hands over the handles MPI defines as macros.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c",
+                   providers: [.apt(["libopenmpi-dev"]), .brew(["open-mpi"])]),
 ]
 
 /// Small C helpers around system libraries whose error handling Swift cannot call directly
@@ -56,6 +59,9 @@ let libraries: [Target] = [
     // and run on the CNN engine's kernels (Runtime/).
     .target(name: "PerceptONNX",
             dependencies: ["PerceptCore", "PerceptNetwork", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+    // More than one process: the Communicator collectives (MPI under mpirun/srun, threads as the reference),
+    // sharded k-NN search and data-parallel training built on them.
+    .target(name: "PerceptDistributed", dependencies: ["PerceptCore", "CMPI"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
                            "PerceptEvaluation"]),
@@ -95,7 +101,8 @@ let executables: [Target] = [
     .executableTarget(name: "percept-quickstart", dependencies: ["Percept"], path: "Examples/QuickStart"),
     .executableTarget(name: "percept-bench", dependencies: ["PerceptCore", "PerceptImage", "PerceptData",
                                                             "PerceptPreprocessing", "PerceptModelKit", "PerceptModels",
-                                                            "PerceptNetwork", "CKernels", "PerceptReports", "PerceptONNX"],
+                                                            "PerceptNetwork", "CKernels", "PerceptReports", "PerceptONNX",
+                                                            "PerceptDistributed"],
                       path: "Benchmarks/PerceptBench"),
 ]
 
@@ -124,6 +131,8 @@ let tests: [Target] = [
                 dependencies: ["PerceptServer", "Percept", "TestSupport",
                                .product(name: "HummingbirdTesting", package: "hummingbird"),
                                .product(name: "GRDB", package: "GRDB.swift")]),
+    // The collectives on threads and, where `mpirun` exists, under `mpirun -np 2`.
+    .testTarget(name: "PerceptDistributedTests", dependencies: ["PerceptDistributed", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
                                 "TestSupport"]),

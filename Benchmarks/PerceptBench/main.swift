@@ -14,6 +14,7 @@
 //   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
 //   percept-bench depthwise [--channels 96] [--size 112] [--kernel 3] [--stride 1] [--batch 32]    (DepthwiseBench.swift)
 //   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--inputs F --write F]             (BackboneBench.swift)
+//   percept-bench collectives [--sizes N,…] [--repeats 20] [--fail-rank R]  (under mpirun; CollectivesBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
@@ -133,6 +134,8 @@ do {
         benchConvLayout(options: Array(arguments.dropFirst(2)))
     case "backbone" where arguments.count >= 3:
         try benchBackbone(path: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "collectives":
+        try benchCollectives(options: Array(arguments.dropFirst(2)))
     case "depthwise":
         benchDepthwise(options: Array(arguments.dropFirst(2)))
     default:
