@@ -49,19 +49,20 @@ let libraries: [Target] = [
     // The contract every model family shares (Classifier, the model file, TrainingHistory), below
     // the families so the classic models and the CNN engine are siblings.
     .target(name: "PerceptModelKit", dependencies: ["PerceptCore", "PerceptData", "CZlib"]),
+    // More than one process: the collectives (Open MPI under mpirun/srun, threads as the reference) that
+    // sharded k-NN search (PerceptModels) and data-parallel training (PerceptModels, PerceptNetwork) run on.
+    .target(name: "PerceptDistributed", dependencies: ["PerceptCore", "CMPI"]),
     .target(name: "PerceptModels",
-            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CKernels"]),
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "PerceptDistributed", "CKernels"]),
     // The CNN engine (layers, optimisers, trainer): large enough to build and test on its own.
     .target(name: "PerceptNetwork",
-            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "CNetworkKernels"]),
+            dependencies: ["PerceptCore", "PerceptData", "PerceptPreprocessing", "PerceptModelKit", "PerceptDistributed",
+                           "CNetworkKernels"]),
     .target(name: "PerceptEvaluation", dependencies: ["PerceptCore", "PerceptData", "PerceptModelKit", "PerceptModels"]),
     // ONNX files read through swift-protobuf's generated types (Generated/, made by scripts/generate-onnx-types)
     // and run on the CNN engine's kernels (Runtime/).
     .target(name: "PerceptONNX",
             dependencies: ["PerceptCore", "PerceptNetwork", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-    // More than one process: the Communicator collectives (MPI under mpirun/srun, threads as the reference),
-    // sharded k-NN search and data-parallel training built on them.
-    .target(name: "PerceptDistributed", dependencies: ["PerceptCore", "CMPI"]),
     .target(name: "PerceptReports",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptModelKit", "PerceptModels",
                            "PerceptEvaluation"]),
@@ -73,6 +74,7 @@ let umbrella: [Target] = [
     .target(name: "Percept",
             dependencies: ["PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing", "PerceptModelKit",
                            "PerceptModels", "PerceptNetwork", "PerceptEvaluation", "PerceptReports", "PerceptONNX",
+                           "PerceptDistributed",
                            // SHA-256 of backbones and datasets (the transfer family's checksums and feature cache).
                            .product(name: "Crypto", package: "swift-crypto")]),
 ]
@@ -94,7 +96,7 @@ let executables: [Target] = [
     .executableTarget(name: "percept",
                       dependencies: ["Percept", "PerceptServer", "PerceptCore", "PerceptImage", "PerceptData", "PerceptPreprocessing",
                                      "PerceptModelKit", "PerceptModels", "PerceptNetwork", "PerceptEvaluation",
-                                     "PerceptReports", "PerceptONNX",
+                                     "PerceptReports", "PerceptONNX", "PerceptDistributed",
                                      .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                      .product(name: "CSV", package: "CSV.swift")]),
     // The README's Swift example; a CLI test builds and runs it so the README cannot rot.

@@ -24,9 +24,11 @@ struct PerceptCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as PerceptError {
+            DistributedJob.abandonIfDistributed(error.description)
             Terminal.error(error.description)
             Foundation.exit(error.kind == .invalidArgument ? 1 : 2)
         } catch {
+            DistributedJob.abandonIfDistributed(String(describing: error))
             let code = exitCode(for: error)
             if code == .success {
                 PerceptCommand.exit(withError: error)

@@ -5,13 +5,16 @@ import Foundation
 enum Terminal {
     static let isInteractive = isatty(STDERR_FILENO) != 0
     nonisolated(unsafe) static var quiet = false
+    /// Set on every rank but 0 of a distributed job, so the job says things once (errors still show).
+    nonisolated(unsafe) static var otherRank = false
 
     static func info(_ message: String) {
-        guard !quiet else { return }
+        guard !quiet, !otherRank else { return }
         FileHandle.standardError.write(Data((message + "\n").utf8))
     }
 
     static func warning(_ message: String) {
+        guard !otherRank else { return }
         let prefix = isInteractive ? "\u{1B}[33mwarning:\u{1B}[0m" : "warning:"
         FileHandle.standardError.write(Data("\(prefix) \(message)\n".utf8))
     }
@@ -23,7 +26,7 @@ enum Terminal {
 
     /// A one-line status that rewrites itself on a terminal and says nothing otherwise.
     static func progress(_ message: String) {
-        guard isInteractive, !quiet else { return }
+        guard isInteractive, !quiet, !otherRank else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K\(message)".utf8))
     }
 

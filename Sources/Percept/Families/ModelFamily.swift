@@ -3,6 +3,7 @@ import Foundation
 import PerceptCore
 import PerceptData
 import PerceptImage
+import PerceptDistributed
 import PerceptModelKit
 
 /// One model family, registered once (`ModelRegistry`): everything `percept train`, `tune`,
@@ -69,9 +70,14 @@ public struct TrainingJob {
     /// Worker threads; nil uses every core.
     public var threads: Int?
     public var progress: (String) throws -> Void
+    /// The ranks training together (`--distributed`); one process by default. Every rank holds the
+    /// same splits; a family that trains by SGD splits each global batch across the ranks.
+    public var communicator: Communicator
 
     public init(train: Dataset, validation: Dataset?, seed: UInt64 = 0, threads: Int? = nil,
+                communicator: Communicator = SingleProcess(),
                 progress: @escaping (String) throws -> Void = { _ in }) {
+        self.communicator = communicator
         self.train = train
         self.validation = validation
         self.seed = seed
