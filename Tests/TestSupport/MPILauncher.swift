@@ -22,6 +22,10 @@ public enum MPILauncher {
         environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
         // Two ranks on a machine with fewer reported slots (CI's container) must still start.
         environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
+        // Local ranks only: no ssh needed (containers often lack it), and ranks waiting in a collective
+        // yield the core, since the tests share two cores with everything else.
+        environment["OMPI_MCA_plm"] = "isolated"
+        environment["OMPI_MCA_mpi_yield_when_idle"] = "1"
         return environment
     }
 

@@ -35,9 +35,9 @@ extension LocalPerceptService {
         let (model, _) = try await modelAndRun(modelId)
         guard top >= 1 else { throw ServiceError.badRequest("top needs at least 1, got \(top)") }
         guard !files.isEmpty else { throw ServiceError.badRequest("no images to predict") }
-        let saved = try loadModel(model)
+        let batcher = try predictionBatcher(model)
         let paths = files.map(\.path)
-        var answers = try await Self.offCooperativePool { try saved.predict(files: paths, top: top) }
+        var answers = try await batcher.predict(files: paths, top: top)
         // The client knows its files by their names, not by where the server put them.
         for index in answers.indices {
             let name = files[index].lastPathComponent
@@ -72,9 +72,17 @@ extension LocalPerceptService {
     }
 
     private func loadModel(_ model: ModelRecord) throws -> SavedModel {
+        try modelOrConflict(model) { try models.model(at: $0) }
+    }
+
+    private func predictionBatcher(_ model: ModelRecord) throws -> PredictionBatcher {
+        try modelOrConflict(model) { try models.batcher(at: $0) }
+    }
+
+    private func modelOrConflict<T>(_ model: ModelRecord, _ load: (String) throws -> T) throws -> T {
         let path = directory.model(named: model.fileName).path
         do {
-            return try models.model(at: path)
+            return try load(path)
         } catch {
             throw ServiceError.conflict("model \(model.id ?? 0) cannot be read: "
                 + ClientMessage.describing(error, hiding: [path: model.fileName]))
@@ -89,15 +97,28 @@ extension LocalPerceptService {
     }
 }
 
-/// Loaded models by file, so predictions do not read the file again each time.
+/// Loaded models by file, so predictions do not read the file again each time, and each model's
+/// prediction batcher, so concurrent requests for one model share batches.
 final class ModelCache: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: [String: SavedModel] = [:]
+    private var batchers: [String: PredictionBatcher] = [:]
 
     func model(at path: String) throws -> SavedModel {
         if let model = lock.withLock({ loaded[path] }) { return model }
         let model = try SavedModel.load(path)
         lock.withLock { loaded[path] = model }
         return model
+    }
+
+    func batcher(at path: String) throws -> PredictionBatcher {
+        if let batcher = lock.withLock({ batchers[path] }) { return batcher }
+        let batcher = PredictionBatcher(model: try model(at: path))
+        // Two first requests may both build one; the first stored is the one everybody shares.
+        return lock.withLock {
+            if let existing = batchers[path] { return existing }
+            batchers[path] = batcher
+            return batcher
+        }
     }
 }

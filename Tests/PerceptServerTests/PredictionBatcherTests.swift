@@ -1,0 +1,49 @@
+import Foundation
+import Percept
+@testable import PerceptServer
+import XCTest
+
+/// Dynamic batching must not change an answer: concurrent requests with different files and `top`
+/// get exactly what each would get alone, and a bad file fails only its own entry.
+final class PredictionBatcherTests: XCTestCase {
+    func testConcurrentRequestsGetTheAnswersTheyWouldGetAlone() async throws {
+        let directory = try StoreFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (service, datasetId) = try await StoreFixtures.serviceWithShapes(in: directory)
+        let run = try await service.finishedRun(try await service.startRun(datasetId: datasetId, model: "softmax", options: [:]))
+        let model = try SavedModel.load(try await service.modelFile(try XCTUnwrap(run.modelId, run.error ?? "")).path)
+        let photos = (FileManager.default.enumerator(at: directory.appendingPathComponent("source"), includingPropertiesForKeys: nil)?
+            .compactMap { ($0 as? URL)?.path }.filter { $0.hasSuffix(".png") }.sorted() ?? [])
+        XCTAssertGreaterThanOrEqual(photos.count, 12)
+        let broken = directory.appendingPathComponent("broken.png").path
+        try Data("not a png".utf8).write(to: URL(fileURLWithPath: broken))
+        // Requests of one to three files (one with a broken file), each with its own top.
+        let requests: [(paths: [String], top: Int)] = (0..<24).map { index in
+            var paths = (0...(index % 3)).map { photos[(index * 5 + $0) % photos.count] }
+            if index == 7 { paths.insert(broken, at: 1) }
+            return (paths, 1 + index % 3)
+        }
+        let batcher = PredictionBatcher(model: model, maxImages: 8)
+        let answers = try await withThrowingTaskGroup(of: (Int, [FilePrediction]).self) { group in
+            for (index, request) in requests.enumerated() {
+                group.addTask { (index, try await batcher.predict(files: request.paths, top: request.top)) }
+            }
+            var answers = [[FilePrediction]](repeating: [], count: requests.count)
+            for try await (index, answer) in group { answers[index] = answer }
+            return answers
+        }
+        for (request, answer) in zip(requests, answers) {
+            let alone = try model.predict(files: request.paths, top: request.top)
+            XCTAssertEqual(answer.count, request.paths.count)
+            for (got, expected) in zip(answer, alone) {
+                XCTAssertEqual(got.path, expected.path)
+                XCTAssertEqual(got.top.map(\.label), expected.top.map(\.label))
+                XCTAssertEqual(got.top.count, got.error == nil ? request.top : 0)
+                for (a, b) in zip(got.top, expected.top) { XCTAssertEqual(a.probability, b.probability, accuracy: 1e-6) }
+                XCTAssertEqual(got.error == nil, expected.error == nil, "\(got.path): \(got.error ?? "")")
+            }
+        }
+        XCTAssertNotNil(answers[7][1].error, "the broken file fails its own entry")
+        XCTAssertNil(answers[7][0].error, "and only its own")
+    }
+}
