@@ -4,8 +4,10 @@
 
 Starts `percept serve` on a free port with a fresh data folder, draws the built-in dataset as PNG folders and
 zips them, then, in the browser: uploads the zip on the home page, waits for the dataset page to show the label
-chart and the few-images warning, trains k-NN and a one-epoch tiny CNN from the page's form, watches progress
-arrive on each run page, opens the k-NN model's evaluation, and uploads a photo to read its prediction. A
+chart, the few-images warning and the thumbnails, changes the split to 70/15/15, trains k-NN and a one-epoch
+tiny CNN from the page's form, watches progress and the training curve arrive on each run page, opens the k-NN
+model's evaluation, moves the threshold slider, clicks a confusion cell to see its test images, and uploads a
+photo to read its prediction. A
 screenshot of each page goes to ARTEFACT_FOLDER.
 
 Exit status 0 when every step passed, 1 on a failure (the step and what the page showed are printed), 77 when
@@ -160,6 +162,16 @@ def main():
         text = page.text()
         assert "240" in text, "the dataset page does not say 240 images: " + text[:400]
         assert re.search(r"fewer than 100|100 per label|at least 100", text), "no few-images warning: " + text[:600]
+        step = "the dataset's thumbnails and split"
+        page.wait_for("Array.from(document.querySelectorAll('#thumbnails img')).some(i => i.complete && i.naturalWidth > 0)",
+                      "a thumbnail to load")
+        assert page.evaluate("document.querySelectorAll('#thumbnails .thumb-row').length") >= 2, "no thumbnail row per label"
+        assert re.search(r"colour mode", text), "no colour modes on the dataset page: " + text[:600]
+        page.evaluate("(() => { const f = document.querySelector('#split-form'); f.elements.train.value = 70;"
+                      " f.elements.validation.value = 15; f.elements.test.value = 15; f.requestSubmit(); })()")
+        page.wait_for("document.querySelector('#split-form .form-status').textContent.includes('70/15/15')", "the new split")
+        # 24 images a label: 70% is 16.8, cut at 17 train, 85% at 20.4, so 3 validation and 4 test, times 10 labels.
+        page.wait_for("document.querySelector('#split-counts').innerText.includes('170')", "the new train count (17 of each 24)")
         page.screenshot(f"{artefacts}/2-dataset.png")
         dataset_url = page.evaluate("location.href")
 
@@ -182,14 +194,27 @@ def main():
             page.wait_for("document.querySelector('.run-model a')", "the link to the model")
             runs[family] = page.evaluate("document.querySelector('.run-model a').href")
             page.screenshot(f"{artefacts}/3-run-{family}.png")
-        # Progress arrived while the CNN trained (the log lists the messages the events carried).
+        # Progress arrived while the CNN trained (the log lists the messages the events carried), and its curve was drawn.
         assert page.evaluate("document.querySelectorAll('.run-log li').length") >= 1, "no progress reached the CNN's page"
+        assert page.evaluate("document.querySelectorAll('svg.run-curve circle').length") >= 1, "no point on the training curve"
 
         step = "the evaluation"
         page.goto(runs["knn"])
         page.wait_for("document.body.innerText.toLowerCase().includes('precision')", "the evaluation table")
         text = page.text()
         assert re.search(r"accuracy", text, re.I), "no accuracy on the model page: " + text[:400]
+        step = "the threshold slider and a confusion cell"
+        before = page.evaluate("document.querySelector('.threshold-counted').textContent")
+        page.evaluate("(() => { const s = document.querySelector('input.threshold'); s.value = 1;"
+                      " s.dispatchEvent(new Event('input')); })()")
+        after = page.evaluate("document.querySelector('.threshold-counted').textContent")
+        assert after != before and page.evaluate("document.querySelector('.threshold-value').textContent") == "1.00", \
+            f"the slider moved nothing: {before} then {after}"
+        page.evaluate("(() => { const s = document.querySelector('input.threshold'); s.value = 0.5;"
+                      " s.dispatchEvent(new Event('input')); })()")
+        page.evaluate("document.querySelector('table.heatmap tbody tr td').click()")
+        page.wait_for("Array.from(document.querySelectorAll('.cell-images img')).some(i => i.complete && i.naturalWidth > 0)",
+                      "the clicked cell's test images")
         page.screenshot(f"{artefacts}/4-evaluation.png")
 
         step = "predicting a photo"
