@@ -166,7 +166,7 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(restarted.imageCount, 30)
         let failed = try await reopened.dataset(lost)
         XCTAssertEqual(failed.state, .failed)
-        XCTAssertEqual(failed.error, "the server stopped during the import; upload the archive again")
+        XCTAssertEqual(failed.error, "the server stopped during the import; upload the images again")
     }
 
     func testEmptyNameAndMissingUploadAreBadRequests() async throws {

@@ -94,6 +94,21 @@ final class ServerLabelledUploadTests: XCTestCase {
         XCTAssertEqual(harness.filesLeft(), [])
     }
 
+    func testAServerOnTheNetworkRefusesFolderImports() async throws {
+        let service = StubService()
+        let app = PerceptWebApp(service: service, host: "0.0.0.0", uploadDirectory: FileManager.default.temporaryDirectory
+            .appendingPathComponent("percept-test-uploads-\(UUID().uuidString)"))
+        let body = MultipartBody(parts: [.init(name: "folder", fileName: nil, contents: Data("/etc".utf8))])
+        try await Application(router: app.buildRouter()).test(.router) { client in
+            try await client.execute(uri: "/api/datasets", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .forbidden)
+                XCTAssertTrue(try response.errorMessage().contains("loopback"), response.text)
+            }
+        }
+        let imports = await service.folderImports
+        XCTAssertTrue(imports.isEmpty)
+    }
+
     func testTheHomePageHasTheDropZoneAndTheFolderForm() async throws {
         try await ServerHarness().test { client in
             try await client.execute(uri: "/", method: .get) { response in

@@ -124,6 +124,11 @@ struct APIRoutes: Sendable {
         if let folder = form.fields["folder"], !folder.trimmingCharacters(in: .whitespaces).isEmpty {
             form.removeFiles()
             guard form.files.isEmpty else { throw ServiceError.badRequest("send either a folder or files, not both") }
+            // A folder path names this machine's files: only its own user (a loopback server) may ask for one.
+            guard app.isLoopback else {
+                throw HTTPError(.forbidden, message: "importing a server folder is only offered when the server listens on "
+                    + "loopback (--host 127.0.0.1); upload the images instead")
+            }
             let id = try await service.createDataset(name: String(given.prefix(200)), folder: folder)
             return try APIResponses.json(CreatedDocument(id: id), status: .created)
         }

@@ -7,6 +7,8 @@ import Percept
 /// (evaluation, predict). Their state comes from the service on every load, so a reload is safe.
 struct PageRoutes: Sendable {
     let service: any PerceptService
+    /// Whether the home page offers importing a folder on the server (only on loopback, as the API).
+    var offersFolderImport = true
     /// AutoML warns below 100 images per label.
     static let fewImages = 100
 
@@ -48,6 +50,18 @@ struct PageRoutes: Sendable {
             <progress class="hidden" max="1"></progress>
             <p class="form-status" role="status"></p>
             </form>
+            \(offersFolderImport ? Self.folderForm : "")
+            <h2>Datasets</h2>
+            \(PageLayout.table(headers: ["name", "state", "images", "labels"], rows: datasetRows, empty: "No datasets yet."))
+            <h2>Training runs</h2>
+            \(PageLayout.table(headers: ["run", "dataset", "model", "state", "progress", "result"],
+                               rows: runs.map { runRow($0, datasetName: names[$0.datasetId]) }, empty: "No runs yet."))
+            """
+        return PageLayout.page(title: "Percept", body: body)
+    }
+
+    /// Importing a folder where it lies on the server machine (a local app's user owns it).
+    static let folderForm = """
             <h2>…or import a folder on this machine</h2>
             <form id="folder-form" class="js-upload" action="/api/datasets" method="post" enctype="multipart/form-data">
             <label>Name <input type="text" name="name" maxlength="200" placeholder="from the folder name"></label>
@@ -57,14 +71,7 @@ struct PageRoutes: Sendable {
             <progress class="hidden" max="1"></progress>
             <p class="form-status" role="status"></p>
             </form>
-            <h2>Datasets</h2>
-            \(PageLayout.table(headers: ["name", "state", "images", "labels"], rows: datasetRows, empty: "No datasets yet."))
-            <h2>Training runs</h2>
-            \(PageLayout.table(headers: ["run", "dataset", "model", "state", "progress", "result"],
-                               rows: runs.map { runRow($0, datasetName: names[$0.datasetId]) }, empty: "No runs yet."))
             """
-        return PageLayout.page(title: "Percept", body: body)
-    }
 
     private func runRow(_ run: RunStatus, datasetName: String?) -> [String] {
         [PageLayout.link("#\(run.id)", to: "/runs/\(run.id)"),
