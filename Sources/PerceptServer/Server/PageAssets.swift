@@ -132,7 +132,7 @@ enum PageAssets {
             const unlabelled = chosen.filter(function (entry) { return entry.label.value.trim() === ""; });
             if (unlabelled.length > 0) { perceptStatus(form, unlabelled.length + " images have no label yet", true); return; }
             const data = new FormData();
-            data.append("name", form.elements.name.value);
+            data.append("name", form.querySelector("input[name=name]").value);
             chosen.forEach(function (entry) { data.append("file", entry.file, entry.file.name); data.append("label", entry.label.value.trim()); });
             const bar = form.querySelector("progress");
             const request = new XMLHttpRequest();
