@@ -204,14 +204,21 @@ def main():
         text = page.text()
         assert re.search(r"accuracy", text, re.I), "no accuracy on the model page: " + text[:400]
         step = "the threshold slider and a confusion cell"
-        before = page.evaluate("document.querySelector('.threshold-counted').textContent")
-        page.evaluate("(() => { const s = document.querySelector('input.threshold'); s.value = 1;"
-                      " s.dispatchEvent(new Event('input')); })()")
-        after = page.evaluate("document.querySelector('.threshold-counted').textContent")
-        assert after != before and page.evaluate("document.querySelector('.threshold-value').textContent") == "1.00", \
-            f"the slider moved nothing: {before} then {after}"
-        page.evaluate("(() => { const s = document.querySelector('input.threshold'); s.value = 0.5;"
-                      " s.dispatchEvent(new Event('input')); })()")
+        # The page's numbers at a threshold against the same sums done here from the predictions it embeds
+        # (rows [image, truth, predicted, confidence]).
+        data = json.loads(page.evaluate("document.querySelector('#test-predictions').getAttribute('data-predictions')"))
+        items = data["items"]
+        for threshold in (0.99, 0.5, 0.0):
+            page.evaluate("(() => { const s = document.querySelector('input.threshold');"
+                          f" s.value = {threshold}; s.dispatchEvent(new Event('input')); }})()")
+            kept = [item for item in items if item[3] >= threshold]
+            right = sum(1 for item in kept if item[1] == item[2])
+            counted = page.evaluate("document.querySelector('.threshold-counted').textContent")
+            assert counted == f"{len(kept)} of {len(items)}", f"at {threshold} the page counts {counted}, not {len(kept)}"
+            shown = page.evaluate("document.querySelector('.threshold-precision').textContent")
+            expected = f"{100 * right / len(kept):.1f}%" if kept else "–"
+            assert shown == expected, f"at {threshold} the page's precision is {shown}, not {expected}"
+            assert page.evaluate("document.querySelector('.threshold-value').textContent") == f"{threshold:.2f}"
         page.evaluate("document.querySelector('table.heatmap tbody tr td').click()")
         page.wait_for("Array.from(document.querySelectorAll('.cell-images img')).some(i => i.complete && i.naturalWidth > 0)",
                       "the clicked cell's test images")
