@@ -349,7 +349,7 @@ enum PageAssets {
                 heatmap.querySelectorAll("td.selected").forEach(function (other) { other.classList.remove("selected"); });
                 cell.classList.add("selected");
                 const chosen = data.items.filter(function (item) { return item[1] === truth && item[2] === predicted; });
-                section.querySelector(".cell-caption").textContent = chosen.length + " test images of " + data.classNames[truth]
+                section.querySelector(".cell-caption").textContent = chosen.length + (chosen.length === 1 ? " test image of " : " test images of ") + data.classNames[truth]
                   + " predicted as " + data.classNames[predicted] + (chosen.length > 60 ? " (the first 60 shown)" : "");
                 const images = section.querySelector(".cell-images");
                 images.replaceChildren();
