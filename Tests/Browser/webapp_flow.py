@@ -3,7 +3,8 @@
     python3 Tests/Browser/webapp_flow.py PERCEPT_BINARY ARTEFACT_FOLDER
 
 Starts `percept serve` on a free port with a fresh data folder, draws the built-in dataset as PNG folders and
-zips them, then, in the browser: uploads the zip on the home page, waits for the dataset page to show the label
+zips them, then, in the browser: creates a small dataset from six images chosen in the drop form with labels
+typed into the page, uploads the zip on the home page, waits for the dataset page to show the label
 chart, the few-images warning and the thumbnails, changes the split to 70/15/15, trains k-NN and a one-epoch
 tiny CNN from the page's form, watches progress and the training curve arrive on each run page, opens the k-NN
 model's evaluation, moves the threshold slider, clicks a confusion cell to see its test images, and uploads a
@@ -151,6 +152,23 @@ def main():
         page.goto(home)
         page.wait_for("document.querySelector('#upload-form')", "the upload form")
         page.screenshot(f"{artefacts}/1-home.png")
+
+        step = "dropping labelled images"
+        # Two labels' first images chosen one by one in the drop form, each given its label in the page.
+        chosen = [os.path.join(f"{work}/shapes/{label}", name) for label in ("circle", "square")
+                  for name in sorted(os.listdir(f"{work}/shapes/{label}"))[:3]]
+        page.set_files("#drop-form .drop-input", chosen)
+        page.wait_for("document.querySelectorAll('#drop-form .drop-list tbody tr').length === 6", "the chosen images listed")
+        page.evaluate("document.querySelectorAll('#drop-form .drop-list input').forEach((input, i) =>"
+                      " { input.value = i < 3 ? 'round' : 'square'; })")
+        page.evaluate("document.querySelector('#drop-form input[name=name]').value = 'dropped'")
+        page.evaluate("document.querySelector('#drop-form').requestSubmit()")
+        page.wait_for("/\\/datasets\\/\\d+$/.test(location.pathname)", "the dropped dataset's page")
+        page.wait_for("document.body.innerText.includes('ready')", "the dropped images' import")
+        text = page.text()
+        assert "round" in text and "square" in text, "the typed labels are not the dataset's: " + text[:400]
+        page.goto(home)
+        page.wait_for("document.querySelector('#upload-form')", "the upload form")
 
         step = "uploading the dataset"
         page.evaluate("document.querySelector('#upload-form input[name=name]').value = 'shapes'")
