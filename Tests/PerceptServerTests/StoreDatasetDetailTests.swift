@@ -224,6 +224,43 @@ final class StoreOtherSourcesTests: XCTestCase {
         }
     }
 
+    func testReopeningRestartsDroppedFileAndFolderImportsAKilledServerLeft() async throws {
+        let data = directory.appendingPathComponent("data")
+        let first = try LocalPerceptService(dataDirectory: data)
+        let source = directory.appendingPathComponent("source")
+        try StoreFixtures.writeImages(to: source, labels: ["circle", "square"], perLabel: 4)
+        // Two imports a killed server left behind (rows by hand): dropped files with their listing, and a folder.
+        let (dropped, folder) = try await first.database.write { db -> (Int64, Int64) in
+            var droppedRow = DatasetRecord(id: nil, name: "dropped", state: .importing, progress: 0.3, packFile: nil, imageCount: 0,
+                                           labelCounts: [], splitCounts: [:], warnings: [], problems: [], error: nil,
+                                           createdAt: Date())
+            try droppedRow.insert(db)
+            var folderRow = droppedRow
+            folderRow.id = nil
+            folderRow.name = "folder"
+            folderRow.sourceFolder = source.path
+            try folderRow.insert(db)
+            return (try XCTUnwrap(droppedRow.id), try XCTUnwrap(folderRow.id))
+        }
+        let bundle = first.directory.uploadBundle(dataset: dropped)
+        try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+        var listing = LabelledFiles(files: [])
+        for (position, label) in ["circle", "circle", "circle", "square", "square", "square"].enumerated() {
+            try FileManager.default.copyItem(at: source.appendingPathComponent("\(label)/\(position % 3).png"),
+                                             to: bundle.appendingPathComponent("\(position + 1).png"))
+            listing.files.append(.init(label: label, displayName: "\(position % 3).png", storedName: "\(position + 1).png"))
+        }
+        try listing.write(to: bundle)
+
+        let reopened = try LocalPerceptService(dataDirectory: data)
+        let droppedStatus = try await reopened.importedDataset(dropped)
+        XCTAssertEqual(droppedStatus.state, .ready, droppedStatus.error ?? "")
+        XCTAssertEqual(droppedStatus.classes, [.init(name: "circle", count: 3), .init(name: "square", count: 3)])
+        let folderStatus = try await reopened.importedDataset(folder)
+        XCTAssertEqual(folderStatus.state, .ready, folderStatus.error ?? "")
+        XCTAssertEqual(folderStatus.imageCount, 8)
+    }
+
     func testAFolderOnTheServerIsImportedWhereItIs() async throws {
         let service = try LocalPerceptService(dataDirectory: directory.appendingPathComponent("data"))
         let source = directory.appendingPathComponent("my photos")
