@@ -36,9 +36,18 @@ public struct DatasetStatus: Sendable, Codable, Equatable {
     public var problems: [Problem]
     /// Why the import failed (state `failed`).
     public var error: String?
+    /// Once ready: how the images are divided, and how many each split holds (`train`, `validation`, `test`).
+    public var splitPlan: SplitPlan?
+    public var splitCounts: [String: Int]?
+    /// Sizes and colour modes of the original images (datasets imported before these were recorded have none).
+    public var imageStatistics: ImageStatistics?
 
     public init(id: Int64, name: String, state: State, progress: Double, imageCount: Int, classes: [LabelCount],
-                warnings: [Warning], problems: [Problem], error: String?) {
+                warnings: [Warning], problems: [Problem], error: String?, splitPlan: SplitPlan? = nil,
+                splitCounts: [String: Int]? = nil, imageStatistics: ImageStatistics? = nil) {
+        self.splitPlan = splitPlan
+        self.splitCounts = splitCounts
+        self.imageStatistics = imageStatistics
         self.id = id
         self.name = name
         self.state = state
@@ -48,6 +57,19 @@ public struct DatasetStatus: Sendable, Codable, Equatable {
         self.warnings = warnings
         self.problems = problems
         self.error = error
+    }
+}
+
+/// An image uploaded on its own with its label, already in a temporary file the service may move.
+public struct LabelledUpload: Sendable {
+    public var label: String
+    /// The client's file name, for messages (never a path).
+    public var displayName: String
+    public var url: URL
+    public init(label: String, displayName: String, url: URL) {
+        self.label = label
+        self.displayName = displayName
+        self.url = url
     }
 }
 
@@ -67,9 +89,18 @@ public struct RunStatus: Sendable, Codable, Equatable {
     /// Set when the run succeeded.
     public var modelId: Int64?
     public var error: String?
+    /// One point per finished epoch (families that train in epochs), for the live training curve.
+    public var curve: [EpochPoint]?
+    /// From the latest progress line, while the family reports them.
+    public var imagesPerSecond: Double?
+    public var secondsRemaining: Double?
 
     public init(id: Int64, datasetId: Int64, model: String, options: [String: String], state: State, progress: Double,
-                message: String?, modelId: Int64?, error: String?) {
+                message: String?, modelId: Int64?, error: String?, curve: [EpochPoint]? = nil,
+                imagesPerSecond: Double? = nil, secondsRemaining: Double? = nil) {
+        self.curve = curve
+        self.imagesPerSecond = imagesPerSecond
+        self.secondsRemaining = secondsRemaining
         self.id = id
         self.datasetId = datasetId
         self.model = model
@@ -106,6 +137,12 @@ public protocol PerceptService: Sendable {
     /// Starts importing the archive (`.zip`, `.tar.gz`: folder per label, split folders or an AutoML CSV)
     /// at `upload`, named `name`; returns the dataset's id at once (state `importing`).
     func createDataset(name: String, upload: URL) async throws -> Int64
+    /// Starts importing images sent one by one, each with its label (checked: it becomes a class name).
+    func createDataset(name: String, labelledFiles: [LabelledUpload]) async throws -> Int64
+    /// Starts importing a folder on the server machine (folder per label, split folders or a CSV),
+    /// given by its absolute path; a missing path, a file or an unreadable folder is a `badRequest`.
+    /// An empty `name` takes the folder's.
+    func createDataset(name: String, folder: String) async throws -> Int64
     func dataset(_ id: Int64) async throws -> DatasetStatus
     func datasets() async throws -> [DatasetStatus]
     /// Queues training `model` (a registered family) with `options` (its flags without dashes) on a ready dataset.
@@ -119,4 +156,18 @@ public protocol PerceptService: Sendable {
     func predict(modelId: Int64, files: [URL], top: Int) async throws -> [FilePrediction]
     /// The `.percept` file of a model, for download.
     func modelFile(_ id: Int64) async throws -> URL
+
+    /// Divides a ready dataset's unassigned images anew; runs started afterwards train on it (runs
+    /// already made keep the split they trained with).
+    func setSplitPlan(datasetId: Int64, plan: SplitPlan) async throws -> DatasetStatus
+    /// Up to `perLabel` images of each label, by index.
+    func thumbnails(datasetId: Int64, perLabel: Int) async throws -> [ThumbnailGroup]
+    /// One image of a ready dataset as stored, encoded as PNG.
+    func datasetImagePNG(datasetId: Int64, index: Int) async throws -> [UInt8]
+    /// Queues an interrupted run again, from its last checkpoint where its family writes one.
+    func resumeRun(_ id: Int64) async throws
+    /// The model's answer on every test image (computed with the evaluation, then kept).
+    func testPredictions(modelId: Int64) async throws -> TestPredictions
+    /// The one-page HTML report `percept report` writes, on the model's own test split.
+    func reportHTML(modelId: Int64) async throws -> String
 }

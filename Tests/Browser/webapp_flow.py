@@ -3,9 +3,12 @@
     python3 Tests/Browser/webapp_flow.py PERCEPT_BINARY ARTEFACT_FOLDER
 
 Starts `percept serve` on a free port with a fresh data folder, draws the built-in dataset as PNG folders and
-zips them, then, in the browser: uploads the zip on the home page, waits for the dataset page to show the label
-chart and the few-images warning, trains k-NN and a one-epoch tiny CNN from the page's form, watches progress
-arrive on each run page, opens the k-NN model's evaluation, and uploads a photo to read its prediction. A
+zips them, then, in the browser: creates a small dataset from six images chosen in the drop form with labels
+typed into the page, uploads the zip on the home page, waits for the dataset page to show the label
+chart, the few-images warning and the thumbnails, changes the split to 70/15/15, trains k-NN and a one-epoch
+tiny CNN from the page's form, watches progress and the training curve arrive on each run page, opens the k-NN
+model's evaluation, moves the threshold slider, clicks a confusion cell to see its test images, and uploads a
+photo to read its prediction. A
 screenshot of each page goes to ARTEFACT_FOLDER.
 
 Exit status 0 when every step passed, 1 on a failure (the step and what the page showed are printed), 77 when
@@ -150,6 +153,23 @@ def main():
         page.wait_for("document.querySelector('#upload-form')", "the upload form")
         page.screenshot(f"{artefacts}/1-home.png")
 
+        step = "dropping labelled images"
+        # Two labels' first images chosen one by one in the drop form, each given its label in the page.
+        chosen = [os.path.join(f"{work}/shapes/{label}", name) for label in ("circle", "square")
+                  for name in sorted(os.listdir(f"{work}/shapes/{label}"))[:3]]
+        page.set_files("#drop-form .drop-input", chosen)
+        page.wait_for("document.querySelectorAll('#drop-form .drop-list tbody tr').length === 6", "the chosen images listed")
+        page.evaluate("document.querySelectorAll('#drop-form .drop-list input').forEach((input, i) =>"
+                      " { input.value = i < 3 ? 'round' : 'square'; })")
+        page.evaluate("document.querySelector('#drop-form input[name=name]').value = 'dropped'")
+        page.evaluate("document.querySelector('#drop-form').requestSubmit()")
+        page.wait_for("/\\/datasets\\/\\d+$/.test(location.pathname)", "the dropped dataset's page")
+        page.wait_for("document.body.innerText.includes('ready')", "the dropped images' import")
+        text = page.text()
+        assert "round" in text and "square" in text, "the typed labels are not the dataset's: " + text[:400]
+        page.goto(home)
+        page.wait_for("document.querySelector('#upload-form')", "the upload form")
+
         step = "uploading the dataset"
         page.evaluate("document.querySelector('#upload-form input[name=name]').value = 'shapes'")
         page.set_files("#upload-form input[type=file]", [archive])
@@ -160,6 +180,16 @@ def main():
         text = page.text()
         assert "240" in text, "the dataset page does not say 240 images: " + text[:400]
         assert re.search(r"fewer than 100|100 per label|at least 100", text), "no few-images warning: " + text[:600]
+        step = "the dataset's thumbnails and split"
+        page.wait_for("Array.from(document.querySelectorAll('#thumbnails img')).some(i => i.complete && i.naturalWidth > 0)",
+                      "a thumbnail to load")
+        assert page.evaluate("document.querySelectorAll('#thumbnails .thumb-row').length") >= 2, "no thumbnail row per label"
+        assert re.search(r"colour mode", text), "no colour modes on the dataset page: " + text[:600]
+        page.evaluate("(() => { const f = document.querySelector('#split-form'); f.elements.train.value = 70;"
+                      " f.elements.validation.value = 15; f.elements.test.value = 15; f.requestSubmit(); })()")
+        page.wait_for("document.querySelector('#split-form .form-status').textContent.includes('70/15/15')", "the new split")
+        # 24 images a label: 70% is 16.8, cut at 17 train, 85% at 20.4, so 3 validation and 4 test, times 10 labels.
+        page.wait_for("document.querySelector('#split-counts').innerText.includes('170')", "the new train count (17 of each 24)")
         page.screenshot(f"{artefacts}/2-dataset.png")
         dataset_url = page.evaluate("location.href")
 
@@ -182,14 +212,34 @@ def main():
             page.wait_for("document.querySelector('.run-model a')", "the link to the model")
             runs[family] = page.evaluate("document.querySelector('.run-model a').href")
             page.screenshot(f"{artefacts}/3-run-{family}.png")
-        # Progress arrived while the CNN trained (the log lists the messages the events carried).
+        # Progress arrived while the CNN trained (the log lists the messages the events carried), and its curve was drawn.
         assert page.evaluate("document.querySelectorAll('.run-log li').length") >= 1, "no progress reached the CNN's page"
+        assert page.evaluate("document.querySelectorAll('svg.run-curve circle').length") >= 1, "no point on the training curve"
 
         step = "the evaluation"
         page.goto(runs["knn"])
         page.wait_for("document.body.innerText.toLowerCase().includes('precision')", "the evaluation table")
         text = page.text()
         assert re.search(r"accuracy", text, re.I), "no accuracy on the model page: " + text[:400]
+        step = "the threshold slider and a confusion cell"
+        # The page's numbers at a threshold against the same sums done here from the predictions it embeds
+        # (rows [image, truth, predicted, confidence]).
+        data = json.loads(page.evaluate("document.querySelector('#test-predictions').getAttribute('data-predictions')"))
+        items = data["items"]
+        for threshold in (0.99, 0.5, 0.0):
+            page.evaluate("(() => { const s = document.querySelector('input.threshold');"
+                          f" s.value = {threshold}; s.dispatchEvent(new Event('input')); }})()")
+            kept = [item for item in items if item[3] >= threshold]
+            right = sum(1 for item in kept if item[1] == item[2])
+            counted = page.evaluate("document.querySelector('.threshold-counted').textContent")
+            assert counted == f"{len(kept)} of {len(items)}", f"at {threshold} the page counts {counted}, not {len(kept)}"
+            shown = page.evaluate("document.querySelector('.threshold-precision').textContent")
+            expected = f"{100 * right / len(kept):.1f}%" if kept else "–"
+            assert shown == expected, f"at {threshold} the page's precision is {shown}, not {expected}"
+            assert page.evaluate("document.querySelector('.threshold-value').textContent") == f"{threshold:.2f}"
+        page.evaluate("document.querySelector('table.heatmap tbody tr td').click()")
+        page.wait_for("Array.from(document.querySelectorAll('.cell-images img')).some(i => i.complete && i.naturalWidth > 0)",
+                      "the clicked cell's test images")
         page.screenshot(f"{artefacts}/4-evaluation.png")
 
         step = "predicting a photo"

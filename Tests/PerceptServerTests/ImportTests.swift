@@ -46,13 +46,15 @@ final class ImportTests: XCTestCase {
         for text in status.problems.map(\.reason) + status.warnings.map(\.message) {
             XCTAssertFalse(text.contains(serverPath), "a server path reached the client: \(text)")
         }
-        // The pack holds every image with the 80/10/10 split fixed, stratified.
+        // The pack holds every image with the source's split marks (none here); the dataset's plan,
+        // 80/10/10 at first, divides them stratified.
         let row = try await service.database.read { try DatasetRecord.fetchOne($0, key: id) }
         let pack = try PackFile.load(service.directory.pack(named: try XCTUnwrap(row?.packFile)).path)
         XCTAssertEqual(pack.count, 30)
         XCTAssertEqual(row?.splitCounts, ["train": 24, "validation": 3, "test": 3])
-        XCTAssertFalse(pack.splits.contains(.unassigned))
-        XCTAssertEqual(Set(pack.items(in: .test).labels), [0, 1, 2])
+        XCTAssertEqual(Set(pack.splits), [.unassigned])
+        let divided = try (row?.splitPlan ?? .standard).apply(to: pack)
+        XCTAssertEqual(Set(divided.items(in: .test).labels), [0, 1, 2])
         let datasetIds = try await service.datasets().map(\.id)
         XCTAssertEqual(datasetIds, [id])
     }
@@ -164,7 +166,7 @@ final class ImportTests: XCTestCase {
         XCTAssertEqual(restarted.imageCount, 30)
         let failed = try await reopened.dataset(lost)
         XCTAssertEqual(failed.state, .failed)
-        XCTAssertEqual(failed.error, "the server stopped during the import; upload the archive again")
+        XCTAssertEqual(failed.error, "the server stopped during the import; upload the images again")
     }
 
     func testEmptyNameAndMissingUploadAreBadRequests() async throws {

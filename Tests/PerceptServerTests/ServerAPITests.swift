@@ -85,7 +85,7 @@ final class ServerAPITests: XCTestCase {
                 XCTAssertEqual(run["model"] as? String, "softmax")
             }
             try await client.execute(uri: "/api/runs", method: .get) { response in
-                XCTAssertEqual((try response.json() as? [[String: Any]])?.compactMap { $0["id"] as? Int }, [7, 8])
+                XCTAssertEqual((try response.json() as? [[String: Any]])?.compactMap { $0["id"] as? Int }, [7, 8, 9])
             }
             try await client.execute(uri: "/api/runs/8/cancel", method: .post) { response in
                 XCTAssertEqual(response.status, .conflict)

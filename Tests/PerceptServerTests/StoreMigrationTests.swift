@@ -17,7 +17,7 @@ final class StoreMigrationTests: XCTestCase {
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY name")
         }
         XCTAssertEqual(tables, ["dataset", "evaluation", "model", "prediction", "run"])
-        XCTAssertEqual(try pool.read { try ServerDatabase.migrator.appliedIdentifiers($0) }, ["v1"])
+        XCTAssertEqual(try pool.read { try ServerDatabase.migrator.appliedIdentifiers($0) }, ["v1", "v2"])
         XCTAssertEqual(try pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }, "wal")
         try pool.write { db in
             var row = DatasetRecord(id: nil, name: "kept", state: .ready, progress: 1, packFile: "1.pack", imageCount: 3,

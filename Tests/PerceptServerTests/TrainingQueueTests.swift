@@ -196,6 +196,10 @@ final class TrainingQueueTests: XCTestCase {
         XCTAssertFalse(row.log.contains("epoch 1/40"), "the resumed run starts after the checkpointed epoch:\n\(row.log)")
         let history = try JSONDecoder().decode(TrainingHistory.self, from: Data(try XCTUnwrap(row.history).utf8))
         XCTAssertEqual(history.epochs.count, 40)
+        // The curve kept the epochs from before the kill and added the resumed ones, each once.
+        let curve = try XCTUnwrap(row.curve)
+        XCTAssertEqual(curve.map(\.epoch), Array(1...40))
+        XCTAssertTrue(curve.allSatisfy { $0.loss != nil && $0.validationAccuracy != nil }, "\(curve)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: checkpoint.path), "a finished run's checkpoint is removed")
     }
 

@@ -16,6 +16,9 @@ public enum ConvNetFamily: ModelFamily {
         ModelParameter("lr", .number(allowsZero: false), help: "peak learning rate of the schedule (default: the architecture's recipe)"),
         ModelParameter("reg", .number(allowsZero: true), help: "weight decay (default: the architecture's recipe)"),
         ModelParameter("epochs", .integer(minimum: 1), default: "10", help: "passes over the training images"),
+        ModelParameter("time-limit", .number(allowsZero: false),
+                       help: "stop training after this many seconds (the epoch under way is cut short, validated and kept); "
+                           + "a budget instead of, or on top of, --epochs"),
         ModelParameter("batch", .integer(minimum: 1), help: "images per minibatch (default 256, airbench94 1,024; halved down to 32 until an epoch has ≥ 8 steps)"),
         ModelParameter("checkpoint", .text, help: "checkpoint file, written atomically after every epoch"),
         ModelParameter("resume", .flag, help: "continue from --checkpoint if it exists"),
@@ -56,6 +59,7 @@ public enum ConvNetFamily: ModelFamily {
         }
         if let decay = settings.number("reg") { options.weightDecay = Float(decay) }
         options.checkpointPath = settings.text("checkpoint")
+        options.timeLimit = settings.number("time-limit")
         if settings.flag("test-time-flip") { options.testTimeAugmentation = .flip }
         if let views = settings.text("tta").flatMap(TestTimeAugmentation.init(rawValue:)) { options.testTimeAugmentation = views }
         return (architecture, options)

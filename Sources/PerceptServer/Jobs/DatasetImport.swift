@@ -10,12 +10,14 @@ struct ImportedDataset: Sendable {
     var splitCounts: [String: Int]
     var warnings: [DatasetStatus.Warning]
     var problems: [DatasetStatus.Problem]
+    var imageStatistics: ImageStatistics
 }
 
 /// An uploaded archive through Percept's own intake, as `percept dataset import` reads one:
 /// libarchive (unsafe paths and links refused and named, decompression bounded by a budget),
-/// layout detection, decoding, the AutoML inspection, then the standard 80/10/10 splits
-/// fixed into a pack file so every run and evaluation sees the same test images.
+/// layout detection, decoding, the AutoML inspection. The pack keeps the splits the source
+/// assigned and leaves the rest unassigned: the dataset's `SplitPlan` (80/10/10 unless the user
+/// edits it) divides them, seeded, so every run and evaluation sees the same test images.
 enum DatasetImport {
     /// Photos are fitted to the largest default input of the families that train from pixels
     /// (64×64 for the CNN), or to the transfer family's when a backbone is registered (as
@@ -43,12 +45,40 @@ enum DatasetImport {
         let (entries, listingProblems) = try ArchiveReader.readAll(upload.path, byteBudget: byteBudget)
         progress(0.3)
         let tree = FileTree(archivePath: name, entries: entries, problems: listingProblems)
+        return try run(tree: tree, name: name, hiding: upload, packPath: packPath, progress: progress)
+    }
+
+    /// Imports images dropped one by one, each with its label (`LabelledFiles` in `bundle`), as a
+    /// folder per label held in memory: the labels name folders only inside that view, never on disk.
+    static func run(bundle: URL, name: String, packPath: URL, progress: (Double) -> Void) throws -> ImportedDataset {
+        let listing = try LabelledFiles.read(bundle)
+        let entries = try listing.files.enumerated().map { position, file in
+            // The position keeps two dropped files of the same name apart.
+            ArchiveEntry(path: "\(file.label)/\(position + 1)-\(file.displayName)",
+                         data: Array(try Data(contentsOf: bundle.appendingPathComponent(file.storedName))))
+        }
+        progress(0.3)
+        return try run(tree: FileTree(archivePath: name, entries: entries), name: name, hiding: bundle, packPath: packPath,
+                       progress: progress)
+    }
+
+    /// Imports a folder on the server machine as `percept dataset import` reads one.
+    static func run(folder: String, name: String, packPath: URL, progress: (Double) -> Void) throws -> ImportedDataset {
+        progress(0.1)
+        return try run(tree: FileTree(directory: folder), name: name, hiding: URL(fileURLWithPath: folder), packPath: packPath,
+                       progress: progress)
+    }
+
+    /// Decodes `tree`, writes the pack and inspects the result; `hiding` is the server path that
+    /// messages show as `name`.
+    static func run(tree: FileTree, name: String, hiding upload: URL, packPath: URL,
+                    progress: (Double) -> Void) throws -> ImportedDataset {
         var options = ImportOptions(collectRecords: true)
         options.largestNaturalSize = storedSizeLimit
         let loaded = try DatasetLoader.load(tree: tree, options: options)
         progress(0.8)
-        let (assigned, _) = try loaded.dataset.withStandardSplits(seed: 0)
-        try PackFile.write(assigned, to: packPath.path)
+        try PackFile.write(loaded.dataset, to: packPath.path)
+        let assigned = try SplitPlan.standard.apply(to: loaded.dataset)
         // Inspected with the splits just assigned, so identical images in train and test show as leakage.
         var split = loaded
         split.dataset = assigned
@@ -67,7 +97,8 @@ enum DatasetImport {
         }
 
         let counts = assigned.classCounts
-        let splitCounts = assigned.splits.reduce(into: [String: Int]()) { $0[$1.description, default: 0] += 1 }
+        let splitCounts = SplitPlan.counts(assigned)
+        let sourceAssigned = loaded.dataset.splits.filter { $0 != .unassigned }.count
         return ImportedDataset(
             imageCount: assigned.count,
             labelCounts: assigned.classNames.indices.map { DatasetStatus.LabelCount(name: assigned.classNames[$0], count: counts[$0]) },
@@ -76,7 +107,8 @@ enum DatasetImport {
             problems: loaded.problems.map {
                 DatasetStatus.Problem(path: insidePath($0.path, upload: upload, name: name),
                                       reason: ClientMessage.hidingPath(upload.path, as: name, in: $0.reason))
-            })
+            },
+            imageStatistics: ImageStatistics(records: loaded.files, sourceAssignedImages: sourceAssigned))
     }
 
     /// A problem's path as the user knows it: the file inside the upload, or the dataset's name

@@ -32,7 +32,9 @@ struct RunTraining: Sendable {
             return
         }
         guard let run = started else { return }
-        let recorder = ProgressRecorder(database: database, runId: runId, flag: flag, interval: progressInterval)
+        // A resumed run keeps the curve of the epochs it already trained.
+        let recorder = ProgressRecorder(database: database, runId: runId, flag: flag, interval: progressInterval,
+                                        curve: run.curve ?? [])
         do {
             try train(run, recorder: recorder)
         } catch {
@@ -45,6 +47,7 @@ struct RunTraining: Sendable {
                 row.state = cancelled ? .cancelled : .failed
                 row.error = message
                 row.log = recorder.log
+                row.curve = recorder.curve.isEmpty ? row.curve : recorder.curve
                 row.finishedAt = Date()
                 try row.update(db)
             }
@@ -59,7 +62,8 @@ struct RunTraining: Sendable {
         }
         let family = try ModelRegistry.family(named: run.family)
         let (settings, seed) = try Self.settings(family, run.options, checkpoint: directory.checkpoint(run: runId))
-        var dataset = try PackFile.load(directory.pack(named: packFile).path)
+        // The split the run was queued with: the dataset's plan then (runs from before plans: the pack's own splits).
+        var dataset = try (run.splitPlan ?? .standard).apply(to: PackFile.load(directory.pack(named: packFile).path))
         // As `percept train`: images larger than the family's input are fitted to it, smaller keep their size.
         let input = family.defaultInputSize
         if dataset.width > input.width || dataset.height > input.height {
@@ -98,6 +102,7 @@ struct RunTraining: Sendable {
             row.history = trained.historyJSON
             row.message = accuracyLine ?? row.message
             row.log = recorder.log + (accuracyLine.map { "\n" + $0 } ?? "")
+            row.curve = recorder.curve.isEmpty ? nil : recorder.curve
             row.finishedAt = Date()
             try row.update(db)
         }
@@ -148,10 +153,12 @@ final class ProgressRecorder: @unchecked Sendable {
     private var lines: [String] = []
     private var fraction = 0.0
     private var lastWrite = Date.distantPast
+    private var points: [EpochPoint]
     /// The log keeps the latest lines only, so a long run's row stays small.
     static let logLineLimit = 2000
 
-    init(database: DatabasePool, runId: Int64, flag: CancelFlag, interval: TimeInterval) {
+    init(database: DatabasePool, runId: Int64, flag: CancelFlag, interval: TimeInterval, curve: [EpochPoint] = []) {
+        points = curve
         self.database = database
         self.runId = runId
         self.flag = flag
@@ -159,6 +166,8 @@ final class ProgressRecorder: @unchecked Sendable {
     }
 
     var log: String { lock.withLock { lines.joined(separator: "\n") } }
+    /// One point per epoch ended so far (every line is read, also those not written to the row).
+    var curve: [EpochPoint] { lock.withLock { points } }
 
     func record(_ line: String) throws {
         if flag.isCancelled { throw RunCancelled() }
@@ -166,15 +175,17 @@ final class ProgressRecorder: @unchecked Sendable {
             lines.append(line)
             if lines.count > Self.logLineLimit { lines.removeFirst(lines.count - Self.logLineLimit) }
             if let parsed = Self.fraction(in: line) { fraction = max(fraction, parsed) }
+            if let point = ProgressLine(line)?.epochEnd { points = ProgressLine.adding(point, to: points) }
             guard Date().timeIntervalSince(lastWrite) >= interval else { return false }
             lastWrite = Date()
             return true
         }
         guard due else { return }
-        let (message, progress, log) = lock.withLock { (line, fraction, lines.joined(separator: "\n")) }
+        let (message, progress, log, curve) = lock.withLock { (line, fraction, lines.joined(separator: "\n"), points) }
+        let curveJSON = curve.isEmpty ? nil : String(decoding: try JSONEncoder().encode(curve), as: UTF8.self)
         try database.write { db in
-            try db.execute(sql: "UPDATE run SET message = ?, progress = ?, log = ? WHERE id = ? AND state = 'running'",
-                           arguments: [message, progress, log, runId])
+            try db.execute(sql: "UPDATE run SET message = ?, progress = ?, log = ?, curve = ? WHERE id = ? AND state = 'running'",
+                           arguments: [message, progress, log, curveJSON, runId])
         }
     }
 

@@ -9,6 +9,8 @@ struct APIRoutes: Sendable {
     var service: any PerceptService { app.service }
     /// JSON request bodies (a run's options) are small; uploads go through `UploadReceiver`.
     static let maxJSONBytes = 1 << 20
+    /// How many images of each label the dataset page shows.
+    static let thumbnailsPerLabel = 8
 
     func add(to router: Router<BasicRequestContext>) {
         let api = router.group("api")
@@ -49,6 +51,44 @@ struct APIRoutes: Sendable {
                             body: body)
         }
         api.get("models/{id}/onnx") { _, context in try await exportONNX(modelId: try Self.id(context, "model")) }
+        api.post("datasets/{id}/split") { request, context in
+            let datasetId = try Self.id(context, "dataset")
+            var request = request
+            let body = try await request.collectBody(upTo: Self.maxJSONBytes)
+            let plan = try JSONDecoder().decode(SplitPlan.self, from: body)
+            return try APIResponses.json(try await service.setSplitPlan(datasetId: datasetId, plan: plan))
+        }
+        api.get("datasets/{id}/thumbnails") { request, context in
+            let perLabel = request.uri.queryParameters.get("perLabel").map { Int($0) } ?? Self.thumbnailsPerLabel
+            guard let perLabel, (1...100).contains(perLabel) else {
+                throw ServiceError.badRequest("perLabel must be a whole number from 1 to 100")
+            }
+            return try APIResponses.json(try await service.thumbnails(datasetId: try Self.id(context, "dataset"), perLabel: perLabel))
+        }
+        api.get("datasets/{id}/images/{index}") { _, context in
+            let datasetId = try Self.id(context, "dataset")
+            let text = context.parameters.get("index") ?? ""
+            // A number only: images are named by their place in the dataset's pack, never by a path.
+            guard let index = Int(text), index >= 0 else { throw ServiceError.notFound("dataset \(datasetId) has no image '\(text)'") }
+            let png = try await service.datasetImagePNG(datasetId: datasetId, index: index)
+            return Response(status: .ok, headers: [.contentType: "image/png", .cacheControl: "private, max-age=3600"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: png)))
+        }
+        api.post("runs/{id}/resume") { _, context in
+            let id = try Self.id(context, "run")
+            try await service.resumeRun(id)
+            return try APIResponses.json(try await service.run(id))
+        }
+        api.get("models/{id}/predictions") { _, context in
+            try APIResponses.json(try await service.testPredictions(modelId: try Self.id(context, "model")))
+        }
+        api.get("models/{id}/report.html") { _, context in
+            let id = try Self.id(context, "model")
+            let html = try await service.reportHTML(modelId: id)
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8",
+                                                   .contentDisposition: "attachment; filename=\"model-\(id)-report.html\""],
+                            body: .init(byteBuffer: ByteBuffer(string: html)))
+        }
         api.get("datasets/{id}/labels.csv") { _, context in
             let dataset = try await service.dataset(try Self.id(context, "dataset"))
             let csv = try LabelTable.csv(dataset.classes)
@@ -74,15 +114,34 @@ struct APIRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(bytes: try Data(contentsOf: onnx))))
     }
 
-    /// `POST /api/datasets`: one `file` (an archive) and an optional `name`.
+    /// `POST /api/datasets`, an optional `name` and one of: one `file` (an archive); several image
+    /// `file`s each with a label (a `label` field per file, in order, or file names `label/xxx.jpg`);
+    /// a `folder` (the absolute path of a folder on the server machine).
     private func createDataset(_ request: Request) async throws -> Response {
         let form = try await UploadReceiver.receive(request, maxBytes: app.maxUploadBytes, directory: app.uploadDirectory)
         let files = form.files.filter { $0.field == "file" }
+        let given = form.fields["name"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        if let folder = form.fields["folder"], !folder.trimmingCharacters(in: .whitespaces).isEmpty {
+            form.removeFiles()
+            guard form.files.isEmpty else { throw ServiceError.badRequest("send either a folder or files, not both") }
+            // A folder path names this machine's files: only its own user (a loopback server) may ask for one.
+            guard app.isLoopback else {
+                throw HTTPError(.forbidden, message: "importing a server folder is only offered when the server listens on "
+                    + "loopback (--host 127.0.0.1); upload the images instead")
+            }
+            let id = try await service.createDataset(name: String(given.prefix(200)), folder: folder)
+            return try APIResponses.json(CreatedDocument(id: id), status: .created)
+        }
+        let labels = form.fieldValues["label"] ?? []
+        // One file without a label is an archive; several files (or any label) are images to label.
+        if files.count > 1 || !labels.isEmpty {
+            return try await createDataset(labelledFiles: files, labels: labels, form: form, name: given)
+        }
         guard files.count == 1, let file = files.first, form.files.count == 1 else {
             form.removeFiles()
-            throw ServiceError.badRequest("send exactly one archive in the form field 'file' (got \(form.files.count) files)")
+            throw ServiceError.badRequest("send one archive in the form field 'file', several images each with a 'label', "
+                + "or a 'folder' (got \(form.files.count) files)")
         }
-        let given = form.fields["name"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         let name = given.isEmpty ? Self.stem(of: file.displayName) : String(given.prefix(200))
         do {
             // The service owns the file from here (it may move it into its store).
@@ -92,6 +151,42 @@ struct APIRoutes: Sendable {
             form.removeFiles()
             throw error
         }
+    }
+
+    /// Images dropped one by one: the k-th `label` field labels the k-th file; without labels, each
+    /// file's own folder (`cat/1.jpg`) does.
+    private func createDataset(labelledFiles files: [UploadedFile], labels: [String], form: ReceivedForm,
+                               name given: String) async throws -> Response {
+        do {
+            guard !files.isEmpty, files.count == form.files.count else {
+                throw ServiceError.badRequest("send the images in the form field 'file'")
+            }
+            guard labels.isEmpty || labels.count == files.count else {
+                throw ServiceError.badRequest("send one 'label' per file: got \(labels.count) labels for \(files.count) files")
+            }
+            let labelled = try files.enumerated().map { position, file -> LabelledUpload in
+                guard let label = labels.isEmpty ? Self.folderLabel(of: file.clientName) : labels[position] else {
+                    throw ServiceError.badRequest("'\(file.displayName)' has no label: send a 'label' per file or name "
+                        + "the files label/image.jpg")
+                }
+                return LabelledUpload(label: label, displayName: file.displayName, url: file.url)
+            }
+            let name = given.isEmpty ? "dropped images" : String(given.prefix(200))
+            // The service owns the files from here (it moves them into its store).
+            let id = try await service.createDataset(name: name, labelledFiles: labelled)
+            return try APIResponses.json(CreatedDocument(id: id), status: .created)
+        } catch {
+            form.removeFiles()
+            throw error
+        }
+    }
+
+    /// `cat` for a client file name `cat/1.jpg` (or `photos/cat/1.jpg`: the folder holding the file); nil without a folder.
+    static func folderLabel(of clientName: String) -> String? {
+        let components = clientName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).map(String.init)
+        guard components.count >= 2 else { return nil }
+        let folder = components[components.count - 2].trimmingCharacters(in: .whitespaces)
+        return folder.isEmpty ? nil : folder
     }
 
     /// `POST /api/models/{id}/predict`: one or more `file` parts; `?top=K` (default 5).

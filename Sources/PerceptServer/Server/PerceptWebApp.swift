@@ -52,7 +52,7 @@ public struct PerceptWebApp: Sendable {
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: SameOriginMiddleware())
         APIRoutes(app: self).add(to: router)
-        PageRoutes(service: service).add(to: router)
+        PageRoutes(service: service, offersFolderImport: isLoopback).add(to: router)
         return router
     }
 

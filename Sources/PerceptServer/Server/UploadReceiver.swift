@@ -8,13 +8,18 @@ struct UploadedFile: Sendable {
     var field: String
     /// The client's file name reduced to something safe to show (never used as a path).
     var displayName: String
+    /// The client's file name as sent (`cat/1.jpg` from a folder drop): read for a label, never used as a path.
+    var clientName: String = ""
     var url: URL
     var bytes: Int
 }
 
 /// A `multipart/form-data` request body: its text fields and its files.
 struct ReceivedForm: Sendable {
+    /// Each text field's last value.
     var fields: [String: String] = [:]
+    /// Every value of each text field, in the order sent (one `label` per file).
+    var fieldValues: [String: [String]] = [:]
     var files: [UploadedFile] = []
 
     func removeFiles() {
@@ -119,7 +124,10 @@ private final class FormCollector {
     func partComplete() {
         if sink == nil { openPart() }
         switch sink {
-        case .field(let name, let value): form.fields[name] = String(decoding: value, as: UTF8.self)
+        case .field(let name, let value):
+            let text = String(decoding: value, as: UTF8.self)
+            form.fields[name] = text
+            form.fieldValues[name, default: []].append(text)
         case .file(let file, let handle):
             try? handle.close()
             form.files.append(file)
@@ -154,6 +162,7 @@ private final class FormCollector {
             sink = .ignored
             return
         }
-        sink = .file(UploadedFile(field: field, displayName: displayName, url: url, bytes: 0), handle)
+        sink = .file(UploadedFile(field: field, displayName: displayName, clientName: String(clientName.prefix(1000)), url: url,
+                                  bytes: 0), handle)
     }
 }

@@ -19,6 +19,8 @@ struct DataDirectory: Sendable {
     }
 
     func upload(dataset id: Int64) -> URL { uploads.appendingPathComponent("\(id).upload") }
+    /// Images dropped one by one, with their `LabelledFiles` listing.
+    func uploadBundle(dataset id: Int64) -> URL { uploads.appendingPathComponent("\(id).files", isDirectory: true) }
     static func packName(dataset id: Int64) -> String { "\(id).pack" }
     func pack(named name: String) -> URL { datasets.appendingPathComponent(name) }
     static func modelName(run id: Int64) -> String { "run-\(id).percept" }

@@ -3,32 +3,103 @@ import GRDB
 import Percept
 import PerceptCore
 import PerceptData
+import PerceptModelKit
 
 /// Trained models: their evaluation on the test split, predictions, the file.
 extension LocalPerceptService {
     public func evaluation(modelId: Int64) async throws -> Evaluation {
-        let (model, run) = try await modelAndRun(modelId)
-        if let cached = try await database.read({ try EvaluationRecord.fetchOne($0, key: modelId) }) {
-            return try JSONDecoder().decode(Evaluation.self, from: Data(cached.document.utf8))
+        try await evaluated(modelId, needingPredictions: false).evaluation
+    }
+
+    public func testPredictions(modelId: Int64) async throws -> TestPredictions {
+        guard let predictions = try await evaluated(modelId, needingPredictions: true).predictions else {
+            throw ServiceError.conflict("model \(modelId)'s test predictions could not be computed")
         }
-        let dataset = try await database.read { try DatasetRecord.fetchOne($0, key: run.datasetId) }
-        guard let packFile = dataset?.packFile else {
+        return predictions
+    }
+
+    /// The one-page report `percept report` writes, on the dataset split as the run trained on it.
+    public func reportHTML(modelId: Int64) async throws -> String {
+        let (model, run) = try await modelAndRun(modelId)
+        let datasetRow = try await readyDataset(run.datasetId)
+        let saved = try loadModel(model)
+        let pack = try loadPack(datasetRow)
+        let plan = run.splitPlan ?? .standard
+        return try await Self.offCooperativePool {
+            let assigned = try plan.apply(to: pack)
+            // The model's file name, not its path: the report names no folder of the server.
+            return try ModelReport(model: saved, modelPath: model.fileName,
+                                   data: (LoadResult(dataset: assigned), datasetRow.name)).html()
+        }
+    }
+
+    /// The test split's evaluation and per-image predictions, computed once and kept (evaluations
+    /// from before v2 get their predictions added when first asked for).
+    private func evaluated(_ modelId: Int64, needingPredictions: Bool) async throws
+        -> (evaluation: Evaluation, predictions: TestPredictions?) {
+        let (model, run) = try await modelAndRun(modelId)
+        let cached = try await database.read { try EvaluationRecord.fetchOne($0, key: modelId) }
+        if let cached {
+            let evaluation = try JSONDecoder().decode(Evaluation.self, from: Data(cached.document.utf8))
+            if let stored = cached.predictions {
+                return (evaluation, try JSONDecoder().decode(TestPredictions.self, from: Data(stored.utf8)))
+            }
+            if !needingPredictions { return (evaluation, nil) }
+        }
+        let datasetRow = try await database.read { try DatasetRecord.fetchOne($0, key: run.datasetId) }
+        guard let datasetRow, datasetRow.packFile != nil else {
             throw ServiceError.conflict("the dataset model \(modelId) was trained on is gone")
         }
         let saved = try loadModel(model)
-        let packPath = directory.pack(named: packFile).path
-        let evaluation: Evaluation = try await Self.offCooperativePool {
-            let (splits, _) = try PackFile.load(packPath).standardSplits(as: saved)
+        let pack = try loadPack(datasetRow)
+        // The split the run trained with (runs from before split plans: the pack's own, fully assigned splits).
+        let plan = run.splitPlan ?? .standard
+        let datasetId = run.datasetId
+        let (evaluation, predictions): (Evaluation, TestPredictions) = try await Self.offCooperativePool {
+            let assigned = try plan.apply(to: pack)
+            let testIndices = assigned.splits.indices.filter { assigned.splits[$0] == .test }
+            let (splits, _) = try assigned.standardSplits(as: saved)
             guard !splits.test.isEmpty else {
                 throw ServiceError.conflict("the dataset's test split is empty: nothing to evaluate on")
             }
-            return try Evaluation(model: saved.model, on: saved.fitted(splits.test))
+            let test = try saved.fitted(splits.test)
+            return (try Evaluation(model: saved.model, on: test),
+                    try Self.predictions(of: saved.model, on: test, datasetIndices: testIndices, datasetId: datasetId))
         }
-        let document = String(decoding: try JSONEncoder().encode(evaluation), as: UTF8.self)
+        let encoder = JSONEncoder()
+        let document = String(decoding: try encoder.encode(evaluation), as: UTF8.self)
+        let predictionsJSON = String(decoding: try encoder.encode(predictions), as: UTF8.self)
         try await database.write { db in
-            try EvaluationRecord(modelId: modelId, document: document, createdAt: Date()).insert(db, onConflict: .replace)
+            try EvaluationRecord(modelId: modelId, document: cached?.document ?? document, createdAt: cached?.createdAt ?? Date(),
+                                 predictions: predictionsJSON).insert(db, onConflict: .replace)
         }
-        return evaluation
+        if let cached {
+            return (try JSONDecoder().decode(Evaluation.self, from: Data(cached.document.utf8)), predictions)
+        }
+        return (evaluation, predictions)
+    }
+
+    /// Every test image's class probabilities, with its index in the dataset (`datasetIndices[i]` is test image i's).
+    static func predictions(of model: any Classifier, on test: Dataset, datasetIndices: [Int],
+                            datasetId: Int64) throws -> TestPredictions {
+        guard datasetIndices.count == test.count else {
+            throw PerceptError.invalidData("the test split has \(test.count) images but \(datasetIndices.count) indices")
+        }
+        let truthByLabel = try test.classNames.map { name -> Int in
+            guard let index = model.classNames.firstIndex(of: name) else {
+                throw PerceptError.invalidData("the data has the label \"\(name)\", which the model does not know")
+            }
+            return index
+        }
+        let classes = model.classNames.count
+        let (rankings, probabilities) = try model.classRankingWithProbabilities(test, k: 1)
+        let scalars = probabilities.scalars
+        let items = test.labels.indices.map { item in
+            TestPredictions.Item(index: datasetIndices[item], truth: truthByLabel[Int(test.labels[item])],
+                                 predicted: rankings[item].first ?? 0,
+                                 probabilities: (0..<classes).map { (Double(scalars[item * classes + $0]) * 10_000).rounded() / 10_000 })
+        }
+        return TestPredictions(datasetId: datasetId, classNames: model.classNames, items: items)
     }
 
     public func predict(modelId: Int64, files: [URL], top: Int) async throws -> [FilePrediction] {

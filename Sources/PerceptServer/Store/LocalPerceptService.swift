@@ -13,6 +13,7 @@ public final class LocalPerceptService: PerceptService {
     let expansionFactor: Int
     let minimumBudget: Int
     let models = ModelCache()
+    let packs = PackCache()
 
     /// Opens (creating and migrating) the store under `dataDirectory` and picks up where a
     /// previous server stopped: runs found running are marked interrupted (their thread died
@@ -43,9 +44,14 @@ public final class LocalPerceptService: PerceptService {
         for dataset in importing {
             guard let id = dataset.id else { continue }
             if FileManager.default.fileExists(atPath: directory.upload(dataset: id).path) {
-                startImport(id: id, name: dataset.name)
+                startImport(id: id, name: dataset.name, source: .archive)
+            } else if FileManager.default.fileExists(atPath: directory.uploadBundle(dataset: id)
+                .appendingPathComponent(LabelledFiles.listingName).path) {
+                startImport(id: id, name: dataset.name, source: .labelledFiles)
+            } else if let folder = dataset.sourceFolder {
+                startImport(id: id, name: dataset.name, source: .folder(folder))
             } else {
-                try markImportFailed(id, "the server stopped during the import; upload the archive again")
+                try markImportFailed(id, "the server stopped during the import; upload the images again")
             }
         }
         let queue = self.queue
@@ -76,8 +82,71 @@ public final class LocalPerceptService: PerceptService {
             try markImportFailed(id, "the upload could not be stored")
             return id
         }
-        startImport(id: id, name: trimmed)
+        startImport(id: id, name: trimmed, source: .archive)
         return id
+    }
+
+    public func createDataset(name: String, labelledFiles: [LabelledUpload]) async throws -> Int64 {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ServiceError.badRequest("a dataset needs a name") }
+        guard !labelledFiles.isEmpty else { throw ServiceError.badRequest("no images were sent") }
+        let labels = try labelledFiles.map { try LabelledFiles.checkedLabel($0.label, for: $0.displayName) }
+        let id = try await insertImportingDataset(name: trimmed)
+        let bundle = directory.uploadBundle(dataset: id)
+        do {
+            try FileManager.default.createDirectory(at: bundle, withIntermediateDirectories: true)
+            var listing = LabelledFiles(files: [])
+            for (position, file) in labelledFiles.enumerated() {
+                // Server-made names: the position and a plain extension, so nothing a client sent becomes a path.
+                let extensionPart = (UploadNames.serverFileName(for: file.displayName) as NSString).pathExtension
+                let storedName = "\(position + 1)" + (extensionPart.isEmpty ? "" : "." + extensionPart)
+                try FileManager.default.moveItem(at: file.url, to: bundle.appendingPathComponent(storedName))
+                listing.files.append(.init(label: labels[position], displayName: file.displayName, storedName: storedName))
+            }
+            try listing.write(to: bundle)
+        } catch {
+            try? FileManager.default.removeItem(at: bundle)
+            try markImportFailed(id, "the uploaded images could not be stored")
+            return id
+        }
+        startImport(id: id, name: trimmed, source: .labelledFiles)
+        return id
+    }
+
+    public func createDataset(name: String, folder: String) async throws -> Int64 {
+        let given = folder.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !given.isEmpty else { throw ServiceError.badRequest("give the path of a folder on this machine") }
+        let expanded = (given as NSString).expandingTildeInPath
+        guard expanded.hasPrefix("/") else {
+            throw ServiceError.badRequest("'\(given)' is not an absolute path: give the folder's full path (e.g. /home/me/photos)")
+        }
+        let path = URL(fileURLWithPath: expanded).standardized.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ServiceError.badRequest("there is no folder '\(path)' on this machine")
+        }
+        guard isDirectory.boolValue else {
+            throw ServiceError.badRequest("'\(path)' is a file, not a folder: give the folder holding a folder per label "
+                + "(or upload the archive instead)")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw ServiceError.badRequest("the folder '\(path)' cannot be read by the server (permissions)")
+        }
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        let datasetName = trimmed.isEmpty ? URL(fileURLWithPath: path).lastPathComponent : String(trimmed.prefix(200))
+        let id = try await insertImportingDataset(name: datasetName, sourceFolder: path)
+        startImport(id: id, name: datasetName, source: .folder(path))
+        return id
+    }
+
+    private func insertImportingDataset(name: String, sourceFolder: String? = nil) async throws -> Int64 {
+        try await database.write { db in
+            var row = DatasetRecord(id: nil, name: name, state: .importing, progress: 0, packFile: nil, imageCount: 0,
+                                    labelCounts: [], splitCounts: [:], warnings: [], problems: [], error: nil,
+                                    createdAt: Date(), sourceFolder: sourceFolder)
+            try row.insert(db)
+            return row.id ?? 0
+        }
     }
 
     public func dataset(_ id: Int64) async throws -> DatasetStatus {
@@ -93,8 +162,19 @@ public final class LocalPerceptService: PerceptService {
 
     /// Imports on a thread of its own (decoding is blocking CPU work), then records the outcome:
     /// the pack is written before the row that makes the dataset ready.
-    private func startImport(id: Int64, name: String) {
+    /// Where an import reads its images from.
+    enum ImportSource: Sendable {
+        /// An archive at `upload(dataset:)`.
+        case archive
+        /// Dropped images in `uploadBundle(dataset:)`.
+        case labelledFiles
+        /// A folder on this machine (absolute, checked when the dataset was created).
+        case folder(String)
+    }
+
+    private func startImport(id: Int64, name: String, source: ImportSource) {
         let upload = directory.upload(dataset: id)
+        let bundle = directory.uploadBundle(dataset: id)
         let packName = DataDirectory.packName(dataset: id)
         let packPath = directory.pack(named: packName)
         let size = (try? FileManager.default.attributesOfItem(atPath: upload.path)[.size] as? Int) ?? 0
@@ -107,8 +187,16 @@ public final class LocalPerceptService: PerceptService {
                 }
             }
             do {
-                let imported = try DatasetImport.run(upload: upload, name: name, packPath: packPath, byteBudget: budget,
+                let imported: ImportedDataset
+                switch source {
+                case .archive:
+                    imported = try DatasetImport.run(upload: upload, name: name, packPath: packPath, byteBudget: budget,
                                                      progress: setProgress)
+                case .labelledFiles:
+                    imported = try DatasetImport.run(bundle: bundle, name: name, packPath: packPath, progress: setProgress)
+                case .folder(let folder):
+                    imported = try DatasetImport.run(folder: folder, name: name, packPath: packPath, progress: setProgress)
+                }
                 try database.write { db in
                     guard var row = try DatasetRecord.fetchOne(db, key: id) else { return }
                     row.state = .ready
@@ -119,16 +207,19 @@ public final class LocalPerceptService: PerceptService {
                     row.splitCounts = imported.splitCounts
                     row.warnings = imported.warnings
                     row.problems = imported.problems
+                    row.splitPlan = .standard
+                    row.imageStatistics = imported.imageStatistics
                     try row.update(db)
                 }
             } catch {
-                let message = ClientMessage.describing(error, hiding: [upload.path: name])
+                let message = ClientMessage.describing(error, hiding: [upload.path: name, bundle.path: name])
                 try? database.write { db in
                     try db.execute(sql: "UPDATE dataset SET state = 'failed', error = ? WHERE id = ?", arguments: [message, id])
                 }
             }
-            // The pack holds everything the dataset needs from here on.
+            // The pack holds everything the dataset needs from here on (a server folder is the user's and stays).
             try? FileManager.default.removeItem(at: upload)
+            try? FileManager.default.removeItem(at: bundle)
         }
     }
 
@@ -160,7 +251,7 @@ public final class LocalPerceptService: PerceptService {
             }
             var run = RunRecord(id: nil, datasetId: datasetId, family: family.name, options: options, state: .queued,
                                 progress: 0, message: nil, history: nil, log: "", error: nil, modelId: nil,
-                                createdAt: Date(), startedAt: nil, finishedAt: nil)
+                                createdAt: Date(), startedAt: nil, finishedAt: nil, splitPlan: dataset.splitPlan ?? .standard)
             try run.insert(db)
             return run.id ?? 0
         }
@@ -200,7 +291,7 @@ public final class LocalPerceptService: PerceptService {
     }
 
     /// Queues an interrupted run again; a family that checkpoints (the CNN) continues from its
-    /// last finished epoch, the others start over. (Not in `PerceptService` yet: the HTTP layer may add a route.)
+    /// last finished epoch, the others start over.
     public func resumeRun(_ id: Int64) async throws {
         let row = try await runRecord(id)
         guard row.state == .interrupted else {

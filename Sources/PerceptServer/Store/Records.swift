@@ -21,12 +21,21 @@ struct DatasetRecord: Codable, Sendable, FetchableRecord, MutablePersistableReco
     var problems: [DatasetStatus.Problem]
     var error: String?
     var createdAt: Date
+    /// How unassigned images are divided (v2); nil means the standard 80/10/10 (a dataset from before v2
+    /// stored its splits fully assigned in its pack).
+    var splitPlan: SplitPlan? = nil
+    /// The original images' sizes and colour modes (v2).
+    var imageStatistics: ImageStatistics? = nil
+    /// The server folder a dataset was imported from (v2); nil for uploads.
+    var sourceFolder: String? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     var status: DatasetStatus {
         DatasetStatus(id: id ?? 0, name: name, state: state, progress: progress, imageCount: imageCount,
-                      classes: labelCounts, warnings: warnings, problems: problems, error: error)
+                      classes: labelCounts, warnings: warnings, problems: problems, error: error,
+                      splitPlan: state == .ready ? (splitPlan ?? .standard) : nil,
+                      splitCounts: state == .ready ? splitCounts : nil, imageStatistics: imageStatistics)
     }
 }
 
@@ -49,12 +58,18 @@ struct RunRecord: Codable, Sendable, FetchableRecord, MutablePersistableRecord {
     var createdAt: Date
     var startedAt: Date?
     var finishedAt: Date?
+    /// The dataset's split plan when the run was queued (v2); nil for runs from before v2.
+    var splitPlan: SplitPlan? = nil
+    /// One point per finished epoch (v2).
+    var curve: [EpochPoint]? = nil
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
     var status: RunStatus {
-        RunStatus(id: id ?? 0, datasetId: datasetId, model: family, options: options, state: state, progress: progress,
-                  message: message, modelId: modelId, error: error)
+        let latest = state == .running ? message.flatMap(ProgressLine.init) : nil
+        return RunStatus(id: id ?? 0, datasetId: datasetId, model: family, options: options, state: state, progress: progress,
+                         message: message, modelId: modelId, error: error, curve: curve,
+                         imagesPerSecond: latest?.imagesPerSecond, secondsRemaining: latest?.secondsRemaining)
     }
 }
 
@@ -77,6 +92,8 @@ struct EvaluationRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
     var modelId: Int64
     var document: String
     var createdAt: Date
+    /// `TestPredictions` as JSON (v2); nil for evaluations from before v2, computed again when asked for.
+    var predictions: String? = nil
 }
 
 /// One image's prediction by a model, kept for the history page.

@@ -71,6 +71,23 @@ enum ServerDatabase {
                 table.column("createdAt", .datetime).notNull()
             }
         }
+        // The dataset page's split editor and image statistics, the run page's training curve and
+        // the split each run trained on, the model page's per-image test predictions.
+        migrator.registerMigration("v2") { db in
+            try db.alter(table: "dataset") { table in
+                table.add(column: "splitPlan", .text)
+                table.add(column: "imageStatistics", .text)
+                // A dataset imported from a folder on the server machine: where, to import again after a restart.
+                table.add(column: "sourceFolder", .text)
+            }
+            try db.alter(table: "run") { table in
+                table.add(column: "splitPlan", .text)
+                table.add(column: "curve", .text)
+            }
+            try db.alter(table: "evaluation") { table in
+                table.add(column: "predictions", .text)
+            }
+        }
         return migrator
     }
 }
