@@ -99,8 +99,9 @@ final class ShardedSearchTests: XCTestCase {
         let features = randomTensor(rows: 203, columns: 17, seed: 5, integers: true)
         let queries = randomTensor(rows: 31, columns: 17, seed: 6, integers: true)
         let labels = (0..<203).map { Int32($0 % 4) }
-        var model = KNearestNeighbors(k: 7, metric: .l1)
-        try model.fit(features: features, labels: labels, classNames: ["a", "b", "c", "d"])
+        var fitted = KNearestNeighbors(k: 7, metric: .l1)
+        try fitted.fit(features: features, labels: labels, classNames: ["a", "b", "c", "d"])
+        let model = fitted
         let expected = try model.neighbors(ofFeatures: queries)
         for ranks in [2, 3] {
             XCTAssertEqual(try ThreadGroup.run(size: ranks) { try model.neighbors(ofFeatures: queries, communicator: $0) },
