@@ -14,6 +14,7 @@
 //   percept-bench conv-layout [--batch 512] [--threads 2]                                      (CNNBench.swift)
 //   percept-bench depthwise [--channels 96] [--size 112] [--kernel 3] [--stride 1] [--batch 32]    (DepthwiseBench.swift)
 //   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--inputs F --write F]             (BackboneBench.swift)
+//   percept-bench knn-sharded PACK [--queries 1000] [--k 10] [--threads T]   (under mpirun; ShardedKNNBench.swift)
 //   percept-bench collectives [--sizes N,…] [--repeats 20] [--fail-rank R]  (under mpirun; CollectivesBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
 //
@@ -134,6 +135,8 @@ do {
         benchConvLayout(options: Array(arguments.dropFirst(2)))
     case "backbone" where arguments.count >= 3:
         try benchBackbone(path: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "knn-sharded" where arguments.count >= 3:
+        try benchShardedKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "collectives":
         try benchCollectives(options: Array(arguments.dropFirst(2)))
     case "depthwise":

@@ -6,6 +6,7 @@ import PerceptImage
 import PerceptReports
 import Foundation
 import PerceptModelKit
+import PerceptDistributed
 
 /// How a model did on labelled images: what `percept evaluate` prints and `--json` writes.
 public struct Evaluation: Sendable, Codable {
@@ -33,8 +34,13 @@ public struct Evaluation: Sendable, Codable {
     ///
     /// Labels are matched by name, so the data may hold fewer classes than the model, in any order.
     ///
-    /// - Throws: `.invalidData` if the dataset is empty or has a label the model does not know.
-    public init(model: any Classifier, on dataset: Dataset, mistakeLimit: Int = 40) throws {
+    /// With a `communicator` of several ranks (`percept evaluate --distributed`), a k-NN model's
+    /// search is split across them and the result is the single-process one on every rank.
+    ///
+    /// - Throws: `.invalidData` if the dataset is empty or has a label the model does not know;
+    ///   `.unsupported` for a model other than k-NN in a job of several ranks.
+    public init(model: any Classifier, on dataset: Dataset, mistakeLimit: Int = 40,
+                communicator: Communicator = SingleProcess()) throws {
         guard !dataset.isEmpty else { throw PerceptError.invalidData("there are no images to evaluate on") }
         let labelMap = try dataset.classNames.map { name -> Int32 in
             guard let index = model.classNames.firstIndex(of: name) else {
@@ -45,7 +51,7 @@ public struct Evaluation: Sendable, Codable {
         }
         let truth = dataset.labels.map { labelMap[Int($0)] }
         let k = min(5, model.classNames.count)
-        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: k)
+        let (rankings, probabilities) = try model.classRankingWithProbabilities(dataset, k: k, communicator: communicator)
         let predicted = rankings.map { Int32($0.first ?? 0) }
         let c = model.classNames.count
         confusion = try ConfusionMatrix(truth: truth, predicted: predicted, classNames: model.classNames)

@@ -3,6 +3,7 @@
 // — load any saved model, train a model family from a recipe, predict image files.
 @_exported import PerceptCore
 @_exported import PerceptData
+@_exported import PerceptDistributed
 @_exported import PerceptEvaluation
 @_exported import PerceptImage
 @_exported import PerceptModelKit

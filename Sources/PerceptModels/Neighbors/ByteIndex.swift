@@ -88,6 +88,18 @@ public struct ByteIndex: Sendable {
                       metric: metric, layout: nil)
     }
 
+    /// An index over rows that were already prepared (a shard of another index: ByteIndex+Shard.swift).
+    init(storage: PixelStorage, count: Int, dimension: Int, metric: DistanceMetric, squaredNorms: [Float],
+         bound: PooledBound?, pooled: (vectors: [Float], norms: [Float])) {
+        self.metric = metric
+        self.count = count
+        self.dimension = dimension
+        self.storage = storage
+        self.squaredNorms = squaredNorms
+        self.bound = bound
+        self.pooled = pooled
+    }
+
     private init(storage: PixelStorage, count: Int, dimension: Int, metric: DistanceMetric,
                  layout: (height: Int, width: Int, channels: Int)?) throws {
         guard count > 0, dimension > 0, storage.count >= count * dimension else {

@@ -36,6 +36,25 @@ public struct FlatIndex: Sendable {
         squaredNorms = metric == .l2 ? FlatIndex.squaredNorms(of: vectors) : []
     }
 
+    /// An index over vectors that were already prepared (a shard of another index).
+    init(vectors: Tensor, searched: Tensor, squaredNorms: [Float], metric: DistanceMetric) {
+        self.metric = metric
+        self.vectors = vectors
+        self.searched = searched
+        self.squaredNorms = squaredNorms
+    }
+
+    /// The stored vectors `rows` as an index of their own (numbered from 0): one rank's share of a
+    /// sharded search. Copies those rows; distances are computed exactly as the whole index does.
+    func shard(_ rows: Range<Int>) -> FlatIndex {
+        let d = dimension
+        func slice(_ matrix: Tensor) -> Tensor {
+            Tensor(shape: [rows.count, d], scalars: Array(matrix.scalars[(rows.lowerBound * d)..<(rows.upperBound * d)]))
+        }
+        return FlatIndex(vectors: slice(vectors), searched: metric == .cosine ? slice(searched) : slice(vectors),
+                         squaredNorms: metric == .l2 ? Array(squaredNorms[rows]) : [], metric: metric)
+    }
+
     /// Throws naming the first row and column of `matrix` that is NaN or infinite.
     static func requireFinite(_ matrix: Tensor, what: String) throws {
         guard let bad = matrix.scalars.firstIndex(where: { !$0.isFinite }) else { return }

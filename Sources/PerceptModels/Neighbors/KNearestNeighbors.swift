@@ -117,7 +117,17 @@ public struct KNearestNeighbors: Classifier {
 
     /// The k nearest training images of each image, nearest first (indices into the training set).
     public func neighbors(of dataset: Dataset) throws -> NeighborList {
+        try checkImageQueries(dataset)
         guard let engine else { throw PerceptError.invalidArgument("fit KNearestNeighbors before predicting") }
+        switch engine {
+        case .bytes(let index): return try index.search(dataset, k: k, threads: threads)
+        case .floats(let index): return try index.search(dataset.pixelFeatures(scaling: .raw), k: k, threads: threads)
+        }
+    }
+
+    /// Throws unless the model was fitted on images of `dataset`'s size.
+    func checkImageQueries(_ dataset: Dataset) throws {
+        guard engine != nil else { throw PerceptError.invalidArgument("fit KNearestNeighbors before predicting") }
         guard trainingImages != nil else {
             throw PerceptError.invalidArgument("this k-NN was fitted on features; search it with neighbors(ofFeatures:)")
         }
@@ -125,10 +135,6 @@ public struct KNearestNeighbors: Classifier {
             throw PerceptError.invalidData(
                 "images are \(dataset.width)x\(dataset.height)x\(dataset.channels) but the model was fitted on "
                 + "\(inputShape[1])x\(inputShape[0])x\(inputShape[2])")
-        }
-        switch engine {
-        case .bytes(let index): return try index.search(dataset, k: k, threads: threads)
-        case .floats(let index): return try index.search(dataset.pixelFeatures(scaling: .raw), k: k, threads: threads)
         }
     }
 

@@ -15,6 +15,11 @@ struct Evaluate: ParsableCommand {
               percept evaluate photos.percept ~/photos
               percept evaluate photos.percept ~/photos --split validation --output eval/
               percept evaluate photos.percept other-photos/ --split all --json
+              mpirun -np 4 percept evaluate knn.percept photos.pack --distributed
+
+            --distributed (under mpirun or srun) splits a k-NN model's stored images across the
+            ranks; the output is exactly the single-process output, printed by rank 0. Before any
+            work the ranks check they hold the same model file and the same images.
             """)
 
     enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
@@ -51,9 +56,13 @@ struct Evaluate: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors (and --json output).")
     var quiet = false
 
+    @OptionGroup var distributedOptions: DistributedOptions
+
     func run() throws {
         Terminal.quiet = quiet || json
+        let communicator = try distributedOptions.communicator()
         let saved = try SavedModel.load(model)
+        try saved.requireSameModel(on: communicator, path: model)
         let options = ImportOptions(imageSize: saved.inputSize, resizeMode: saved.resizeMode, strict: strict, threads: threads,
                                     followLinks: followLinks)
         Terminal.progress("decoding \(data) …")
@@ -71,11 +80,17 @@ struct Evaluate: ParsableCommand {
         guard !dataset.isEmpty else {
             throw PerceptError.invalidData("the \(split.rawValue) split has no images; try --split all", path: data)
         }
-        Terminal.info("evaluating \(saved.kind) on \(dataset.count) \(split == .all ? "" : split.rawValue + " ")images")
-        let evaluation = try Evaluation(model: saved.model, on: fitted(dataset, to: saved))
+        let evaluated = try fitted(dataset, to: saved)
+        if communicator.size > 1 {
+            try communicator.requireAgreement(on: evaluated.contentDigest, what: "\(split.rawValue) images of \(data)")
+        }
+        Terminal.info("evaluating \(saved.kind) on \(dataset.count) \(split == .all ? "" : split.rawValue + " ")images"
+                      + (communicator.size > 1 ? " (search split across \(communicator.size) ranks)" : ""))
+        let evaluation = try Evaluation(model: saved.model, on: evaluated, communicator: communicator)
 
         var written: [String] = []
-        if let output {
+        // Rank 0 alone writes files, as it alone prints.
+        if let output, communicator.isRoot {
             try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
             let heatmap = try evaluation.confusion.heatmap()
             try AtomicFile.write(heatmap.svg(), to: "\(output)/confusion.svg")

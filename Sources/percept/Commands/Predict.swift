@@ -24,6 +24,10 @@ struct Predict: ParsableCommand {
             --scores prints raw class scores instead of labels (Wx + b for a linear
             model, before any softmax): one row per class, one column per image, the
             lecture's class-score table; with --json, each image's scores by class.
+
+            --distributed (under mpirun or srun) splits a k-NN model's stored images across the
+            ranks: every rank decodes the files, they check they hold the same model and images,
+            and rank 0 prints exactly what one process prints.
             """)
 
     @Argument(help: "A model saved by `percept train`, an .onnx network, or a registered backbone's name.")
@@ -53,11 +57,16 @@ struct Predict: ParsableCommand {
     @Option(help: "Class names of an .onnx network's outputs, one a line.")
     var labels: String?
 
+    @OptionGroup var distributedOptions: DistributedOptions
+
     func validate() throws {
         guard top >= 1 else { throw ValidationError("--top must be at least 1 (got \(top))") }
         guard !(json && csv) else { throw ValidationError("choose one of --json and --csv") }
         guard !inputs.isEmpty else { throw ValidationError("give at least one image file or folder") }
         guard !(scores && csv) else { throw ValidationError("--scores prints a table or --json, not --csv") }
+        guard !(distributedOptions.distributed && (scores || isPretrainedNetwork)) else {
+            throw ValidationError("--distributed splits a k-NN model's search; --scores and .onnx networks run as one process")
+        }
         guard labels == nil || isPretrainedNetwork else {
             throw ValidationError("--labels names the classes of an .onnx network; a .percept model has its own")
         }
@@ -70,6 +79,7 @@ struct Predict: ParsableCommand {
     }
 
     func run() throws {
+        let communicator = try distributedOptions.communicator()
         let files = try expand(inputs)
         guard !files.isEmpty else { throw PerceptError.invalidData("no files found in \(inputs.joined(separator: ", "))") }
         if isPretrainedNetwork {
@@ -78,11 +88,13 @@ struct Predict: ParsableCommand {
             return try printPredictions(try network.predict(files: files, top: top, strict: strict, threads: threads))
         }
         let saved = try SavedModel.load(model)
+        try saved.requireSameModel(on: communicator, path: model)
         if scores {
             try printScores(saved, files)
             return
         }
-        try printPredictions(try saved.predict(files: files, top: top, strict: strict, threads: threads))
+        try printPredictions(try saved.predict(files: files, top: top, strict: strict, threads: threads,
+                                               communicator: communicator))
     }
 
     private func printPredictions(_ predictions: [FilePrediction]) throws {

@@ -112,7 +112,7 @@ extension ByteIndex {
     func searchL2Bounded<Distance: FixedWidthInteger & UnsignedInteger>(
         queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int, threads: Int?, bound: PooledBound,
         stored: (vectors: [Float], norms: [Float]), statistics: L2SearchStatistics?, distance: Distance.Type
-    ) -> NeighborList {
+    ) -> KeyedNeighbors {
         let d = dimension, m = count, g = bound.groups
         let block = ByteIndex.l2BaseBlock, tile = ByteIndex.boundQueryTile
         let projected = bound.project(queries, count: n, dimension: d, threads: threads)
@@ -163,7 +163,7 @@ extension ByteIndex {
             }
         }
         statistics?.record(exactDistances: refined.reduce(0, +), pairs: n * m)
-        return selection.neighborList(k: k) { Float($0).squareRoot() }
+        return selection.keyedNeighbors(k: k) { UInt64($0) }
     }
 }
 

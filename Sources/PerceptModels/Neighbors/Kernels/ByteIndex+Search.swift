@@ -12,7 +12,7 @@ extension ByteIndex {
                 "queries have \(queries.imageByteCount) bytes an image but the index was built on \(dimension) (different image sizes?)")
         }
         return try queries.withPixelBytes { bytes in
-            try search(bytes: bytes, queryCount: queries.count, k: k, threads: threads)
+            try keyedSearch(bytes: bytes, queryCount: queries.count, k: k, threads: threads).neighborList(distance: distance(forKey:))
         }
     }
 
@@ -21,19 +21,29 @@ extension ByteIndex {
         guard rows.count % dimension == 0 else {
             throw PerceptError.invalidData("\(rows.count) query bytes do not make rows of \(dimension) bytes")
         }
-        return try rows.withUnsafeBytes { try search(bytes: $0, queryCount: rows.count / dimension, k: k, threads: threads) }
+        return try rows.withUnsafeBytes {
+            try keyedSearch(bytes: $0, queryCount: rows.count / dimension, k: k, threads: threads).neighborList(distance: distance(forKey:))
+        }
     }
 
-    private func search(bytes: UnsafeRawBufferPointer, queryCount n: Int, k: Int, threads: Int?) throws -> NeighborList {
+    /// The distance `search` reports for an exact integer key: the L1 sum, or the square root of
+    /// the squared L2 distance (rounded to Float first, as the search always has).
+    func distance(forKey key: UInt64) -> Float {
+        metric == .l1 ? Float(key) : Float(key).squareRoot()
+    }
+
+    /// The search with exact integer distances (L1 sums, squared L2) as keys: the order the results
+    /// are in, which rounding to Float would blur. Sharded search merges these.
+    func keyedSearch(bytes: UnsafeRawBufferPointer, queryCount n: Int, k: Int, threads: Int?) throws -> KeyedNeighbors {
         guard k >= 1, k <= count else {
             throw PerceptError.invalidArgument("k = \(k) neighbours requested from an index of \(count) vectors; use 1…\(count)")
         }
         guard n > 0, let queries = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-            return NeighborList(k: k, indices: [], distances: [])
+            return KeyedNeighbors(k: k, keys: [], indices: [])
         }
         return withExtendedLifetime(storage) {
             guard let base = storage.bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
-                return NeighborList(k: k, indices: [], distances: [])
+                return KeyedNeighbors(k: k, keys: [], indices: [])
             }
             switch metric {
             case .l1 where dimension <= l1ChunkBytes:
@@ -68,7 +78,7 @@ extension ByteIndex {
     static let l2QueryBlockPerWorker = 512, l2QueryBlockThreaded = 2048
 
     private func searchL1(queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int,
-                          threads: Int?) -> NeighborList {
+                          threads: Int?) -> KeyedNeighbors {
         let d = dimension, m = count
         var selection = TopKTable<UInt32>(queries: n, width: k, worst: .max)
         let tileCount = (n + ByteIndex.l1QueryTile - 1) / ByteIndex.l1QueryTile
@@ -91,11 +101,11 @@ extension ByteIndex {
                 }
             }
         }
-        return selection.neighborList(k: k) { Float($0) }
+        return selection.keyedNeighbors(k: k) { UInt64($0) }
     }
 
     private func searchL2(queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int,
-                          threads: Int?) -> NeighborList {
+                          threads: Int?) -> KeyedNeighbors {
         let d = dimension, m = count
         let threaded = l2Threading == .blasThreaded
         let blockSize = threaded ? ByteIndex.l2QueryBlockThreaded : ByteIndex.l2QueryBlockPerWorker
@@ -140,15 +150,15 @@ extension ByteIndex {
             }
         }
         // Re-rank the candidates by exact integer squared distance; (distance, index) order.
-        return selection.neighborList(k: k, rerank: { row, index in
+        return selection.keyedNeighbors(k: k) { row, index in
             percept_l2sq_u8(queries + row * d, base + Int(index) * d, d)
-        }) { Float($0).squareRoot() }
+        }
     }
 
     /// L1 for rows longer than `l1ChunkBytes`: the same tiles, each row pair's sum of absolute
     /// differences taken chunk by chunk (the UInt32 kernel on strided rows) into UInt64 sums.
     private func searchL1LongRows(queries: UnsafePointer<UInt8>, n: Int, base: UnsafePointer<UInt8>, k: Int,
-                                  threads: Int?) -> NeighborList {
+                                  threads: Int?) -> KeyedNeighbors {
         let d = dimension, m = count, chunk = l1ChunkBytes
         let queryTile = 4, baseTile = 4  // long rows: a few at a time already fill the caches
         var selection = TopKTable<UInt64>(queries: n, width: k, worst: .max)
@@ -174,7 +184,7 @@ extension ByteIndex {
                 }
             }
         }
-        return selection.neighborList(k: k) { Float($0) }
+        return selection.keyedNeighbors(k: k) { UInt64($0) }
     }
 
     /// ‖v‖² of each of `count` rows of `storage`, exact as integers and then rounded to Float.

@@ -6,16 +6,22 @@ extension FlatIndex {
     /// The `k` nearest stored vectors of each row of `queries` (N×D), nearest first; equal
     /// distances go to the lower stored index.
     public func search(_ queries: Tensor, k: Int, threads: Int? = nil) throws -> NeighborList {
+        try keyedSearch(queries, k: k, threads: threads).neighborList { finalDistance(FlatIndex.value(ofKey: $0)) }
+    }
+
+    /// The search with each distance as the loops compared it (squared for L2, before clamping)
+    /// in an order-keeping integer form: what sharded search merges.
+    func keyedSearch(_ queries: Tensor, k: Int, threads: Int?) throws -> KeyedNeighbors {
         try validate(queries)
         guard k >= 1, k <= count else {
             throw PerceptError.invalidArgument("k = \(k) neighbours requested from an index of \(count) vectors; use 1…\(count)")
         }
         let n = queries.rows
         var indices = [Int32](repeating: 0, count: n * k)
-        var distances = [Float](repeating: 0, count: n * k)
+        var keys = [UInt64](repeating: 0, count: n * k)
         indices.withUnsafeMutableBufferPointer { indexBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
-                nonisolated(unsafe) let outIndices = indexBuffer, outDistances = distanceBuffer
+            keys.withUnsafeMutableBufferPointer { keyBuffer in
+                nonisolated(unsafe) let outIndices = indexBuffer, outKeys = keyBuffer
                 forEachTile(of: queries, threads: threads) { block, tileStart, tileCount, tile, selectors in
                     for i in 0..<block.count {
                         for j in 0..<tileCount {
@@ -26,14 +32,25 @@ extension FlatIndex {
                     for (i, query) in block.enumerated() {
                         for r in 0..<k {
                             outIndices[query * k + r] = selectors[i].indices[r]
-                            let distance = selectors[i].distances[r]
-                            outDistances[query * k + r] = finalDistance(distance)
+                            outKeys[query * k + r] = FlatIndex.key(of: selectors[i].distances[r])
                         }
                     }
                 } makeSelector: { TopKSelector(k: k) }
             }
         }
-        return NeighborList(k: k, indices: indices, distances: distances)
+        return KeyedNeighbors(k: k, keys: keys, indices: indices)
+    }
+
+    /// A Float as an integer in the same order (finite values; −0 and +0 both as +0).
+    static func key(of value: Float) -> UInt64 {
+        let bits = (value == 0 ? 0 : value).bitPattern
+        return UInt64(bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000)
+    }
+
+    /// The Float whose `key(of:)` is `key`.
+    static func value(ofKey key: UInt64) -> Float {
+        let bits = UInt32(truncatingIfNeeded: key)
+        return Float(bitPattern: bits & 0x8000_0000 != 0 ? bits & 0x7FFF_FFFF : ~bits)
     }
 
     /// Every distance from each query to each stored vector: N×M. Meant for small M (class

@@ -160,6 +160,43 @@ struct TopKTable<Distance: Comparable> {
         return NeighborList(k: k, indices: outIndices, distances: outDistances)
     }
 
+    /// The first `k` entries of each query with their exact distances as `key` gives them: what a
+    /// shard of a sharded search sends to be merged (``KeyedNeighbors``).
+    func keyedNeighbors(k: Int, key: (Distance) -> UInt64) -> KeyedNeighbors {
+        var outIndices = [Int32](), outKeys = [UInt64]()
+        outIndices.reserveCapacity(queries * k)
+        outKeys.reserveCapacity(queries * k)
+        for row in 0..<queries {
+            for r in 0..<k {
+                outIndices.append(indices[row * width + r])
+                outKeys.append(key(distances[row * width + r]))
+            }
+        }
+        return KeyedNeighbors(k: k, keys: outKeys, indices: outIndices)
+    }
+
+    /// The `k` best of each query's candidates by (exact distance, index) after recomputing their
+    /// distances with `exact` (every query must have at least `k` candidates, as a flat search does).
+    func keyedNeighbors(k: Int, rerank exact: (_ row: Int, _ index: Int32) -> UInt64) -> KeyedNeighbors {
+        var outIndices = [Int32](), outKeys = [UInt64]()
+        outIndices.reserveCapacity(queries * k)
+        outKeys.reserveCapacity(queries * k)
+        for row in 0..<queries {
+            let size = Int(filled[row])
+            var candidates: [(key: UInt64, index: Int32)] = []
+            for r in 0..<size where indices[row * width + r] >= 0 {
+                let index = indices[row * width + r]
+                candidates.append((exact(row, index), index))
+            }
+            candidates.sort { a, b in a.key != b.key ? a.key < b.key : a.index < b.index }
+            for (key, index) in candidates.prefix(k) {
+                outIndices.append(index)
+                outKeys.append(key)
+            }
+        }
+        return KeyedNeighbors(k: k, keys: outKeys, indices: outIndices)
+    }
+
     /// Reference twin of the table (the test oracle): for each query's full row of distances,
     /// the `k` smallest by (distance, index), so equal distances go to the lower index.
     static func reference(_ rows: [[Distance]], k: Int) -> (indices: [[Int32]], distances: [[Distance]]) {
