@@ -117,7 +117,8 @@ let tests: [Target] = [
                 dependencies: ["PerceptPreprocessing", "PerceptData", "PerceptModelKit", "TestSupport"]),
     // Runs the built `percept` executable end to end (exit codes, files, JSON).
     // `Percept` to check printed numbers against the library's own answers (predict --scores).
-    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept"]),
+    // TestSupport's MPILauncher runs the `--distributed` commands under `mpirun -np 2`.
+    .testTarget(name: "PerceptCLITests", dependencies: ["PerceptCore", "PerceptData", "PerceptImage", "Percept", "TestSupport"]),
     // The umbrella's workflow: the model-family registry, settings, training histories.
     // SwiftProtobuf and PerceptONNX's generated types build the tiny ONNX backbones the transfer tests register;
     // TestSupport's onnxruntime oracle checks the exports.

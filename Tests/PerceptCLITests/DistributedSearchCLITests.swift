@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `mpirun -np 2 percept evaluate|predict KNN-MODEL … --distributed` against the single-process
@@ -8,7 +9,7 @@ final class DistributedSearchCLITests: XCTestCase {
     private var folder = ""
 
     override func setUpWithError() throws {
-        _ = try MPIJob.mpirun()
+        _ = try MPILauncher.mpirun()
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("percept-dist-search-\(UUID().uuidString)").path
         let drawn = try runPercept(["dataset", "synthesize", "-o", "\(folder)/shapes", "--folders", "--per-class", "12",
                                     "--size", "12x12"])
@@ -36,7 +37,7 @@ final class DistributedSearchCLITests: XCTestCase {
             for command in commands {
                 let single = try runPercept(command)
                 XCTAssertEqual(single.status, 0, single.stderr)
-                let job = try MPIJob.run(ranks: 2, binary, command + ["--distributed"], timeout: 120)
+                let job = try MPILauncher.run(ranks: 2, binary, command + ["--distributed"], timeout: 120)
                 XCTAssertFalse(job.timedOut, "mpirun hung: \(job.stderr)")
                 XCTAssertEqual(job.status, 0, "\(command): \(job.stderr)")
                 XCTAssertEqual(job.stdout, single.stdout, "\(name) \(command.joined(separator: " "))")
@@ -50,7 +51,7 @@ final class DistributedSearchCLITests: XCTestCase {
         // One job, two programs (Open MPI's "a : b" form): rank 0 loads one model, rank 1 the other.
         let arguments = ["evaluate", five, "\(folder)/shapes", "--distributed",
                          ":", "-np", "1", binary, "evaluate", three, "\(folder)/shapes", "--distributed"]
-        let job = try MPIJob.run(ranks: 1, binary, arguments, timeout: 60)
+        let job = try MPILauncher.run(ranks: 1, binary, arguments, timeout: 60)
         XCTAssertFalse(job.timedOut, "a rank waited forever: \(job.stderr)")
         XCTAssertNotEqual(job.status, 0)
         XCTAssertTrue(job.stderr.contains("do not have the same model file"), job.stderr)
@@ -63,7 +64,7 @@ final class DistributedSearchCLITests: XCTestCase {
         let model = try train("knn", ["--k", "3"])
         let arguments = ["evaluate", model, "\(folder)/shapes", "--distributed",
                          ":", "-np", "1", binary, "evaluate", model, "\(folder)/missing", "--distributed"]
-        let job = try MPIJob.run(ranks: 1, binary, arguments, timeout: 60)
+        let job = try MPILauncher.run(ranks: 1, binary, arguments, timeout: 60)
         XCTAssertFalse(job.timedOut, "rank 0 waited forever for rank 1: \(job.stderr)")
         XCTAssertNotEqual(job.status, 0)
         XCTAssertTrue(job.stderr.contains("percept: rank 1 of 2:"), job.stderr)
@@ -74,64 +75,10 @@ final class DistributedSearchCLITests: XCTestCase {
         let binary = try perceptBinary()
         let path = "\(folder)/ncm.percept"
         XCTAssertEqual(try runPercept(["train", "\(folder)/shapes", "--model", "ncm", "-o", path]).status, 0)
-        let job = try MPIJob.run(ranks: 2, binary, ["evaluate", path, "\(folder)/shapes", "--distributed"], timeout: 60)
+        let job = try MPILauncher.run(ranks: 2, binary, ["evaluate", path, "\(folder)/shapes", "--distributed"], timeout: 60)
         XCTAssertFalse(job.timedOut, job.stderr)
         XCTAssertNotEqual(job.status, 0)
         XCTAssertTrue(job.stderr.contains("--distributed splits k-NN search"), job.stderr)
     }
 }
 
-/// `mpirun -np N program …` with the environment CI's container needs, killed after `timeout` seconds.
-/// The same as TestSupport's `MPILauncher`, which this test target does not depend on (Package.swift).
-enum MPIJob {
-    static func mpirun() throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
-        let candidates = path.split(separator: ":").map { "\($0)/mpirun" } + ["/usr/bin/mpirun", "/opt/homebrew/bin/mpirun"]
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw XCTSkip("mpirun is not installed (scripts/bootstrap installs openmpi-bin); skipping the MPI test")
-        }
-        return found
-    }
-
-    static func run(ranks: Int, _ executable: String, _ arguments: [String], timeout: TimeInterval)
-        throws -> (status: Int32, stdout: String, stderr: String, timedOut: Bool) {
-        var environment = ProcessInfo.processInfo.environment
-        environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1"
-        environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1"
-        environment["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"
-        environment["OMPI_MCA_rmaps_base_oversubscribe"] = "1"
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try mpirun())
-        process.arguments = ["-np", String(ranks), executable] + arguments
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outputs = JobOutputs(), done = DispatchGroup()
-        for (index, pipe) in [out, err].enumerated() {
-            done.enter()
-            Thread {
-                outputs.set(index, pipe.fileHandleForReading.readDataToEndOfFile())
-                done.leave()
-            }.start()
-        }
-        let deadline = Date().addingTimeInterval(timeout)
-        var timedOut = false
-        while process.isRunning {
-            if Date() > deadline { timedOut = true; process.terminate(); break }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        process.waitUntilExit()
-        done.wait()
-        return (process.terminationStatus, outputs.text(0), outputs.text(1), timedOut)
-    }
-}
-
-/// The two pipes' bytes, each written by its reader thread and read after the group is done.
-private final class JobOutputs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = [Data(), Data()]
-    func set(_ index: Int, _ bytes: Data) { lock.withLock { data[index] = bytes } }
-    func text(_ index: Int) -> String { lock.withLock { String(decoding: data[index], as: UTF8.self) } }
-}
