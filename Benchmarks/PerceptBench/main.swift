@@ -16,6 +16,7 @@
 //   percept-bench backbone MODEL.onnx [--batch 32] [--threads 2] [--inputs F --write F]             (BackboneBench.swift)
 //   percept-bench collectives [--sizes N,…] [--repeats 20] [--fail-rank R]  (under mpirun; CollectivesBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
+//   percept-bench dp-train PACK [--model airbench94|softmax] [--images N] [--steps S]  (under mpirun; DistributedTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -134,6 +135,8 @@ do {
         benchConvLayout(options: Array(arguments.dropFirst(2)))
     case "backbone" where arguments.count >= 3:
         try benchBackbone(path: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "dp-train" where arguments.count >= 3:
+        try benchDistributedTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "collectives":
         try benchCollectives(options: Array(arguments.dropFirst(2)))
     case "depthwise":
