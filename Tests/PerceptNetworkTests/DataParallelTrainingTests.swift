@@ -43,10 +43,9 @@ final class DataParallelTrainingTests: XCTestCase {
     private func trainOnRanks(_ ranks: Int, architecture: Architecture, options: TrainingOptions, train: Dataset,
                               validation: Dataset?, resume: Bool = false,
                               progress: (@Sendable (TrainingProgress) throws -> Void)? = nil) throws -> [TrainingResult] {
-        try ThreadGroup.run(size: ranks) { communicator in
-            try Trainer(architecture: architecture, options: options, communicator: communicator)
-                .fit(train: train, validation: validation, resume: resume, progress: communicator.isRoot ? progress : nil)
-        }
+        let job = RankJob(architecture: architecture, options: options, train: train, validation: validation,
+                          resume: resume, progress: progress)
+        return try ThreadGroup.run(size: ranks, job.run)
     }
 
     private func weights(_ result: TrainingResult) throws -> [String: Tensor] { result.model.tensors }
@@ -151,5 +150,23 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(shards.map(\.global), [20, 20, 20])
         XCTAssertEqual(shards.flatMap(\.labels), whole.labels)
         XCTAssertEqual(shards.flatMap(\.images), whole.images)
+    }
+}
+
+/// One rank's part of a data-parallel test run.
+private struct RankJob: Sendable {
+    var architecture: Architecture
+    var options: TrainingOptions
+    var train: Dataset
+    var validation: Dataset?
+    var resume: Bool
+    var progress: (@Sendable (TrainingProgress) throws -> Void)?
+
+    func run(_ communicator: Communicator) throws -> TrainingResult {
+        let trainer = Trainer(architecture: architecture, options: options, communicator: communicator)
+        if communicator.isRoot, let progress {
+            return try trainer.fit(train: train, validation: validation, resume: resume, progress: progress)
+        }
+        return try trainer.fit(train: train, validation: validation, resume: resume)
     }
 }
