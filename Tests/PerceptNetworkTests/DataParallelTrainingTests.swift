@@ -133,7 +133,7 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     func testShardsOfABatchTogetherAreTheSingleProcessBatch() throws {
-        let train = try shapes(perClass: 3, seed: 17)
+        let train = try shapes(perClass: 5, seed: 17)   // 50 images: two batches of 20 an epoch
         func batch(rank: Int, ranks: Int) -> (images: [Float], labels: [Int32], global: Int) {
             let pipeline = BatchPipeline(dataset: train, batchSize: 20, augmentation: Augmentation(translate: 2, flip: true, cutout: 4),
                                          normalization: .cifar10, seed: 5)
