@@ -19,8 +19,8 @@ import PerceptDistributed
 /// shard; one without BatchNorm equals it within float rounding.
 ///
 /// One buffer rather than DDP's buckets overlapped with the backward pass: on the machines measured
-/// (Benchmarks/RESULTS.md, "Data-parallel training on MPI") the exchange is ≈ 1% of a step, so
-/// overlapping it could win at most that. (`percept-bench dp-train` times the exchange by wrapping
+/// (Benchmarks/RESULTS.md, "Data-parallel training on MPI") airbench94's 7.9 MB exchange took 6 ms
+/// of a 3.9 s step on idle cores, so overlapping it could win at most that. (`percept-bench dp-train` times the exchange by wrapping
 /// the communicator.)
 final class GradientExchange {
     let communicator: Communicator
