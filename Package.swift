@@ -125,7 +125,8 @@ let tests: [Target] = [
     .testTarget(name: "PerceptTests",
                 dependencies: ["Percept", "PerceptONNX", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
     .testTarget(name: "PerceptNetworkTests",
-                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "TestSupport"]),
+                dependencies: ["PerceptNetwork", "PerceptPreprocessing", "PerceptModelKit", "PerceptData", "PerceptDistributed",
+                               "TestSupport"]),
     // Builds small ONNX models with the generated types to check every load-time error.
     .testTarget(name: "PerceptONNXTests",
                 dependencies: ["PerceptONNX", "PerceptCore", "TestSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
@@ -138,7 +139,7 @@ let tests: [Target] = [
     .testTarget(name: "PerceptDistributedTests", dependencies: ["PerceptDistributed", "TestSupport"]),
     .testTarget(name: "PerceptModelsTests",
                 dependencies: ["PerceptModelKit", "PerceptModels", "PerceptEvaluation", "PerceptReports", "PerceptData", "CKernels",
-                                "TestSupport"]),
+                                "PerceptDistributed", "TestSupport"]),
 ]
 
 let package = Package(

@@ -17,6 +17,7 @@
 //   percept-bench knn-sharded PACK [--queries 1000] [--k 10] [--threads T]   (under mpirun; ShardedKNNBench.swift)
 //   percept-bench collectives [--sizes N,…] [--repeats 20] [--fail-rank R]  (under mpirun; CollectivesBench.swift)
 //   percept-bench cnn-train PACK [--arch NAME] [--epochs N] [--time-limit S] …                  (CNNTrainBench.swift)
+//   percept-bench dp-train PACK [--model airbench94|softmax] [--images N] [--steps S]  (under mpirun; DistributedTrainBench.swift)
 //
 // Prints one JSON line per measurement so run.sh can tabulate it beside the Python peers.
 import Foundation
@@ -137,6 +138,8 @@ do {
         try benchBackbone(path: arguments[2], options: Array(arguments.dropFirst(3)))
     case "knn-sharded" where arguments.count >= 3:
         try benchShardedKNN(pack: arguments[2], options: Array(arguments.dropFirst(3)))
+    case "dp-train" where arguments.count >= 3:
+        try benchDistributedTrain(pack: arguments[2], options: Array(arguments.dropFirst(3)))
     case "collectives":
         try benchCollectives(options: Array(arguments.dropFirst(2)))
     case "depthwise":

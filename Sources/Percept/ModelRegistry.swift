@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptDistributed
 import PerceptEvaluation
 import PerceptModelKit
 
@@ -66,9 +67,15 @@ public struct TrainedModel: Sendable {
 
 extension ModelFamily {
     /// Fits the family with `settings` on `job.train` and measures it on `job.validation`
-    /// (which it never trains on): `percept train`'s core, as the web app calls it too.
+    /// (which it never trains on): `percept train`'s core, as the web app calls it too. With several
+    /// ranks (`job.communicator`) they first check that they hold the same splits.
     public static func train(_ settings: ModelSettings, _ job: TrainingJob) throws -> TrainedModel {
         let start = DispatchTime.now()
+        if job.communicator.size > 1 {
+            // Every rank loads and splits the data itself; training on different data would be silently wrong.
+            try job.communicator.requireAgreement(on: Checksum.sha256(train: job.train, validation: job.validation),
+                                                  what: "training data (load the same DATA with the same options and --seed on every rank)")
+        }
         let fitted = try fit(settings, job)
         var validationAccuracy: Double?
         if let validation = job.validation, !validation.isEmpty {

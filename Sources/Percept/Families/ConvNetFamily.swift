@@ -70,7 +70,7 @@ public enum ConvNetFamily: ModelFamily {
             throw PerceptError.invalidArgument("--resume needs --checkpoint FILE")
         }
         let (architecture, options) = try plan(settings, trainingImages: job.train.count, seed: job.seed, threads: job.threads)
-        let result = try Trainer(architecture: architecture, options: options)
+        let result = try Trainer(architecture: architecture, options: options, communicator: job.communicator)
             .fit(train: job.train, validation: job.validation, resume: settings.flag("resume")) { step in
                 try job.progress(String(format: "epoch %d/%d step %d/%d  loss %.3f  acc %.1f%%  %.0f img/s  ETA %.0f s",
                                         step.epoch, step.epochs, step.step, step.stepsPerEpoch, step.loss,

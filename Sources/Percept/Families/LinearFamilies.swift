@@ -73,12 +73,12 @@ enum MinibatchSGD {
         switch model {
         case let .linear(loss):
             var linear = LinearClassifier(loss: loss, features: features, preprocessing: preprocessing, options: options)
-            let history = try linear.fit(prepared, validation: validation)
+            let history = try linear.fit(prepared, validation: validation, communicator: job.communicator)
             return FittedModel(model: linear, history: history)
         case .twoLayerNet:
             var net = TwoLayerNet(hiddenSize: settings.integer("hidden") ?? 500, features: features,
                                   preprocessing: preprocessing, options: options)
-            let history = try net.fit(prepared, validation: validation)
+            let history = try net.fit(prepared, validation: validation, communicator: job.communicator)
             return FittedModel(model: net, history: history)
         }
     }

@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptDistributed
 import PerceptData
 import PerceptModelKit
 import PerceptPreprocessing
@@ -72,9 +73,12 @@ public struct LinearClassifier: Classifier {
         return try fit(prepared.train, validation: prepared.validation)
     }
 
-    /// Fits the weights on prepared features (reuse one preparation across many settings).
+    /// Fits the weights on prepared features (reuse one preparation across many settings). With a
+    /// `communicator` of several ranks, each computes the gradient of its share of every batch and
+    /// the ranks sum them before the identical update (`MinibatchTrainer`).
     @discardableResult
-    public mutating func fit(_ data: PreparedData, validation: PreparedData? = nil) throws -> TrainingHistory {
+    public mutating func fit(_ data: PreparedData, validation: PreparedData? = nil,
+                             communicator: Communicator = SingleProcess()) throws -> TrainingHistory {
         try options.validate()
         guard data.count > 0 else { throw PerceptError.invalidData("cannot fit a linear classifier on an empty dataset") }
         guard data.classNames.count >= 2 else {
@@ -90,7 +94,7 @@ public struct LinearClassifier: Classifier {
         let fold = PixelFold(data.pipeline)
         let history = try Self.trainMinibatches(parameters: &parameters, data: data, validation: validation,
                                                 pixelBytes: pixelBytes, fold: fold, loss: loss, regularization: lambda,
-                                                threads: threads, options: options)
+                                                threads: threads, options: options, communicator: communicator)
         weights = Tensor(shape: [c, d], scalars: parameters[0])
         bias = parameters[1]
         classNames = data.classNames

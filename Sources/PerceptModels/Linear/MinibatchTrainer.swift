@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptDistributed
 import PerceptModelKit
 import PerceptPreprocessing
 
@@ -9,6 +10,14 @@ import PerceptPreprocessing
 /// A model hands over its parameters as flat Float arrays, a `step` that returns the loss of the
 /// batch of `rows` training rows from `start` and writes the gradient of every parameter, and a
 /// `predict` for accuracies.
+///
+/// Data-parallel (a `communicator` of several ranks, each holding the same prepared rows): every
+/// rank runs `step` on its contiguous share of each batch (`Communicator.shard`), weights its
+/// gradients and loss by its share of the rows, and one allreduce (in Double, one buffer for every
+/// parameter and the loss) sums them into the single-process mean over the batch — the
+/// regularisation term, the same on every rank, comes out once because the weights sum to 1. Every
+/// rank then takes the same momentum step, so the ranks' parameters stay identical; the epoch
+/// accuracies are measured by every rank alike.
 struct MinibatchTrainer {
     typealias Step = (_ start: Int, _ rows: Int, _ labels: ArraySlice<Int32>,
                       _ parameters: [[Float]], _ gradients: inout [[Float]]) -> Double
@@ -21,6 +30,7 @@ struct MinibatchTrainer {
     typealias Predict = (_ set: AccuracySet, _ parameters: [[Float]]) -> [Int32]
 
     let options: SGDOptions
+    var communicator: Communicator = SingleProcess()
 
     func train(parameters: inout [[Float]], data: PreparedData, validation: PreparedData?,
                step: Step, predict: Predict) throws -> TrainingHistory {
@@ -46,7 +56,8 @@ struct MinibatchTrainer {
                     var epochLoss = 0.0, steps = 0
                     for batchIndex in order where history.iterations < lastStep {
                         let start = batchIndex * batch, rows = min(batch, n - start)
-                        let loss = step(start, rows, data.labels[start..<(start + rows)], parameters, &gradients)
+                        let loss = try stepOnShard(start: start, rows: rows, labels: data.labels, parameters: parameters,
+                                                   gradients: &gradients, step: step)
                         guard loss.isFinite else {
                             throw Self.divergence(loss: loss, learningRate: options.learningRate, epoch: epoch,
                                                   iteration: history.iterations + 1)
@@ -77,6 +88,33 @@ struct MinibatchTrainer {
                 }
         }
         return history
+    }
+
+    /// One batch's loss and mean gradients: `step` itself for one process; with several ranks, the
+    /// sum over ranks of each one's share, weighted by its rows (a rank with no rows adds nothing).
+    private func stepOnShard(start: Int, rows: Int, labels: [Int32], parameters: [[Float]], gradients: inout [[Float]],
+                             step: Step) throws -> Double {
+        guard communicator.size > 1 else { return step(start, rows, labels[start..<(start + rows)], parameters, &gradients) }
+        let share = communicator.shard(of: rows)
+        var loss = 0.0
+        if share.isEmpty {
+            for p in gradients.indices { gradients[p] = [Float](repeating: 0, count: gradients[p].count) }
+        } else {
+            let first = start + share.lowerBound
+            loss = step(first, share.count, labels[first..<(first + share.count)], parameters, &gradients)
+        }
+        let weight = Double(share.count) / Double(rows)
+        var buffer = [Double]()
+        buffer.reserveCapacity(gradients.reduce(1) { $0 + $1.count })
+        for gradient in gradients { for g in gradient { buffer.append(Double(g) * weight) } }
+        buffer.append(loss * weight)
+        try communicator.allreduceSum(&buffer)
+        var index = 0
+        for p in gradients.indices {
+            for k in gradients[p].indices { gradients[p][k] = Float(buffer[index + k]) }
+            index += gradients[p].count
+        }
+        return buffer[index]
     }
 
     static func accuracy(_ predicted: [Int32], _ truth: [Int32]) -> Double {

@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptDistributed
 import PerceptData
 import PerceptModelKit
 import PerceptPreprocessing
@@ -65,8 +66,10 @@ public struct TwoLayerNet: Classifier {
     }
 
     /// Fits on prepared features; weights start He-initialised (Gaussian, variance 2/fan-in), biases at 0.
+    /// With a `communicator` of several ranks, each batch is split across them (`MinibatchTrainer`).
     @discardableResult
-    public mutating func fit(_ data: PreparedData, validation: PreparedData? = nil) throws -> TrainingHistory {
+    public mutating func fit(_ data: PreparedData, validation: PreparedData? = nil,
+                             communicator: Communicator = SingleProcess()) throws -> TrainingHistory {
         try options.validate()
         guard hiddenSize >= 1 else { throw PerceptError.invalidArgument("the hidden layer needs at least 1 unit, got \(hiddenSize)") }
         guard data.count > 0 else { throw PerceptError.invalidData("cannot fit a two-layer net on an empty dataset") }
@@ -80,7 +83,7 @@ public struct TwoLayerNet: Classifier {
                                      (0..<(c * h)).map { _ in random.nextGaussian() * scale2 }, [Float](repeating: 0, count: c)]
         let lambda = options.regularization
         let history = try Self.trainMinibatches(parameters: &parameters, data: data, validation: validation, hidden: h,
-                                                regularization: lambda, options: options)
+                                                regularization: lambda, options: options, communicator: communicator)
         weights1 = Tensor(shape: [h, d], scalars: parameters[0])
         bias1 = parameters[1]
         weights2 = Tensor(shape: [c, h], scalars: parameters[2])

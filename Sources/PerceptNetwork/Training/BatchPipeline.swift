@@ -1,5 +1,6 @@
 import Dispatch
 import PerceptCore
+import PerceptDistributed
 import PerceptData
 import PerceptPreprocessing
 
@@ -8,6 +9,8 @@ public final class Batch: @unchecked Sendable {
     public let images = FloatBuffer()
     public var labels: [Int32] = []
     public var count: Int { labels.count }
+    /// Images in the whole global batch, over every rank (`count` for one process).
+    public var globalCount = 0
 }
 
 /// Shuffled, augmented minibatches of a dataset, each prepared on a background thread while the
@@ -16,6 +19,10 @@ public final class Batch: @unchecked Sendable {
 /// Deterministic for a seed: epoch e visits the items in the order of a shuffle drawn from stream
 /// e of the seed, and the k-th image of the epoch is transformed with stream e·N + k of a second
 /// seed, whatever the thread schedule. A last partial batch is dropped when `dropLast` is set.
+///
+/// In data-parallel training (`rank` of `ranks`) each rank prepares only its contiguous share of
+/// every global batch (`Communicator.shard`); an image keeps the transform of its position in the
+/// epoch, so the shards together are exactly the single-process batch.
 public final class BatchPipeline: @unchecked Sendable {
     public let dataset: Dataset
     public let batchSize: Int
@@ -25,6 +32,8 @@ public final class BatchPipeline: @unchecked Sendable {
     public let shuffle: Bool
     public let dropLast: Bool
     public var threads = 1
+    /// This process's share of each batch in data-parallel training: rank `rank` of `ranks`.
+    public var rank = 0, ranks = 1
 
     private let queue = DispatchQueue(label: "percept.batches")
     private let slots = [Batch(), Batch()]
@@ -87,7 +96,10 @@ public final class BatchPipeline: @unchecked Sendable {
 
     /// Fills `batch` with batch `index` of the current epoch (also usable synchronously).
     func prepare(_ index: Int, into batch: Batch) {
-        let start = index * batchSize, end = min(dataset.count, start + batchSize)
+        let globalStart = index * batchSize, globalEnd = min(dataset.count, globalStart + batchSize)
+        let share = SingleProcess.shard(of: globalEnd - globalStart, rank: rank, size: ranks)
+        let start = globalStart + share.lowerBound, end = globalStart + share.upperBound
+        batch.globalCount = globalEnd - globalStart
         let members = Array(order[start..<end])
         let augmentSeed = seed ^ 0x5EED_A11C_E000_0001
         let transforms = (start..<end).map { position -> ImageTransform in

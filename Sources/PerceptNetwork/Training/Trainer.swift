@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptDistributed
 import PerceptModelKit
 import PerceptPreprocessing
 
@@ -13,13 +14,23 @@ public struct TrainingResult: Sendable {
 /// Trains a network: minibatch SGD/Adam on a softmax cross-entropy loss, a learning-rate schedule,
 /// augmented batches prepared in the background, validation after every epoch, best-model
 /// keeping, early stopping, and atomic checkpoints that `fit(resume: true)` continues from.
+///
+/// Data-parallel: given a `communicator` of several ranks (processes under `mpirun`, or a
+/// `ThreadGroup`), every rank calls `fit` with the same data and options; each trains on its
+/// contiguous share of every global batch of `options.batchSize` and the gradients are summed
+/// before each step (`GradientExchange`), so one seed gives the single-process model within float
+/// rounding (BatchNorm aside: its batch statistics are per rank). Rank 0 alone writes checkpoints,
+/// which hold only global state, so a run may resume with another number of ranks.
 public final class Trainer {
     public let architecture: Architecture
     public var options: TrainingOptions
+    /// The ranks training together; one process by default.
+    public let communicator: Communicator
 
-    public init(architecture: Architecture, options: TrainingOptions) {
+    public init(architecture: Architecture, options: TrainingOptions, communicator: Communicator = SingleProcess()) {
         self.architecture = architecture
         self.options = options
+        self.communicator = communicator
     }
 
     /// Trains on `train`, validating on `validation` (when given and non-empty) after each epoch.
@@ -29,8 +40,9 @@ public final class Trainer {
                     progress: ((TrainingProgress) throws -> Void)? = nil) throws -> TrainingResult {
         try options.validate()
         let validation = try Trainer.usableValidation(validation, for: train)
-        let run = try TrainingRun(architecture: architecture, options: options, train: train)
-        if resume, let path = options.checkpointPath, FileManager.default.fileExists(atPath: path) {
+        try checkShards(train: train)
+        let run = try TrainingRun(architecture: architecture, options: options, train: train, communicator: communicator)
+        if resume, let path = options.checkpointPath, try resumes(from: path) {
             try run.resume(from: path)
         }
         run.start()
@@ -46,6 +58,24 @@ public final class Trainer {
             }
         }
         return try run.result()
+    }
+
+    /// Whether to resume from the checkpoint at `path`: rank 0 decides (it wrote the file) and tells
+    /// the others, so the ranks never disagree about where training starts; each then reads it.
+    private func resumes(from path: String) throws -> Bool {
+        let exists = FileManager.default.fileExists(atPath: path)
+        guard communicator.size > 1 else { return exists }
+        let verdict = try communicator.broadcast([exists ? 1 : 0], from: 0)
+        return verdict.first == 1
+    }
+
+    /// Refuses a job whose ranks would get an empty share of a batch.
+    private func checkShards(train: Dataset) throws {
+        let smallestBatch = options.batchSize <= train.count ? options.batchSize : train.count
+        guard smallestBatch >= communicator.size else {
+            throw PerceptError.invalidArgument(
+                "a batch of \(smallestBatch) images cannot be split across \(communicator.size) ranks; use a batch of at least \(communicator.size) or fewer ranks")
+        }
     }
 
     /// The validation set when it has images, after checking it matches the training set.

@@ -3,13 +3,23 @@ import Foundation
 import PerceptCore
 import PerceptModelKit
 import PerceptData
+import PerceptDistributed
 
 /// One call of `Trainer.fit`: the network being trained and everything that moves with it
 /// (optimiser, weight averages, history, step count), in the order a run goes — build, resume
 /// from a checkpoint, train an epoch, validate it, checkpoint it, and at the end the model.
+///
+/// With several ranks (`communicator`), each trains on its share of every global batch and
+/// `GradientExchange` sums the gradients before the identical optimiser step on every rank;
+/// validation is split the same way; rank 0 alone writes checkpoints.
 final class TrainingRun {
     let architecture: Architecture
     let options: TrainingOptions
+    let communicator: Communicator
+    /// The gradient exchange of a job of several ranks; nil for one process.
+    let exchange: GradientExchange?
+    /// This rank's share of the validation images (all of them for one process).
+    private var validationShard: Dataset?
     let train: Dataset
     let inputShape: FeatureShape
     let network: Network
@@ -33,10 +43,13 @@ final class TrainingRun {
     private var clock: UInt64 = 0, elapsedBefore = 0.0, validationSeconds = 0.0
 
     /// Builds and initialises the network (whitening from the training images, BatchNorm shift
-    /// scaling) and the optimiser and averages for a fresh run.
-    init(architecture: Architecture, options: TrainingOptions, train: Dataset) throws {
+    /// scaling) and the optimiser and averages for a fresh run; several ranks start from rank 0's.
+    init(architecture: Architecture, options: TrainingOptions, train: Dataset,
+         communicator: Communicator = SingleProcess()) throws {
         self.architecture = architecture
         self.options = options
+        self.communicator = communicator
+        exchange = communicator.size > 1 ? GradientExchange(communicator: communicator) : nil
         self.train = train
         inputShape = FeatureShape(height: train.height, width: train.width, channels: train.channels)
         network = try Network(architecture: architecture, inputShape: inputShape, classCount: train.classCount,
@@ -60,6 +73,7 @@ final class TrainingRun {
             }
         }
         trainable = network.parameters.filter(\.trainable)
+        try adoptRootWeights()
         lookahead = options.lookahead ? Lookahead(network.parameters + network.state) : nil
         average = WeightAverage(decay: options.emaDecay, parameters: trainable)
     }
@@ -110,6 +124,24 @@ final class TrainingRun {
         }
     }
 
+    /// Gives every rank rank 0's weights and statistics, as DDP does at the start: the ranks build
+    /// them from the same seed and images, but a whitening stem computed with other thread counts
+    /// could differ in the last bits, and the ranks must never drift apart. (Root sends its values,
+    /// the others zeros: the sum is root's values exactly.)
+    func adoptRootWeights() throws {
+        guard communicator.size > 1 else { return }
+        let arrays = allArrays
+        var values = [Float]()
+        values.reserveCapacity(arrays.reduce(0) { $0 + $1.count })
+        for p in arrays { values += communicator.isRoot ? p.value : [Float](repeating: 0, count: p.count) }
+        try communicator.allreduceSum(&values)
+        var index = 0
+        for p in arrays {
+            p.value = Array(values[index..<(index + p.count)])
+            index += p.count
+        }
+    }
+
     // MARK: One epoch
 
     private var batches: BatchPipeline {
@@ -124,8 +156,10 @@ final class TrainingRun {
     /// Sets up the batches and the clock; the step count decides dropout's masks from here on.
     func start() {
         for case let dropout as Dropout in Trainer.allLayers(network.layers) { dropout.step = globalStep }
-        pipeline = BatchPipeline(dataset: train, batchSize: options.batchSize, augmentation: options.augmentation,
-                                 normalization: normalization, seed: options.seed)
+        let pipeline = BatchPipeline(dataset: train, batchSize: options.batchSize, augmentation: options.augmentation,
+                                     normalization: normalization, seed: options.seed)
+        (pipeline.rank, pipeline.ranks) = (communicator.rank, communicator.size)
+        self.pipeline = pipeline
         dLogits = FloatBuffer(capacity: options.batchSize * train.classCount)
         clock = DispatchTime.now().uptimeNanoseconds
         elapsedBefore = history.epochs.last?.elapsedSeconds ?? 0
@@ -152,6 +186,15 @@ final class TrainingRun {
                     "training diverged at step \(globalStep + 1) (epoch \(epoch + 1)) with learning rate \(String(format: "%.4g", learningRate)): the loss is \(result.loss); lower the learning rate or add warm-up")
             }
             network.backward(dLogits, batch: n)
+            var batchLoss = result.loss * Double(n), batchCorrect = result.correct, batchImages = n
+            if let exchange {
+                let late = options.timeLimit.map { elapsed() - validationSeconds >= $0 } ?? false
+                let totals = try exchange.exchange(trainable: trainable, state: network.state, localCount: n,
+                                                   globalCount: batch.globalCount, meanLoss: result.loss,
+                                                   correct: result.correct, outOfTime: late)
+                (batchLoss, batchCorrect, batchImages) = (totals.lossSum, totals.correct, batch.globalCount)
+                if totals.outOfTime { outOfTime = true }
+            }
             optimizer.step(trainable, learningRate: Float(learningRate))
             average?.update(trainable)
             globalStep += 1
@@ -159,9 +202,9 @@ final class TrainingRun {
                 lookahead?.update(allArrays, step: globalStep, totalSteps: totalSteps)
             }
             step += 1
-            lossSum += result.loss * Double(n)
-            correct += result.correct
-            seen += n
+            lossSum += batchLoss
+            correct += batchCorrect
+            seen += batchImages
             let trainingSeconds = elapsed() - validationSeconds
             let speed = Double(seen) / max(1e-9, trainingSeconds - epochStart)
             try progress?(TrainingProgress(
@@ -170,7 +213,9 @@ final class TrainingRun {
                 imagesPerSecond: speed,
                 secondsRemaining: Double((totalSteps - globalStep) * options.batchSize) / max(speed, 1e-9),
                 validationAccuracy: nil))
-            if let limit = options.timeLimit, trainingSeconds >= limit { outOfTime = true; break }
+            // Ranks stop together, on the verdict their exchange carried; one process asks its own clock.
+            if exchange == nil, let limit = options.timeLimit, trainingSeconds >= limit { outOfTime = true }
+            if outOfTime { break }
         }
         let record = EpochRecord(epoch: epoch + 1, trainLoss: lossSum / Double(max(seen, 1)),
                                  trainAccuracy: Double(correct) / Double(max(seen, 1)), learningRate: learningRate,
@@ -193,10 +238,7 @@ final class TrainingRun {
         average?.swap(trainable)
         defer { average?.swap(trainable) }
         // Earlier epochs are validated plainly: each test-time view costs a pass.
-        let (loss, accuracy) = Trainer.evaluate(network, on: validation, normalization: normalization,
-                                                batchSize: options.batchSize,
-                                                views: last ? options.testTimeAugmentation : .none,
-                                                threads: options.threads)
+        let (loss, accuracy) = try evaluate(on: validation, views: last ? options.testTimeAugmentation : .none)
         validationSeconds += elapsed() - start
         record.validationLoss = loss
         record.validationAccuracy = accuracy
@@ -214,6 +256,25 @@ final class TrainingRun {
             imagesPerSecond: record.imagesPerSecond, secondsRemaining: 0, validationAccuracy: accuracy))
     }
 
+    /// Mean loss and accuracy on `validation`: one process evaluates it all; several ranks each
+    /// evaluate their contiguous share and sum the totals, which gives the same numbers.
+    private func evaluate(on validation: Dataset, views: TestTimeAugmentation) throws -> (loss: Double, accuracy: Double) {
+        guard communicator.size > 1 else {
+            return Trainer.evaluate(network, on: validation, normalization: normalization, batchSize: options.batchSize,
+                                    views: views, threads: options.threads)
+        }
+        let shard = validationShard ?? validation.subset(Array(communicator.shard(of: validation.count)))
+        validationShard = shard
+        var totals = [0.0, 0.0]
+        if !shard.isEmpty {
+            let (loss, accuracy) = Trainer.evaluate(network, on: shard, normalization: normalization,
+                                                    batchSize: options.batchSize, views: views, threads: options.threads)
+            totals = [loss * Double(shard.count), (accuracy * Double(shard.count)).rounded()]
+        }
+        try communicator.allreduceSum(&totals)
+        return (totals[0] / Double(validation.count), totals[1] / Double(validation.count))
+    }
+
     // MARK: Checkpoint
 
     /// Adds the finished epoch to the history, moves on, and writes the checkpoint when asked.
@@ -222,7 +283,7 @@ final class TrainingRun {
         history.peakMemoryBytes = peakResidentMemoryBytes()
         epoch += 1
         if outOfTime { history.stoppedEarly = true }
-        if let path = options.checkpointPath { try checkpoint().write(to: path) }
+        if let path = options.checkpointPath, communicator.isRoot { try checkpoint().write(to: path) }
     }
 
     /// The run's whole state after `epoch` epochs.

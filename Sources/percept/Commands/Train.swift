@@ -36,6 +36,15 @@ struct Train: ParsableCommand {
                 --checkpoint run.ckpt -o cnn.percept
               percept train photos/ --model cnn --arch my-net.json --resume \\
                 --checkpoint run.ckpt
+              mpirun -np 4 percept train cifar10.pack --model cnn --arch airbench94 \\
+                --threads 1 --distributed -o cnn.percept
+
+            With --distributed under mpirun or srun, every rank loads DATA (a .pack
+            is memory-mapped) and each global batch (--batch) is split across the
+            ranks, whose gradients are summed every step: the svm, softmax, mlp and
+            cnn families give the model one process would train with the same seed
+            and batch. Rank 0 alone prints and writes the model and checkpoints; a
+            checkpoint resumes with any number of ranks.
 
             MODEL FAMILIES AND THEIR OPTIONS
             """
@@ -69,6 +78,8 @@ struct Train: ParsableCommand {
     var seed: UInt64 = 0
 
     @OptionGroup var loading: LoadingOptions
+
+    @OptionGroup var distributedOptions: DistributedOptions
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
@@ -108,6 +119,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        let communicator = try distributedOptions.communicator()
         Terminal.quiet = quiet || json
         let start = DispatchTime.now()
         var (data, family, settings) = try parsedArguments()
@@ -121,7 +133,7 @@ struct Train: ParsableCommand {
                 family = TransferFamily.self
                 settings = try TransferFamily.settings(["backbone": backbone])
                 // Said even with --json (stderr), as a choice made for the user should be; -q silences it.
-                if !quiet { FileHandle.standardError.write(Data("using transfer learning with backbone \(backbone); --model to choose\n".utf8)) }
+                if !quiet, communicator.isRoot { FileHandle.standardError.write(Data("using transfer learning with backbone \(backbone); --model to choose\n".utf8)) }
             } else {
                 loading.resize = self.loading.resize
                 loaded = try loading.load(data, defaultSize: family.defaultInputSize)
@@ -140,11 +152,14 @@ struct Train: ParsableCommand {
         Terminal.info("training \(recipe) on \(splits.train.count) images of \(splits.train.classCount) labels "
                       + "at \(splits.train.width)x\(splits.train.height), validating on \(splits.validation.count)")
 
-        let job = TrainingJob(train: splits.train, validation: splits.validation, seed: seed, threads: loading.threads) {
+        let job = TrainingJob(train: splits.train, validation: splits.validation, seed: seed, threads: loading.threads,
+                              communicator: communicator) {
             Terminal.progress($0)
         }
         let trained = try family.train(settings, job)
         Terminal.endProgress()
+        // Every rank holds the same model; one writes it and says so.
+        guard communicator.isRoot else { return }
         var metadata = [
             "dataset": data, "seed": String(seed), "trainImages": String(splits.train.count),
             "validationImages": String(splits.validation.count), "testImages": String(splits.test.count),

@@ -15,6 +15,19 @@ enum Checksum {
         return hex(hasher.finalize())
     }
 
+    /// The digest of everything a training job's ranks must share: both splits' sizes, pixels,
+    /// labels and class names (data-parallel ranks refuse to start when theirs differ).
+    static func sha256(train: Dataset, validation: Dataset?) -> [UInt8] {
+        var hasher = SHA256()
+        for dataset in [train] + (validation.map { [$0] } ?? []) {
+            hasher.update(data: Data("\(dataset.count)x\(dataset.height)x\(dataset.width)x\(dataset.channels)".utf8))
+            hasher.update(data: dataset.pixels.bytes)
+            dataset.labels.withUnsafeBytes { hasher.update(bufferPointer: $0) }
+            hasher.update(data: Data(dataset.classNames.joined(separator: "\n").utf8))
+        }
+        return Array(hasher.finalize())
+    }
+
     static func sha256(_ text: String) -> String { sha256(Data(text.utf8)) }
 
     private static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {

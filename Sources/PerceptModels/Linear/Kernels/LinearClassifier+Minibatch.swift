@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptDistributed
 import PerceptModelKit
 
 /// The hot part of `LinearClassifier.fit` and scoring: minibatches read in place, forward and
@@ -8,11 +9,11 @@ extension LinearClassifier {
     /// the pixel bytes), with the preprocessing folded into the weights on the byte path.
     static func trainMinibatches(parameters: inout [[Float]], data: PreparedData, validation: PreparedData?,
                                  pixelBytes: [UInt8], fold: PixelFold, loss: Loss, regularization lambda: Float,
-                                 threads: Int, options: SGDOptions) throws -> TrainingHistory {
+                                 threads: Int, options: SGDOptions, communicator: Communicator) throws -> TrainingHistory {
         let c = data.classNames.count, d = data.features.columns
         return try data.features.scalars.withUnsafeBufferPointer { features in
             try pixelBytes.withUnsafeBufferPointer { pixels in
-                try MinibatchTrainer(options: options).train(
+                try MinibatchTrainer(options: options, communicator: communicator).train(
                     parameters: &parameters, data: data, validation: validation,
                     step: { start, rows, labels, parameters, gradients in
                         let batch: Batch = pixels.isEmpty ? .features(features.baseAddress! + start * d)

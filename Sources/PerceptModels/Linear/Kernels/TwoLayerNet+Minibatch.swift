@@ -1,4 +1,5 @@
 import PerceptCore
+import PerceptDistributed
 import PerceptModelKit
 
 /// The hot part of `TwoLayerNet.fit`: minibatches read in place, forward and backward through
@@ -6,10 +7,11 @@ import PerceptModelKit
 extension TwoLayerNet {
     /// The minibatch loop: each step's first layer reads its rows in place inside the training matrix.
     static func trainMinibatches(parameters: inout [[Float]], data: PreparedData, validation: PreparedData?, hidden h: Int,
-                                 regularization lambda: Float, options: SGDOptions) throws -> TrainingHistory {
+                                 regularization lambda: Float, options: SGDOptions,
+                                 communicator: Communicator) throws -> TrainingHistory {
         let c = data.classNames.count, d = data.features.columns
         return try data.features.scalars.withUnsafeBufferPointer { features in
-            try MinibatchTrainer(options: options).train(
+            try MinibatchTrainer(options: options, communicator: communicator).train(
                 parameters: &parameters, data: data, validation: validation,
                 step: { start, rows, labels, parameters, gradients in
                     Self.lossAndGradients(batch: features.baseAddress! + start * d, rows: rows, d: d, labels: labels,
