@@ -53,25 +53,31 @@ enum PageAssets {
           return (typeof value === "number" && isFinite(value)) ? (value * 100).toFixed(1) + "%" : "–";
         }
 
-        // Home: upload an archive with a progress bar (XMLHttpRequest reports upload progress, fetch does not).
+        // Posts a new dataset with a progress bar (XMLHttpRequest reports upload progress, fetch does not),
+        // then opens its page.
+        function perceptUpload(form, data, statusText) {
+          const bar = form.querySelector("progress");
+          const request = new XMLHttpRequest();
+          request.open("POST", form.action);
+          request.upload.onprogress = function (progress) {
+            if (progress.lengthComputable) { bar.classList.remove("hidden"); bar.value = progress.loaded / progress.total; }
+          };
+          request.onload = function () {
+            let body = null;
+            try { body = JSON.parse(request.responseText); } catch (error) { body = null; }
+            if (request.status === 201 && body && body.id !== undefined) { window.location = "/datasets/" + body.id; return; }
+            perceptStatus(form, body && body.error ? body.error : "upload failed (" + request.status + ")", true);
+          };
+          request.onerror = function () { perceptStatus(form, "the upload did not reach the server", true); };
+          perceptStatus(form, statusText, false);
+          request.send(data);
+        }
+
+        // Home: upload an archive.
         document.querySelectorAll("form.js-upload").forEach(function (form) {
           form.addEventListener("submit", function (event) {
             event.preventDefault();
-            const bar = form.querySelector("progress");
-            const request = new XMLHttpRequest();
-            request.open("POST", form.action);
-            request.upload.onprogress = function (progress) {
-              if (progress.lengthComputable) { bar.classList.remove("hidden"); bar.value = progress.loaded / progress.total; }
-            };
-            request.onload = function () {
-              let body = null;
-              try { body = JSON.parse(request.responseText); } catch (error) { body = null; }
-              if (request.status === 201 && body && body.id !== undefined) { window.location = "/datasets/" + body.id; return; }
-              perceptStatus(form, body && body.error ? body.error : "upload failed (" + request.status + ")", true);
-            };
-            request.onerror = function () { perceptStatus(form, "the upload did not reach the server", true); };
-            perceptStatus(form, "uploading…", false);
-            request.send(new FormData(form));
+            perceptUpload(form, new FormData(form), "uploading…");
           });
         });
 
@@ -134,21 +140,7 @@ enum PageAssets {
             const data = new FormData();
             data.append("name", form.querySelector("input[name=name]").value);
             chosen.forEach(function (entry) { data.append("file", entry.file, entry.file.name); data.append("label", entry.label.value.trim()); });
-            const bar = form.querySelector("progress");
-            const request = new XMLHttpRequest();
-            request.open("POST", form.action);
-            request.upload.onprogress = function (progress) {
-              if (progress.lengthComputable) { bar.classList.remove("hidden"); bar.value = progress.loaded / progress.total; }
-            };
-            request.onload = function () {
-              let body = null;
-              try { body = JSON.parse(request.responseText); } catch (error) { body = null; }
-              if (request.status === 201 && body && body.id !== undefined) { window.location = "/datasets/" + body.id; return; }
-              perceptStatus(form, body && body.error ? body.error : "upload failed (" + request.status + ")", true);
-            };
-            request.onerror = function () { perceptStatus(form, "the upload did not reach the server", true); };
-            perceptStatus(form, "uploading " + chosen.length + " images…", false);
-            request.send(data);
+            perceptUpload(form, data, "uploading " + chosen.length + " images…");
           });
         });
 
