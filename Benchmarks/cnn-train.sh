@@ -11,12 +11,7 @@ export PATH=/opt/swift/usr/bin:$PATH
 epochs=${1:?usage: Benchmarks/cnn-train.sh EPOCHS [TIME_LIMIT_SECONDS] [percept|torch|both]}
 limit=${2:-3600}
 sides=${3:-both}
-data=${PERCEPT_BENCH_DATA:-$HOME/.cache/percept/cifar10}
-if [ ! -d "$data/train" ]; then mkdir -p "$data" && tar -xzf ../shared/datasets/cifar10-train-jpg.tar.gz -C "$data"; fi
-swift build -c release --product percept-bench >/dev/null
-bench=.build/release/percept-bench
-pack=${PERCEPT_BENCH_PACK:-/tmp/cifar10-train.pack}
-[ -f "$pack" ] || $bench import "$data/train" "$pack" >/dev/null
+source Benchmarks/cifar-pack.sh   # sets $bench and $pack
 log=${PERCEPT_BENCH_LOG:-Benchmarks/charts/cnn-curve.jsonl}
 mkdir -p "$(dirname "$log")"
 echo "# $(date -u +%FT%TZ) load: $(uptime | sed 's/.*load average: //')"

@@ -12,12 +12,7 @@ cd "$(dirname "$0")/.."
 export PATH=/opt/swift/usr/bin:$PATH
 queries=${1:-2000}
 repeats=${2:-3}
-data=${PERCEPT_BENCH_DATA:-$HOME/.cache/percept/cifar10}
-if [ ! -d "$data/train" ]; then mkdir -p "$data" && tar -xzf ../shared/datasets/cifar10-train-jpg.tar.gz -C "$data"; fi
-swift build -c release --product percept-bench >/dev/null
-bench=.build/release/percept-bench
-pack=${PERCEPT_BENCH_PACK:-/tmp/cifar10-train.pack}
-[ -f "$pack" ] || $bench import "$data/train" "$pack" >/dev/null
+source Benchmarks/cifar-pack.sh   # sets $bench and $pack
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 # Root in a container, shared memory without CMA (see the README's "More than one machine").

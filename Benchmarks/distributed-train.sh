@@ -12,12 +12,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl_va
 export OMPI_MCA_rmaps_base_oversubscribe=1
 steps=${1:-4}
 images=${2:-10240}
-data=${PERCEPT_BENCH_DATA:-$HOME/.cache/percept/cifar10}
-if [ ! -d "$data/train" ]; then mkdir -p "$data" && tar -xzf ../shared/datasets/cifar10-train-jpg.tar.gz -C "$data"; fi
-swift build -c release --product percept-bench >/dev/null
-bench=.build/release/percept-bench
-pack=${PERCEPT_BENCH_PACK:-/tmp/cifar10-train.pack}
-[ -f "$pack" ] || $bench import "$data/train" "$pack" >/dev/null
+source Benchmarks/cifar-pack.sh   # sets $bench and $pack
 # Throughput only: the first $images pack images (a pack lists them class by class; accuracy is not measured).
 echo "# $(date -u +%FT%TZ) load: $(uptime | sed 's/.*load average: //')"
 $bench dp-train --count
