@@ -141,13 +141,7 @@ struct TopKTable<Distance: Comparable> {
         outIndices.reserveCapacity(queries * k)
         outDistances.reserveCapacity(queries * k)
         for row in 0..<queries {
-            let size = Int(filled[row])
-            var candidates: [(distance: Exact, index: Int32)] = []
-            for r in 0..<size where indices[row * width + r] >= 0 {
-                let index = indices[row * width + r]
-                candidates.append((exact(row, index), index))
-            }
-            candidates.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.index < b.index }
+            let candidates = reranked(row: row, exact)
             for (distance, index) in candidates.prefix(k) {
                 outIndices.append(index)
                 outDistances.append(convert(distance))
@@ -182,19 +176,25 @@ struct TopKTable<Distance: Comparable> {
         outIndices.reserveCapacity(queries * k)
         outKeys.reserveCapacity(queries * k)
         for row in 0..<queries {
-            let size = Int(filled[row])
-            var candidates: [(key: UInt64, index: Int32)] = []
-            for r in 0..<size where indices[row * width + r] >= 0 {
-                let index = indices[row * width + r]
-                candidates.append((exact(row, index), index))
-            }
-            candidates.sort { a, b in a.key != b.key ? a.key < b.key : a.index < b.index }
-            for (key, index) in candidates.prefix(k) {
+            for (key, index) in reranked(row: row, exact).prefix(k) {
                 outIndices.append(index)
                 outKeys.append(key)
             }
         }
         return KeyedNeighbors(k: k, keys: outKeys, indices: outIndices)
+    }
+
+    /// One query's candidates with their distances recomputed by `exact`, ordered by (exact
+    /// distance, index): the lower index first among equals, as everywhere in the search.
+    private func reranked<Exact: Comparable>(row: Int, _ exact: (_ row: Int, _ index: Int32) -> Exact)
+        -> [(distance: Exact, index: Int32)] {
+        var candidates: [(distance: Exact, index: Int32)] = []
+        for r in 0..<Int(filled[row]) where indices[row * width + r] >= 0 {
+            let index = indices[row * width + r]
+            candidates.append((exact(row, index), index))
+        }
+        candidates.sort { a, b in a.distance != b.distance ? a.distance < b.distance : a.index < b.index }
+        return candidates
     }
 
     /// Reference twin of the table (the test oracle): for each query's full row of distances,
