@@ -152,8 +152,9 @@ public protocol PerceptService: Sendable {
     func cancelRun(_ id: Int64) async throws
     /// The test split's evaluation: the document `percept evaluate --json` prints.
     func evaluation(modelId: Int64) async throws -> Evaluation
-    /// Predictions for image files already on disk: what `percept predict --json` prints.
-    func predict(modelId: Int64, files: [URL], top: Int) async throws -> [FilePrediction]
+    /// Predictions for images held in memory (each named by its `path`, the client's file name):
+    /// what `percept predict --json` prints.
+    func predict(modelId: Int64, images: [ArchiveEntry], top: Int) async throws -> [FilePrediction]
     /// The `.percept` file of a model, for download.
     func modelFile(_ id: Int64) async throws -> URL
 

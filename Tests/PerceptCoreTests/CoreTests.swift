@@ -90,6 +90,36 @@ final class BLASTests: XCTestCase {
         BLAS.gemv(transpose: true, m: 2, n: 3, a: a, x: [1, 1], y: &yt)
         XCTAssertEqual(yt, [5, 7, 9])
     }
+
+    /// Overlapping `withThreadCount` calls from many threads: inside a request the count never
+    /// exceeds it, and once all have ended the count is what it was before (per-caller save and
+    /// restore, interleaved, could leave any of the requested counts behind).
+    func testOverlappingThreadCountRequestsNeverExceedTheirsAndRestoreTheOuterCount() {
+        let before = BLAS.threadCount
+        let violations = Counter()
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for round in 0..<200 {
+                let wanted = (worker + round) % 3 + 1
+                BLAS.withThreadCount(wanted) {
+                    if BLAS.threadCount > wanted { violations.add() }
+                    if round % 7 == 0 {
+                        BLAS.withThreadCount(1) { if BLAS.threadCount != 1 { violations.add() } }
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(violations.value, 0)
+        XCTAssertEqual(BLAS.threadCount, before)
+        BLAS.withThreadCount(forMultiplyAdds: 10) { XCTAssertEqual(BLAS.threadCount, 1, "a tiny product runs on one thread") }
+        XCTAssertEqual(BLAS.threadCount, before)
+    }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        func add() { lock.withLock { count += 1 } }
+        var value: Int { lock.withLock { count } }
+    }
 }
 
 final class AtomicFileTests: XCTestCase {

@@ -4,7 +4,8 @@ import Percept
 import XCTest
 
 /// Dynamic batching must not change an answer: concurrent requests with different files and `top`
-/// get exactly what each would get alone, and a bad file fails only its own entry.
+/// get exactly what each would get alone, a bad file fails only its own entry, and every answer
+/// reaches the prediction log once.
 final class PredictionBatcherTests: XCTestCase {
     func testConcurrentRequestsGetTheAnswersTheyWouldGetAlone() async throws {
         let directory = try StoreFixtures.temporaryDirectory()
@@ -23,10 +24,12 @@ final class PredictionBatcherTests: XCTestCase {
             if index == 7 { paths.insert(broken, at: 1) }
             return (paths, 1 + index % 3)
         }
-        let batcher = PredictionBatcher(model: model, maxImages: 8)
+        let log = Log()
+        let batcher = PredictionBatcher(model: model, maxImages: 8) { log.add($0) }
         let answers = try await withThrowingTaskGroup(of: (Int, [FilePrediction]).self) { group in
             for (index, request) in requests.enumerated() {
-                group.addTask { (index, try await batcher.predict(files: request.paths, top: request.top)) }
+                let images = try request.paths.map { ArchiveEntry(path: $0, data: [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0)))) }
+                group.addTask { (index, try await batcher.predict(images, top: request.top, modelId: Int64(index))) }
             }
             var answers = [[FilePrediction]](repeating: [], count: requests.count)
             for try await (index, answer) in group { answers[index] = answer }
@@ -37,7 +40,7 @@ final class PredictionBatcherTests: XCTestCase {
             XCTAssertEqual(answer.count, request.paths.count)
             for (got, expected) in zip(answer, alone) {
                 XCTAssertEqual(got.path, expected.path)
-                XCTAssertEqual(got.top.map(\.label), expected.top.map(\.label))
+                XCTAssertEqual(got.top.map { $0.label }, expected.top.map { $0.label })
                 XCTAssertEqual(got.top.count, got.error == nil ? request.top : 0)
                 for (a, b) in zip(got.top, expected.top) { XCTAssertEqual(a.probability, b.probability, accuracy: 1e-6) }
                 XCTAssertEqual(got.error == nil, expected.error == nil, "\(got.path): \(got.error ?? "")")
@@ -45,5 +48,16 @@ final class PredictionBatcherTests: XCTestCase {
         }
         XCTAssertNotNil(answers[7][1].error, "the broken file fails its own entry")
         XCTAssertNil(answers[7][0].error, "and only its own")
+        // The log got each request's answers exactly once, as answered.
+        let logged = log.batches.flatMap { $0 }
+        XCTAssertEqual(logged.map(\.modelId).sorted(), requests.indices.map(Int64.init))
+        for entry in logged { XCTAssertEqual(entry.answers, answers[Int(entry.modelId)]) }
+    }
+
+    private final class Log: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [[PredictionBatcher.Answered]] = []
+        func add(_ batch: [PredictionBatcher.Answered]) { lock.withLock { stored.append(batch) } }
+        var batches: [[PredictionBatcher.Answered]] { lock.withLock { stored } }
     }
 }

@@ -12,7 +12,7 @@ actor StubService: PerceptService {
     }
 
     private(set) var uploads: [ReceivedUpload] = []
-    private(set) var predictedFiles: [(url: URL, contents: Data)] = []
+    private(set) var predictedImages: [(name: String, contents: Data)] = []
     private(set) var startedRuns: [(datasetId: Int64, model: String, options: [String: String])] = []
     private(set) var splitPlans: [SplitPlan] = []
     private(set) var resumedRuns: [Int64] = []
@@ -115,10 +115,10 @@ actor StubService: PerceptService {
         return try Self.evaluation()
     }
 
-    func predict(modelId: Int64, files: [URL], top: Int) async throws -> [FilePrediction] {
+    func predict(modelId: Int64, images: [ArchiveEntry], top: Int) async throws -> [FilePrediction] {
         guard modelId == 11 else { throw ServiceError.notFound("there is no model \(modelId)") }
-        predictedFiles += files.map { ($0, (try? Data(contentsOf: $0)) ?? Data()) }
-        let answers: [[String: Any]] = files.map { ["path": $0.path, "top": [["label": "cat", "probability": 0.75]]] }
+        predictedImages += images.map { ($0.path, Data($0.data)) }
+        let answers: [[String: Any]] = images.map { ["path": $0.path, "top": [["label": "cat", "probability": 0.75]]] }
         return try JSONDecoder().decode([FilePrediction].self, from: JSONSerialization.data(withJSONObject: answers))
     }
 

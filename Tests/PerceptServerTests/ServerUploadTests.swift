@@ -49,10 +49,8 @@ final class ServerUploadTests: XCTestCase {
                        harness.uploadDirectory.standardizedFileURL.path)
         XCTAssertFalse(upload.url.lastPathComponent.contains("passwd"))
         XCTAssertFalse(upload.url.path.contains(".."))
-        let predictedFiles = await harness.service.predictedFiles
-        let predicted = try XCTUnwrap(predictedFiles.first)
-        XCTAssertEqual(predicted.url.deletingLastPathComponent().standardizedFileURL.path,
-                       harness.uploadDirectory.standardizedFileURL.path)
+        let predicted = await harness.service.predictedImages
+        XCTAssertEqual(predicted.map(\.name), ["x.jpg"], "a photo to predict is named by its last component only")
     }
 
     func testAnUploadOverTheLimitIs413AndLeavesNothing() async throws {
@@ -104,7 +102,7 @@ final class ServerUploadTests: XCTestCase {
         XCTAssertEqual(harness.filesLeft(), [])
     }
 
-    func testPredictAnswersUnderTheClientsNamesAndRemovesTheFiles() async throws {
+    func testPredictAnswersUnderTheClientsNamesAndWritesNoFiles() async throws {
         let harness = ServerHarness()
         let body = MultipartBody(parts: [.init(name: "file", fileName: "tabby.jpg", contents: Data([1, 2, 3])),
                                          .init(name: "file", fileName: "rex.png", contents: Data([4, 5]))])
@@ -116,9 +114,10 @@ final class ServerUploadTests: XCTestCase {
                 XCTAssertEqual((predictions.first?["top"] as? [[String: Any]])?.first?["label"] as? String, "cat")
             }
         }
-        let received = await harness.service.predictedFiles
+        let received = await harness.service.predictedImages
+        XCTAssertEqual(received.map(\.name), ["tabby.jpg", "rex.png"])
         XCTAssertEqual(received.map(\.contents), [Data([1, 2, 3]), Data([4, 5])])
-        XCTAssertEqual(harness.filesLeft(), [], "the photos are removed once predicted")
+        XCTAssertEqual(harness.filesLeft(), [], "photos to predict are held in memory, never written")
     }
 
     func testAPostFromAnotherSiteIsRefusedAndOneFromThisSiteOrNoneIsNot() async throws {

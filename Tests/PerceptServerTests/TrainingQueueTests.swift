@@ -65,7 +65,8 @@ final class TrainingQueueTests: XCTestCase {
         try Data(shapes.image(index: 0, label: 1).pngData()).write(to: photo)
         let broken = directory.appendingPathComponent("broken.png")
         try Data("nope".utf8).write(to: broken)
-        let answers = try await service.predict(modelId: modelId, files: [photo, broken], top: 2)
+        let images = try [photo, broken].map { ArchiveEntry(path: $0.lastPathComponent, data: [UInt8](try Data(contentsOf: $0))) }
+        let answers = try await service.predict(modelId: modelId, images: images, top: 2)
         XCTAssertEqual(answers.map(\.path), ["my-square.png", "broken.png"])
         XCTAssertEqual(answers[0].top.count, 2)
         XCTAssertNotNil(answers[1].error)
@@ -75,7 +76,7 @@ final class TrainingQueueTests: XCTestCase {
 
         await assertServiceError({ $0 == .notFound("there is no model 999") }) { _ = try await service.evaluation(modelId: 999) }
         await assertServiceError({ if case .badRequest = $0 { true } else { false } }) {
-            _ = try await service.predict(modelId: modelId, files: [photo], top: 0)
+            _ = try await service.predict(modelId: modelId, images: images, top: 0)
         }
     }
 

@@ -6,10 +6,14 @@ import Accelerate
 import CBLAS
 #endif
 
+import Foundation
+
 public enum BLAS {
     /// The threads one BLAS call may use (OpenBLAS; Accelerate decides for itself and reports 1).
     /// Callers that already run one BLAS call per core set it to 1 around their loop, so the
     /// two levels of threading do not fight over the same cores.
+    ///
+    /// Setting it changes the count used outside any `withThreadCount`.
     public static var threadCount: Int {
         get {
             #if canImport(Accelerate)
@@ -18,19 +22,73 @@ public enum BLAS {
             return Int(openblas_get_num_threads())
             #endif
         }
-        set {
-            #if !canImport(Accelerate)
-            openblas_set_num_threads(Int32(max(1, newValue)))
-            #endif
-        }
+        set { requests.setBase(max(1, newValue)) }
     }
 
-    /// Runs `body` with BLAS limited to `threads` threads, then restores the previous count.
+    /// Runs `body` with BLAS limited to `threads` threads, then restores the count.
+    ///
+    /// OpenBLAS has one count for the whole process, and several threads may ask at once (a server
+    /// predicting while it trains, workers that each run their own GEMMs): while requests overlap,
+    /// the count is the smallest of them — the cores are never oversubscribed — and when the last
+    /// one ends it returns to the count outside any request. (Saving and restoring "the previous
+    /// count" per caller would, interleaved, leave whichever count was restored last.)
     public static func withThreadCount<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        let previous = threadCount
-        threadCount = threads
-        defer { threadCount = previous }
+        let threads = max(1, threads)
+        requests.begin(threads)
+        defer { requests.end(threads) }
         return try body()
+    }
+
+    /// `withThreadCount(1)` for a product of fewer than `smallProduct` multiply-adds, `body` as it is
+    /// otherwise: OpenBLAS would share a small GEMM out, and its workers would then spin waiting for
+    /// more work, taking a core from whatever runs next for far longer than the product took.
+    public static func withThreadCount<R>(forMultiplyAdds count: Int, _ body: () throws -> R) rethrows -> R {
+        count < smallProduct ? try withThreadCount(1, body) : try body()
+    }
+
+    /// About a millisecond of one core's GEMM.
+    public static let smallProduct = 1 << 24
+
+    private static let requests = ThreadCountRequests()
+
+    /// The thread counts `withThreadCount` callers are running with, and the count applied.
+    private final class ThreadCountRequests: @unchecked Sendable {
+        private let lock = NSLock()
+        // Guarded by `lock`.
+        private var active: [Int: Int] = [:]
+        private var base: Int?
+        private var applied: Int?
+
+        func begin(_ threads: Int) {
+            lock.withLock {
+                if base == nil { base = BLAS.threadCount }
+                active[threads, default: 0] += 1
+                apply()
+            }
+        }
+
+        func end(_ threads: Int) {
+            lock.withLock {
+                active[threads, default: 1] -= 1
+                if active[threads] == 0 { active[threads] = nil }
+                apply()
+            }
+        }
+
+        func setBase(_ threads: Int) {
+            lock.withLock {
+                base = threads
+                apply()
+            }
+        }
+
+        private func apply() {
+            guard let wanted = active.keys.min() ?? base, wanted != applied else { return }
+            applied = wanted
+            #if !canImport(Accelerate)
+            openblas_set_num_threads(Int32(wanted))
+            #endif
+        }
     }
 
     /// C = alpha · op(A) · op(B) + beta · C, row-major.

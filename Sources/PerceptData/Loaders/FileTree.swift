@@ -60,6 +60,16 @@ public struct FileTree: Sendable {
         problems = []
     }
 
+    /// Images held in memory, one by one and in the order given (a server's uploads); each is
+    /// named by its `path` alone in messages.
+    init(inMemory images: [ArchiveEntry]) {
+        rootDescription = ""
+        diskRoot = nil
+        entries = images
+        files = images.indices.map { File(components: [images[$0].path], location: .entry($0)) }
+        problems = []
+    }
+
     /// Wraps entries read from an archive; `archivePath` names them in messages.
     public init(archivePath: String, entries: [ArchiveEntry], problems: [LoadProblem] = []) {
         rootDescription = archivePath
@@ -80,7 +90,7 @@ public struct FileTree: Sendable {
     public func displayPath(_ file: File) -> String {
         switch file.location {
         case .disk(let path): return path
-        case .entry(let index): return "\(rootDescription):\(entries[index].path)"
+        case .entry(let index): return rootDescription.isEmpty ? entries[index].path : "\(rootDescription):\(entries[index].path)"
         }
     }
 

@@ -89,7 +89,21 @@ public enum ImageImporter {
     public static func decode(files paths: [String], size: ImageSize, resizeMode: ResizeMode, classNames: [String],
                               strict: Bool = false, threads: Int? = nil) throws -> DecodedFiles {
         guard !paths.isEmpty else { return DecodedFiles(dataset: nil, readable: [], failures: [:]) }
-        let tree = FileTree(diskFiles: paths, description: "the files given")
+        return try decode(FileTree(diskFiles: paths, description: "the files given"), size: size, resizeMode: resizeMode,
+                          classNames: classNames, strict: strict, threads: threads)
+    }
+
+    /// Decodes images already in memory (a server's uploads), as `decode(files:…)` decodes files:
+    /// the same order, failures by index, nothing written to disk. Messages name each image by its `path`.
+    public static func decode(inMemory images: [ArchiveEntry], size: ImageSize, resizeMode: ResizeMode,
+                              classNames: [String], strict: Bool = false, threads: Int? = nil) throws -> DecodedFiles {
+        guard !images.isEmpty else { return DecodedFiles(dataset: nil, readable: [], failures: [:]) }
+        return try decode(FileTree(inMemory: images), size: size, resizeMode: resizeMode, classNames: classNames,
+                          strict: strict, threads: threads)
+    }
+
+    private static func decode(_ tree: FileTree, size: ImageSize, resizeMode: ResizeMode, classNames: [String],
+                               strict: Bool, threads: Int?) throws -> DecodedFiles {
         let items = tree.files.map { ImportItem(file: $0, label: 0, split: .unassigned) }
         let options = ImportOptions(imageSize: size, resizeMode: resizeMode, strict: strict, threads: threads)
         let imported = try importImages(items, from: tree, classNames: classNames, options: options)

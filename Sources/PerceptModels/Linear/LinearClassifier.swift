@@ -117,7 +117,9 @@ public struct LinearClassifier: Classifier {
         guard features.columns == weights.columns else {
             throw PerceptError.invalidData("features have \(features.columns) values; the model expects \(weights.columns)")
         }
-        return Self.scores(features, weights: weights.scalars, bias: bias, c: classNames.count)
+        return BLAS.withThreadCount(forMultiplyAdds: features.rows * features.columns * classNames.count) {
+            Self.scores(features, weights: weights.scalars, bias: bias, c: classNames.count)
+        }
     }
 
     /// The full loss (data loss + λ·Σ W²) of the model on prepared data.

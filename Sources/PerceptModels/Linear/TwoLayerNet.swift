@@ -107,8 +107,10 @@ public struct TwoLayerNet: Classifier {
         guard features.columns == weights1.columns else {
             throw PerceptError.invalidData("features have \(features.columns) values; the net expects \(weights1.columns)")
         }
-        return Self.scores(features, parameters: [weights1.scalars, bias1, weights2.scalars, bias2],
-                           hidden: weights1.rows, classes: classNames.count)
+        return BLAS.withThreadCount(forMultiplyAdds: features.rows * features.columns * weights1.rows) {
+            Self.scores(features, parameters: [weights1.scalars, bias1, weights2.scalars, bias2],
+                        hidden: weights1.rows, classes: classNames.count)
+        }
     }
 
     /// The full loss (softmax data loss + λ·(Σ W₁² + Σ W₂²)) on prepared data.

@@ -103,10 +103,14 @@ public final class ONNXSession: @unchecked Sendable {
         guard batch > 0 else { return output }
         let workers = min(threads, batch)
         let perMicroBatch = microBatch ?? max(1, (8 << 20) / max(1, plan.slotCounts.reduce(0, +)))
+        // Each run takes its workspaces out of the pool and gives them back, so runs from several
+        // threads at once (a server's predictions beside an evaluation) never share one.
         let spaces = lock.withLock { () -> [GraphWorkspace] in
-            while workspaces.count < workers { workspaces.append(GraphWorkspace(plan: plan)) }
-            return Array(workspaces.prefix(workers))
+            let taken = Array(workspaces.suffix(workers))
+            workspaces.removeLast(taken.count)
+            return taken + (taken.count..<workers).map { _ in GraphWorkspace(plan: plan) }
         }
+        defer { lock.withLock { workspaces += spaces } }
         GraphRunner.run(plan, spaces: spaces, images: images, batch: batch, imageCount: imageCount,
                         microBatch: perMicroBatch, outputCount: outputCount,
                         blasThreads: workers == 1 ? threads : 1, into: &output)

@@ -7,34 +7,53 @@ import Percept
 ///
 /// No request waits on purpose: a lone request runs at once; while a batch runs, arriving requests
 /// queue and the next batch takes all of them (up to `maxImages`). Under load the batches grow by
-/// themselves; when idle the latency is one request's.
+/// themselves; when idle the latency is one request's. Up to `maxWorkers` batches run at once, so
+/// one batch's decoding overlaps another's serial parts (the model, the log, the answers); the
+/// model itself runs one batch at a time (`modelLock`: models keep working buffers between calls).
+///
+/// The batch's answers are handed to `record` (the prediction log) together, before any request gets
+/// its own: one database transaction per batch rather than one per request (group commit), and no
+/// request is answered before its row is stored.
 final class PredictionBatcher: @unchecked Sendable {
+    /// One request's answers, as `record` receives them.
+    struct Answered {
+        var modelId: Int64
+        var answers: [FilePrediction]
+    }
+
     private struct Waiting {
-        var paths: [String]
+        var images: [ArchiveEntry]
         var top: Int
+        var modelId: Int64
         var continuation: CheckedContinuation<[FilePrediction], Error>
     }
 
     private let model: SavedModel
     private let maxImages: Int
+    private let maxWorkers: Int
+    private let record: ([Answered]) throws -> Void
     // Guarded by `lock`.
     private let lock = NSLock()
+    private let modelLock = NSLock()
     private var queue: [Waiting] = []
-    private var running = false
+    private var workers = 0
 
-    init(model: SavedModel, maxImages: Int = 64) {
+    init(model: SavedModel, maxImages: Int = 64, maxWorkers: Int = Parallel.defaultThreadCount,
+         record: @escaping ([Answered]) throws -> Void) {
         self.model = model
         self.maxImages = maxImages
+        self.maxWorkers = max(1, maxWorkers)
+        self.record = record
     }
 
-    /// The predictions for `paths` (in order), each with its `top` labels, computed in a batch with
-    /// whatever other requests are waiting.
-    func predict(files paths: [String], top: Int) async throws -> [FilePrediction] {
+    /// The predictions for `images` (in order, each named by its `path`), each with its `top` labels,
+    /// computed in a batch with whatever other requests are waiting, and recorded under `modelId`.
+    func predict(_ images: [ArchiveEntry], top: Int, modelId: Int64) async throws -> [FilePrediction] {
         try await withCheckedThrowingContinuation { continuation in
             let startWorker = lock.withLock { () -> Bool in
-                queue.append(Waiting(paths: paths, top: top, continuation: continuation))
-                guard !running else { return false }
-                running = true
+                queue.append(Waiting(images: images, top: top, modelId: modelId, continuation: continuation))
+                guard workers < maxWorkers else { return false }
+                workers += 1
                 return true
             }
             // A thread of its own: decoding and the model block, and must not hold up the server's event loops.
@@ -45,37 +64,42 @@ final class PredictionBatcher: @unchecked Sendable {
     /// Runs batches until nobody is waiting.
     private func drain() {
         while let batch = nextBatch() {
-            let paths = batch.flatMap(\.paths)
             let top = batch.map(\.top).max() ?? 1
             do {
-                let answers = try model.predict(files: paths, top: top)
+                let images = batch.flatMap(\.images)
+                let decoded = try model.decode(inMemory: images)
+                let answers = try modelLock.withLock {
+                    try model.predictions(for: decoded, names: images.map(\.path), top: top)
+                }
                 var start = 0
-                for request in batch {
-                    let mine = answers[start..<(start + request.paths.count)].map { answer -> FilePrediction in
+                let answered = batch.map { request -> Answered in
+                    let mine = answers[start..<(start + request.images.count)].map { answer -> FilePrediction in
                         var answer = answer
                         answer.top = Array(answer.top.prefix(request.top))
                         return answer
                     }
-                    start += request.paths.count
-                    request.continuation.resume(returning: mine)
+                    start += request.images.count
+                    return Answered(modelId: request.modelId, answers: mine)
                 }
+                try record(answered)
+                for (request, answer) in zip(batch, answered) { request.continuation.resume(returning: answer.answers) }
             } catch {
                 for request in batch { request.continuation.resume(throwing: error) }
             }
         }
     }
 
-    /// The waiting requests that fit in one batch (always at least one), or nil (and the worker stops)
-    /// when none wait.
+    /// The waiting requests that fit in one batch (always at least one), or nil (and the calling worker
+    /// stops) when none wait.
     private func nextBatch() -> [Waiting]? {
         lock.withLock {
             guard !queue.isEmpty else {
-                running = false
+                workers -= 1
                 return nil
             }
             var count = 0, taken = 0
-            while taken < queue.count, taken == 0 || count + queue[taken].paths.count <= maxImages {
-                count += queue[taken].paths.count
+            while taken < queue.count, taken == 0 || count + queue[taken].images.count <= maxImages {
+                count += queue[taken].images.count
                 taken += 1
             }
             let batch = Array(queue.prefix(taken))

@@ -193,18 +193,13 @@ struct APIRoutes: Sendable {
     private func predict(_ request: Request, modelId: Int64) async throws -> Response {
         let top = request.uri.queryParameters.get("top").map { Int($0) } ?? 5
         guard let top, (1...1000).contains(top) else { throw ServiceError.badRequest("top must be a whole number from 1 to 1000") }
-        let form = try await UploadReceiver.receive(request, maxBytes: app.maxUploadBytes, directory: app.uploadDirectory)
-        defer { form.removeFiles() }
-        let files = form.files.filter { $0.field == "file" }
-        guard !files.isEmpty else { throw ServiceError.badRequest("send one or more images in the form field 'file'") }
-        var predictions = try await service.predict(modelId: modelId, files: files.map(\.url), top: top)
-        // Answer with the client's names, never the server's temporary paths.
-        let names = Dictionary(files.map { ($0.url.path, $0.displayName) }, uniquingKeysWith: { first, _ in first })
-        for index in predictions.indices {
-            predictions[index].path = names[predictions[index].path]
-                ?? (index < files.count ? files[index].displayName : UploadNames.displayName(predictions[index].path))
-        }
-        return try APIResponses.json(predictions)
+        // Photos to predict stay in memory (never written to disk), so their size is bounded apart.
+        let form = try await UploadReceiver.receive(request, maxBytes: min(app.maxUploadBytes, PerceptWebApp.maxPredictBytes),
+                                                    directory: app.uploadDirectory, filesInMemory: true)
+        let images = form.images.filter { $0.field == "file" }.map(\.image)
+        guard !images.isEmpty else { throw ServiceError.badRequest("send one or more images in the form field 'file'") }
+        // Answers carry the client's file names (reduced to their last component), never a server path.
+        return try APIResponses.json(try await service.predict(modelId: modelId, images: images, top: top))
     }
 
     /// The numeric `{id}` of the path; anything else names nothing (404).

@@ -9,6 +9,8 @@ public struct PerceptWebApp: Sendable {
     public static let defaultPort = 8080
     /// 2 GiB: a photo dataset's archive.
     public static let defaultMaxUploadBytes = 2 << 30
+    /// 256 MiB: one prediction request's photos, which are held in memory.
+    public static let maxPredictBytes = 256 << 20
 
     public var service: any PerceptService
     public var host: String

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MultipartKit
+import Percept
 
 /// A file part of an upload, already on disk under a name the server made.
 struct UploadedFile: Sendable {
@@ -21,6 +22,8 @@ struct ReceivedForm: Sendable {
     /// Every value of each text field, in the order sent (one `label` per file).
     var fieldValues: [String: [String]] = [:]
     var files: [UploadedFile] = []
+    /// File parts kept in memory instead (`receive(…filesInMemory: true)`), each named by its display name.
+    var images: [(field: String, image: ArchiveEntry)] = []
 
     func removeFiles() {
         for file in files { try? FileManager.default.removeItem(at: file.url) }
@@ -28,14 +31,15 @@ struct ReceivedForm: Sendable {
 }
 
 /// Reads a multipart upload as it arrives: MultipartKit's streaming parser splits the parts, file
-/// parts go straight to temporary files (never whole in memory), and the byte count is checked
+/// parts go straight to temporary files (never whole in memory) — or, for photos to predict, stay
+/// in memory (`filesInMemory`, bounded by `maxBytes`) — and the byte count is checked
 /// against the limit on every chunk, so an oversized body is refused (413) as soon as it passes
 /// the limit — or at once when its `Content-Length` already says so — and nothing of it is kept.
 enum UploadReceiver {
     /// The largest text field (a dataset name) accepted; text fields are held in memory.
     static let maxFieldBytes = 64 * 1024
 
-    static func receive(_ request: Request, maxBytes: Int, directory: URL) async throws -> ReceivedForm {
+    static func receive(_ request: Request, maxBytes: Int, directory: URL, filesInMemory: Bool = false) async throws -> ReceivedForm {
         guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
               mediaType.isType(.multipartForm), let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary",
               case let boundary = parameter.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")), !boundary.isEmpty
@@ -43,9 +47,9 @@ enum UploadReceiver {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
             throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
         }
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        if !filesInMemory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
 
-        let collector = FormCollector(directory: directory)
+        let collector = FormCollector(directory: directory, filesInMemory: filesInMemory)
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in collector.header(name: name, value: value) }
         parser.onBody = { buffer in collector.body(&buffer) }
@@ -80,18 +84,23 @@ private final class FormCollector {
     private enum Sink {
         case field(name: String, value: [UInt8])
         case file(UploadedFile, FileHandle)
+        case memory(field: String, name: String, bytes: [UInt8])
         /// A part without a field name: read and dropped.
         case ignored
     }
 
     let directory: URL
+    let filesInMemory: Bool
     private(set) var form = ReceivedForm()
     private var headers: [(name: String, value: String)] = []
     private var sink: Sink?
     private(set) var failure: (any Error)?
     private(set) var sawPart = false
 
-    init(directory: URL) { self.directory = directory }
+    init(directory: URL, filesInMemory: Bool) {
+        self.directory = directory
+        self.filesInMemory = filesInMemory
+    }
 
     var isInsidePart: Bool { sink != nil || !headers.isEmpty }
 
@@ -115,6 +124,11 @@ private final class FormCollector {
             }
             file.bytes += buffer.readableBytes
             sink = .file(file, handle)
+        case .memory(let field, let name, var bytes):
+            // Taken out of the sink first, so the append does not copy the bytes so far.
+            sink = .ignored
+            bytes += buffer.readableBytesView
+            sink = .memory(field: field, name: name, bytes: bytes)
         case .ignored, nil:
             break
         }
@@ -131,6 +145,8 @@ private final class FormCollector {
         case .file(let file, let handle):
             try? handle.close()
             form.files.append(file)
+        case .memory(let field, let name, let bytes):
+            form.images.append((field, ArchiveEntry(path: name, data: bytes)))
         case .ignored, nil: break
         }
         sink = nil
@@ -155,6 +171,10 @@ private final class FormCollector {
         guard let field = parameters["name"], !field.isEmpty else { sink = .ignored; return }
         guard let clientName = parameters["filename"] else { sink = .field(name: field, value: []); return }
         let displayName = UploadNames.displayName(clientName)
+        if filesInMemory {
+            sink = .memory(field: field, name: displayName, bytes: [])
+            return
+        }
         let url = directory.appendingPathComponent(UploadNames.serverFileName(for: displayName))
         guard FileManager.default.createFile(atPath: url.path, contents: nil, attributes: [.posixPermissions: 0o600]),
               let handle = try? FileHandle(forWritingTo: url) else {

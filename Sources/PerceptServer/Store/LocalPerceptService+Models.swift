@@ -102,28 +102,27 @@ extension LocalPerceptService {
         return TestPredictions(datasetId: datasetId, classNames: model.classNames, items: items)
     }
 
-    public func predict(modelId: Int64, files: [URL], top: Int) async throws -> [FilePrediction] {
-        let (model, _) = try await modelAndRun(modelId)
+    public func predict(modelId: Int64, images: [ArchiveEntry], top: Int) async throws -> [FilePrediction] {
         guard top >= 1 else { throw ServiceError.badRequest("top needs at least 1, got \(top)") }
-        guard !files.isEmpty else { throw ServiceError.badRequest("no images to predict") }
-        let batcher = try predictionBatcher(model)
-        let paths = files.map(\.path)
-        var answers = try await batcher.predict(files: paths, top: top)
-        // The client knows its files by their names, not by where the server put them.
-        for index in answers.indices {
-            let name = files[index].lastPathComponent
-            answers[index].path = name
-            answers[index].error = answers[index].error.map { ClientMessage.hidingPath(paths[index], as: name, in: $0) }
-        }
+        guard !images.isEmpty else { throw ServiceError.badRequest("no images to predict") }
+        let batcher = try predictionBatcher(try await modelRecord(modelId))
+        // The batcher stores the answers in the prediction log, one transaction per batch.
+        return try await batcher.predict(images, top: top, modelId: modelId)
+    }
+
+    /// The prediction log's rows for a batch's answers, written in one transaction.
+    static func record(_ answered: [PredictionBatcher.Answered], in database: DatabasePool) throws {
         let encoder = JSONEncoder()
-        let rows = try answers.map { answer in
-            PredictionRecord(id: nil, modelId: modelId, inputName: answer.path,
-                             document: String(decoding: try encoder.encode(answer), as: UTF8.self), createdAt: Date())
+        let now = Date()
+        let rows = try answered.flatMap { request in
+            try request.answers.map { answer in
+                PredictionRecord(id: nil, modelId: request.modelId, inputName: answer.path,
+                                 document: String(decoding: try encoder.encode(answer), as: UTF8.self), createdAt: now)
+            }
         }
-        try await database.write { db in
+        try database.write { db in
             for var row in rows { try row.insert(db) }
         }
-        return answers
     }
 
     public func modelFile(_ id: Int64) async throws -> URL {
@@ -139,6 +138,16 @@ extension LocalPerceptService {
             return (model, run)
         }
         guard let found else { throw ServiceError.notFound("there is no model \(id)") }
+        return found
+    }
+
+    /// A model's row, read once: model rows never change after they are written.
+    private func modelRecord(_ id: Int64) async throws -> ModelRecord {
+        if let known = models.record(id) { return known }
+        guard let found = try await database.read({ db in try ModelRecord.fetchOne(db, key: id) }) else {
+            throw ServiceError.notFound("there is no model \(id)")
+        }
+        models.remember(found, id: id)
         return found
     }
 
@@ -168,12 +177,20 @@ extension LocalPerceptService {
     }
 }
 
-/// Loaded models by file, so predictions do not read the file again each time, and each model's
-/// prediction batcher, so concurrent requests for one model share batches.
+/// Loaded models by file, so predictions do not read the file again each time, each model's
+/// prediction batcher, so concurrent requests for one model share batches, and the model rows
+/// predictions have asked for.
 final class ModelCache: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: [String: SavedModel] = [:]
     private var batchers: [String: PredictionBatcher] = [:]
+    private var records: [Int64: ModelRecord] = [:]
+    /// Stores a batch's answers (the prediction log).
+    private let record: ([PredictionBatcher.Answered]) throws -> Void
+
+    init(record: @escaping ([PredictionBatcher.Answered]) throws -> Void) {
+        self.record = record
+    }
 
     func model(at path: String) throws -> SavedModel {
         if let model = lock.withLock({ loaded[path] }) { return model }
@@ -184,7 +201,7 @@ final class ModelCache: @unchecked Sendable {
 
     func batcher(at path: String) throws -> PredictionBatcher {
         if let batcher = lock.withLock({ batchers[path] }) { return batcher }
-        let batcher = PredictionBatcher(model: try model(at: path))
+        let batcher = PredictionBatcher(model: try model(at: path), record: record)
         // Two first requests may both build one; the first stored is the one everybody shares.
         return lock.withLock {
             if let existing = batchers[path] { return existing }
@@ -192,4 +209,8 @@ final class ModelCache: @unchecked Sendable {
             return batcher
         }
     }
+
+    func record(_ id: Int64) -> ModelRecord? { lock.withLock { records[id] } }
+
+    func remember(_ model: ModelRecord, id: Int64) { lock.withLock { records[id] = model } }
 }

@@ -12,7 +12,7 @@ public final class LocalPerceptService: PerceptService {
     /// An archive may decompress to `expansionFactor` times its size, and at least `minimumBudget` bytes.
     let expansionFactor: Int
     let minimumBudget: Int
-    let models = ModelCache()
+    let models: ModelCache
     let packs = PackCache()
 
     /// Opens (creating and migrating) the store under `dataDirectory` and picks up where a
@@ -27,6 +27,7 @@ public final class LocalPerceptService: PerceptService {
         directory = DataDirectory(root: dataDirectory)
         try directory.create()
         database = try ServerDatabase.open(at: directory.database.path)
+        models = ModelCache { [database] in try Self.record($0, in: database) }
         self.expansionFactor = expansionFactor
         self.minimumBudget = minimumBudget
         let training = RunTraining(database: database, directory: directory)
