@@ -1,6 +1,7 @@
 import Foundation
 import PerceptCore
 import PerceptData
+import PerceptDistributed
 import PerceptImage
 import PerceptModelKit
 import PerceptReports
@@ -63,7 +64,17 @@ public enum TransferFamily: ModelFamily {
         return try store.resolve(name, featureNode: settings.text("feature-node"), threads: threads, seed: seed)
     }
 
+    /// Under several ranks (`job.communicator`, `percept train --distributed`) the work is shared
+    /// out: each rank extracts (or reads from the cache) the features of its contiguous share of the
+    /// training and validation images, the standardisation and every L-BFGS loss and gradient sum
+    /// over the ranks (`HeadTrainer`), and fine-tuning splits each batch by the same shares
+    /// (`TransferFineTuning`). Every rank ends with the same model; the single process is one rank.
     public static func fit(_ settings: ModelSettings, _ job: TrainingJob) throws -> FittedModel {
+        let communicator = job.communicator
+        guard job.train.count >= communicator.size else {
+            throw PerceptError.invalidArgument("\(communicator.size) ranks need at least as many training images; "
+                + "there are \(job.train.count)")
+        }
         let backbone = try backbone(settings, seed: job.seed, threads: job.threads)
         let cacheFolder = settings.text("feature-cache")
         let cache = cacheFolder == "none" ? nil : FeatureCache(folder: cacheFolder ?? FeatureCache().folder)
@@ -73,18 +84,25 @@ public enum TransferFamily: ModelFamily {
             if cached { try job.progress("\(split) features of \(dataset.count) images from the cache (\(cache.folder))") }
             return features
         }
-        let trainFeatures = try features(job.train, "training")
-        let standardization = FeatureStandardization(fittedOn: trainFeatures)
+        /// This rank's contiguous share of `dataset` (all of it in one process).
+        func share(_ dataset: Dataset) -> Dataset {
+            communicator.size == 1 ? dataset : dataset.subset(Array(communicator.shard(of: dataset.count)))
+        }
+        let trainShare = share(job.train)
+        let trainFeatures = try features(trainShare, "training")
+        let standardization = try FeatureStandardization(fittedOn: trainFeatures, communicator: communicator)
         var validation: (x: [Float], labels: [Int32])?
         if let set = job.validation, !set.isEmpty {
-            validation = (standardization.apply(try features(set, "validation")), set.labels)
+            let mine = share(set)
+            validation = (mine.isEmpty ? [] : standardization.apply(try features(mine, "validation")), mine.labels)
         }
         let kind = ClassifierHead.Kind(rawValue: settings.text("head") ?? "softmax") ?? .softmax
         let trainer = HeadTrainer(kind: kind, hidden: settings.integer("hidden") ?? 256,
                                   iterations: settings.integer("epochs") ?? 200, seed: job.seed)
-        let result = try trainer.fit(train: standardization.apply(trainFeatures), labels: job.train.labels,
+        let result = try trainer.fit(train: standardization.apply(trainFeatures), labels: trainShare.labels,
                                      classes: job.train.classCount, features: trainFeatures.columns,
-                                     validation: validation, l2: settings.number("l2").map(Float.init), progress: job.progress)
+                                     validation: validation, l2: settings.number("l2").map(Float.init),
+                                     communicator: communicator, progress: job.progress)
         if result.trials.count > 1 { try job.progress(String(format: "chose L2 %.0e on the validation split", result.l2)) }
         var (tunedBackbone, tunedStandardization, tunedHead) = (backbone, standardization, result.head)
         var history: TrainingHistory?
@@ -101,14 +119,33 @@ public enum TransferFamily: ModelFamily {
         let model = TransferModel(backbone: tunedBackbone, standardization: tunedStandardization, head: tunedHead,
                                   classNames: job.train.classNames, l2: result.l2, trials: result.trials,
                                   inputShape: [job.train.height, job.train.width, job.train.channels])
-        // The frozen model's validation predictions from the cached features: measuring it needs no second backbone pass.
+        // The validation predictions: a frozen model's from the cached features (no second backbone
+        // pass), a tuned one's through its tuned backbone; each rank predicts its share.
         var predictions: [Int32]?
-        if history == nil, let validation {
-            let rows = validation.labels.count
-            let scores = Tensor(shape: [rows, tunedHead.classes], scalars: tunedHead.scores(validation.x, rows: rows))
-            predictions = rankClasses(byScores: scores, k: 1).map { Int32($0[0]) }
+        if let set = job.validation, !set.isEmpty, let validation {
+            let mine: [Int32]
+            if history == nil {
+                let rows = validation.labels.count
+                let scores = Tensor(shape: [rows, tunedHead.classes], scalars: tunedHead.scores(validation.x, rows: rows))
+                mine = rows == 0 ? [] : rankClasses(byScores: scores, k: 1).map { Int32($0[0]) }
+            } else {
+                let local = share(set)
+                mine = local.isEmpty ? [] : try model.predict(local)
+            }
+            predictions = try gathered(mine, communicator)
         }
         return FittedModel(model: model, history: history, validationPredictions: predictions)
+    }
+
+    /// Every rank's `values` joined in rank order (contiguous shares give the whole set's order).
+    private static func gathered(_ values: [Int32], _ communicator: Communicator) throws -> [Int32] {
+        guard communicator.size > 1 else { return values }
+        let bytes = values.flatMap { withUnsafeBytes(of: $0.littleEndian) { Array($0) } }
+        return try communicator.allgather(bytes).flatMap { part in
+            stride(from: 0, to: part.count - 3, by: 4).map { i in
+                Int32(littleEndian: part[i..<(i + 4)].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) })
+            }
+        }
     }
 
     /// The head's kind: each fit chooses its own L2, and cached features make every trial cheap.

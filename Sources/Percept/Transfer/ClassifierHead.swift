@@ -80,43 +80,60 @@ public struct ClassifierHead: Sendable, Equatable {
     }
 
     /// The loss at `p` on (x, labels) and its gradient with respect to `p`.
-    public func lossAndGradient(_ p: [Float], _ x: [Float], labels: [Int32], l2: Float) -> (loss: Double, gradient: [Float]) {
+    ///
+    /// `meanOver` (default: the rows given) is the count the cross-entropy is averaged over: a rank
+    /// holding a share of the rows passes the count of all of them, so the ranks' results add up to
+    /// the whole set's (then `l2: 0`, and `addRegularization` once to the sum).
+    public func lossAndGradient(_ p: [Float], _ x: [Float], labels: [Int32], l2: Float,
+                                meanOver count: Int? = nil) -> (loss: Double, gradient: [Float]) {
         let n = labels.count, c = classes
-        let input = Tensor(shape: [n, inputs], scalars: x)
-        let outputs = forward(input, parameters: p)
-        let scores = outputs.last?.scalars ?? []
-        // dScores = (softmax − one-hot) / N; loss = mean −log p(label).
-        var dScores = [Float](repeating: 0, count: n * c)
+        let divisor = Double(max(count ?? n, 1))
+        var gradient = [Float](repeating: 0, count: p.count)
         var loss = 0.0
-        for row in 0..<n {
-            let base = row * c
-            let largest = scores[base..<(base + c)].max() ?? 0
-            var sum = 0.0
-            for j in 0..<c { sum += Foundation.exp(Double(scores[base + j] - largest)) }
-            let label = Int(labels[row])
-            loss += log(sum) - Double(scores[base + label] - largest)
-            for j in 0..<c {
-                let probability = Foundation.exp(Double(scores[base + j] - largest)) / sum
-                dScores[base + j] = Float((probability - (j == label ? 1 : 0)) / Double(n))
+        if n > 0 {
+            let input = Tensor(shape: [n, inputs], scalars: x)
+            let outputs = forward(input, parameters: p)
+            let scores = outputs.last?.scalars ?? []
+            // dScores = (softmax − one-hot) / N; loss = mean −log p(label).
+            var dScores = [Float](repeating: 0, count: n * c)
+            for row in 0..<n {
+                let base = row * c
+                let largest = scores[base..<(base + c)].max() ?? 0
+                var sum = 0.0
+                for j in 0..<c { sum += Foundation.exp(Double(scores[base + j] - largest)) }
+                let label = Int(labels[row])
+                loss += log(sum) - Double(scores[base + label] - largest)
+                for j in 0..<c {
+                    let probability = Foundation.exp(Double(scores[base + j] - largest)) / sum
+                    dScores[base + j] = Float((probability - (j == label ? 1 : 0)) / divisor)
+                }
+            }
+            loss /= divisor
+            let layers = layers
+            var dOutput = Tensor(shape: [n, c], scalars: dScores)
+            for index in stride(from: layers.count - 1, through: 0, by: -1) {
+                let layer = layers[index]
+                let layerInput = index == 0 ? input : outputs[index - 1]
+                let (dInput, dWeights, dBias) = affineBackward(dOutput, x: layerInput, weights: weights(layer, p))
+                for (offset, i) in layer.weights.enumerated() { gradient[i] = dWeights.scalars[offset] }
+                for (offset, i) in layer.bias.enumerated() { gradient[i] = dBias[offset] }
+                if index > 0 { dOutput = reluBackward(dInput, input: layerInput) }
             }
         }
-        loss /= Double(max(n, 1))
-        var gradient = [Float](repeating: 0, count: p.count)
-        let layers = layers
-        var dOutput = Tensor(shape: [n, c], scalars: dScores)
-        for index in stride(from: layers.count - 1, through: 0, by: -1) {
-            let layer = layers[index]
-            let layerInput = index == 0 ? input : outputs[index - 1]
-            let (dInput, dWeights, dBias) = affineBackward(dOutput, x: layerInput, weights: weights(layer, p))
+        addRegularization(p, l2: l2, loss: &loss, gradient: &gradient)
+        return (loss, gradient)
+    }
+
+    /// Adds (λ/2)·‖W‖² over the weight matrices to `loss` and λ·W to `gradient` (biases are not regularised).
+    public func addRegularization(_ p: [Float], l2: Float, loss: inout Double, gradient: inout [Float]) {
+        guard l2 != 0 else { return }
+        for layer in layers {
             var squares = 0.0
-            for (offset, i) in layer.weights.enumerated() {
-                gradient[i] = dWeights.scalars[offset] + l2 * p[i]
+            for i in layer.weights {
+                gradient[i] += l2 * p[i]
                 squares += Double(p[i]) * Double(p[i])
             }
             loss += 0.5 * Double(l2) * squares
-            for (offset, i) in layer.bias.enumerated() { gradient[i] = dBias[offset] }
-            if index > 0 { dOutput = reluBackward(dInput, input: layerInput) }
         }
-        return (loss, gradient)
     }
 }

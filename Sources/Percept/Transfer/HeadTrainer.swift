@@ -1,5 +1,6 @@
 import Foundation
 import PerceptCore
+import PerceptDistributed
 import PerceptModelKit
 
 /// Per-feature standardisation of frozen features: x' = (x − mean) · scale, scale = 1/std fitted
@@ -16,7 +17,7 @@ public struct FeatureStandardization: Sendable, Equatable {
 
     /// Fitted on N × D `features`.
     public init(fittedOn features: Tensor) {
-        let n = features.rows, d = features.columns
+        let (n, d) = (features.rows, features.columns)
         var sums = [Double](repeating: 0, count: d), squares = [Double](repeating: 0, count: d)
         for row in 0..<n {
             for i in 0..<d {
@@ -25,10 +26,31 @@ public struct FeatureStandardization: Sendable, Equatable {
                 squares[i] += value * value
             }
         }
-        let count = Double(max(n, 1))
+        self.init(sums: sums, squares: squares, count: Double(n))
+    }
+
+    /// Fitted on the rows of every rank together: each passes its own share of the N × D features,
+    /// and one allreduce adds up the sums and squares.
+    public init(fittedOn features: Tensor, communicator: Communicator) throws {
+        let (n, d) = (features.rows, features.columns)
+        var moments = [Double](repeating: 0, count: 2 * d + 1)
+        for row in 0..<n {
+            for i in 0..<d {
+                let value = Double(features.scalars[row * d + i])
+                moments[i] += value
+                moments[d + i] += value * value
+            }
+        }
+        moments[2 * d] = Double(n)
+        try communicator.allreduceSum(&moments)
+        self.init(sums: Array(moments[0..<d]), squares: Array(moments[d..<(2 * d)]), count: moments[2 * d])
+    }
+
+    private init(sums: [Double], squares: [Double], count: Double) {
+        let count = max(count, 1)
         mean = sums.map { Float($0 / count) }
-        scale = (0..<d).map { i in
-            let variance = max(0, squares[i] / count - (sums[i] / count) * (sums[i] / count))
+        scale = zip(sums, squares).map { sum, square in
+            let variance = max(0, square / count - (sum / count) * (sum / count))
             return variance > 1e-12 ? Float(1 / variance.squareRoot()) : 1
         }
     }
@@ -70,30 +92,51 @@ struct HeadTrainer {
         var trials: [Trial]
     }
 
+    /// Fits on `x` (rows × `d` standardised features) and `labels`, choosing L2 on `validation`.
+    ///
+    /// With several ranks (`communicator`), each passes its own share of the training and validation
+    /// rows (contiguous, in order): every loss and gradient is its share's sum over the whole set's
+    /// count, added up by one allreduce, so every rank takes the same L-BFGS steps and ends with
+    /// the single process's head (within rounding).
     func fit(train x: [Float], labels: [Int32], classes: Int, features d: Int,
-             validation: (x: [Float], labels: [Int32])?, l2: Float?,
+             validation: (x: [Float], labels: [Int32])?, l2: Float?, communicator: Communicator = SingleProcess(),
              progress: (String) throws -> Void) throws -> Result {
-        let strengths = l2.map { [$0] } ?? (validation == nil ? [Self.defaultL2] : Self.l2Grid)
+        let trainCount = Int(try communicator.allreduceSum(Double(labels.count)))
+        let validationCount = Int(try communicator.allreduceSum(Double(validation?.labels.count ?? 0)))
+        let strengths = l2.map { [$0] } ?? (validationCount == 0 ? [Self.defaultL2] : Self.l2Grid)
         var head = ClassifierHead(kind: kind, inputs: d, hidden: hidden, classes: classes, seed: seed)
         var best: (head: ClassifierHead, l2: Float, trial: Trial?)?
         var trials: [Trial] = []
         let optimizer = LBFGS(iterations: iterations)
         for strength in strengths {
-            let result = optimizer.minimize(from: head.parameters) {
-                head.lossAndGradient($0, x, labels: labels, l2: strength)
+            let start = head
+            let result = try optimizer.minimize(from: head.parameters) { p in
+                var (loss, gradient) = start.lossAndGradient(p, x, labels: labels, l2: 0, meanOver: trainCount)
+                if communicator.size > 1 {
+                    try communicator.allreduceSum(&gradient)
+                    loss = try communicator.allreduceSum(loss)
+                }
+                start.addRegularization(p, l2: strength, loss: &loss, gradient: &gradient)
+                return (loss, gradient)
             }
             guard result.loss.isFinite else {
                 throw PerceptError.invalidArgument("the \(kind.rawValue) head diverged at --l2 \(strength); try a larger --l2")
             }
             head.parameters = result.point
             var trial: Trial?
-            if let validation {
-                let (loss, _) = head.lossAndGradient(head.parameters, validation.x, labels: validation.labels, l2: 0)
-                let predicted = rankClasses(byScores: Tensor(shape: [validation.labels.count, classes],
-                                                             scalars: head.scores(validation.x, rows: validation.labels.count)), k: 1)
-                let correct = zip(predicted, validation.labels).filter { $0.0.first == Int($0.1) }.count
-                let measured = Trial(l2: strength, validationAccuracy: Double(correct) / Double(max(validation.labels.count, 1)),
-                                     validationLoss: loss)
+            if let validation, validationCount > 0 {
+                let rows = validation.labels.count
+                var (loss, _) = head.lossAndGradient(head.parameters, validation.x, labels: validation.labels, l2: 0,
+                                                     meanOver: validationCount)
+                let predicted = rows == 0 ? [] : rankClasses(byScores: Tensor(shape: [rows, classes],
+                                                                             scalars: head.scores(validation.x, rows: rows)), k: 1)
+                var correct = Double(zip(predicted, validation.labels).filter { $0.0.first == Int($0.1) }.count)
+                if communicator.size > 1 {
+                    var sums = [loss, correct]
+                    try communicator.allreduceSum(&sums)
+                    (loss, correct) = (sums[0], sums[1])
+                }
+                let measured = Trial(l2: strength, validationAccuracy: correct / Double(validationCount), validationLoss: loss)
                 trials.append(measured)
                 trial = measured
             }

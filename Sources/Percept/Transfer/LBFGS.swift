@@ -21,9 +21,9 @@ struct LBFGS {
     }
 
     /// Minimises `objective` (loss and gradient at a point) from `start`.
-    func minimize(from start: [Float], _ objective: ([Float]) -> (loss: Double, gradient: [Float])) -> Result {
+    func minimize(from start: [Float], _ objective: ([Float]) throws -> (loss: Double, gradient: [Float])) rethrows -> Result {
         var x = start
-        var (loss, gradient) = objective(x)
+        var (loss, gradient) = try objective(x)
         var steps: [[Float]] = [], changes: [[Float]] = [], curvatures: [Double] = []
         var iteration = 0
         while iteration < iterations, (gradient.map { abs($0) }.max() ?? 0) > Float(gradientTolerance) {
@@ -58,7 +58,7 @@ struct LBFGS {
             var stepLength: Float = 1, accepted: (point: [Float], loss: Double, gradient: [Float])?
             for _ in 0..<30 {
                 let candidate = zip(x, direction).map { $0 + stepLength * $1 }
-                let (candidateLoss, candidateGradient) = objective(candidate)
+                let (candidateLoss, candidateGradient) = try objective(candidate)
                 if candidateLoss.isFinite, candidateLoss <= loss + 1e-4 * Double(stepLength) * slope {
                     accepted = (candidate, candidateLoss, candidateGradient)
                     break

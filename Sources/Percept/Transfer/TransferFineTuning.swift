@@ -11,6 +11,10 @@ import PerceptONNX
 /// The frozen part before the cut runs once per view, and its activations are reused every epoch
 /// (`ONNXFineTuner`); so a view is a fixed augmentation of an image, and each epoch draws one of
 /// an image's views at random: four views cost four frozen passes, not one per epoch.
+///
+/// Under several ranks (`job.communicator`) each rank runs the frozen part on its contiguous share of
+/// the images only, and each batch's gradient is summed over the ranks (`ONNXFineTuner.train`'s
+/// `share`): the frozen passes and the batches are split, the result is one process's.
 struct TransferFineTuning {
     var blocks: Int
     var options: FineTuningOptions
@@ -36,27 +40,30 @@ struct TransferFineTuning {
         }
         let tuner = try ONNXFineTuner(model: model, serializedBytes: bytes, features: featureName, blocks: blocks)
         let frozen = try tuner.frozenSession(threads: job.threads ?? Parallel.defaultThreadCount)
+        let communicator = job.communicator
+        let held = communicator.shard(of: job.train.count)
         // The cached activations must fit in memory: fewer views on large sets, a clear refusal past that.
-        let perView = job.train.count * tuner.cutCount
+        let perView = held.count * tuner.cutCount
         let views = min(self.views, Self.activationBudget / max(1, perView))
         guard views >= 1 else {
             let gigabytes = Double(perView) * 4 / Double(1 << 30)
             throw PerceptError.invalidArgument(String(format: "fine-tuning %d block(s) on %d images would cache %.1f GB of "
                 + "activations per view; fine-tune fewer blocks (the cut is then later, its activations smaller) or "
-                + "train on fewer images", blocks, job.train.count, gigabytes))
+                + "train on fewer images", blocks, held.count, gigabytes))
         }
         try job.progress("fine-tuning the last \(blocks) block(s) from '\(tuner.cutName)' (\(tuner.cutDimensions)); "
             + "the frozen part runs on \(views) views of \(job.train.count) images")
         var random = SeededRandom(seed: job.seed ^ 0x5eed)
         var cached: [[Float]] = []
         for v in 0..<views {
+            // Every rank places every image's view, so all follow one random sequence.
             let placements = (0..<job.train.count).map { _ in
                 ViewPlacement.view(v, random: &random)
             }
             var activations: [Float] = []
-            activations.reserveCapacity(job.train.count * tuner.cutCount)
-            for start in stride(from: 0, to: job.train.count, by: Backbone.batchSize) {
-                let end = min(job.train.count, start + Backbone.batchSize)
+            activations.reserveCapacity(held.count * tuner.cutCount)
+            for start in stride(from: held.lowerBound, to: held.upperBound, by: Backbone.batchSize) {
+                let end = min(held.upperBound, start + Backbone.batchSize)
                 let images = Parallel.map(count: end - start, threads: job.threads, chunksPerThread: 2) {
                     backbone.spec.input(for: job.train.image(at: start + $0), placement: placements[start + $0])
                 }
@@ -73,7 +80,9 @@ struct TransferFineTuning {
         var history = TrainingHistory()
         let trained = try tuner.train(views: cached, labels: job.train.labels.map(Int.init), head: (weights, bias),
                                       standardization: (standardization.mean, standardization.scale),
-                                      options: options) { epoch in
+                                      options: options,
+                                      share: communicator.size > 1
+                                          ? FineTuningShare(images: held) { try communicator.allreduceSum(&$0) } : nil) { epoch in
             history.epochs.append(EpochRecord(epoch: epoch.epoch, trainLoss: epoch.loss, trainAccuracy: epoch.accuracy,
                                               learningRate: Double(options.learningRate), elapsedSeconds: epoch.seconds,
                                               imagesPerSecond: Double(job.train.count) / max(epoch.seconds, 1e-9)))

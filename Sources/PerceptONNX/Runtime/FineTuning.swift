@@ -28,6 +28,19 @@ public struct FineTuningOptions: Sendable, Codable, Equatable {
     }
 }
 
+/// One rank's part in data-parallel fine-tuning (`ONNXFineTuner.train`).
+public struct FineTuningShare {
+    /// The training images this rank holds views of: a contiguous range of indices.
+    public var images: Range<Int>
+    /// Replaces a vector by its sum over the ranks (an allreduce).
+    public var sum: (inout [Float]) throws -> Void
+
+    public init(images: Range<Int>, sum: @escaping (inout [Float]) throws -> Void) {
+        self.images = images
+        self.sum = sum
+    }
+}
+
 /// One epoch of fine-tuning: the training batches' mean loss and accuracy.
 public struct FineTuningEpoch: Sendable {
     public var epoch: Int
@@ -118,13 +131,23 @@ public final class ONNXFineTuner {
     ///
     /// `standardization` (per-feature mean and scale, as the frozen head was fitted with) stays fixed
     /// in front of the head: the head keeps learning on well-scaled inputs while the features move.
+    ///
+    /// Data-parallel (several ranks, `share`): `views` hold only the images of `share.images` (this
+    /// rank's contiguous share; `labels` still hold every image's), each batch is drawn over all
+    /// images as in one process, and each rank runs the members it holds, their loss averaged over
+    /// the whole batch. `share.sum` then adds up a vector over the ranks (an allreduce) — every
+    /// gradient with the step's loss and correct count — so every rank clips and updates with the
+    /// whole batch's gradient.
     public func train(views: [[Float]], labels: [Int], head: (weights: [Float], bias: [Float]),
                       standardization: (mean: [Float], scale: [Float])? = nil,
                       options: FineTuningOptions = FineTuningOptions(),
+                      share: FineTuningShare? = nil,
                       progress: ((FineTuningEpoch) -> Void)? = nil) throws -> (weights: [Float], bias: [Float]) {
         let count = labels.count
-        guard count > 0, !views.isEmpty, views.allSatisfy({ $0.count == count * cutCount }) else {
-            throw PerceptError.invalidArgument("fine-tuning: every view must hold \(count) images of \(cutCount) floats")
+        let held = share?.images ?? 0..<count
+        guard count > 0, !views.isEmpty, held.lowerBound >= 0, held.upperBound <= count,
+              views.allSatisfy({ $0.count == held.count * cutCount }) else {
+            throw PerceptError.invalidArgument("fine-tuning: every view must hold \(held.count) images of \(cutCount) floats")
         }
         var softmax = SoftmaxHead(weights: head.weights, bias: head.bias)
         if let standardization, standardization.mean.count != softmax.inputs || standardization.scale.count != softmax.inputs {
@@ -145,21 +168,42 @@ public final class ONNXFineTuner {
             var loss = 0.0, correct = 0
             for first in stride(from: 0, to: count, by: batchSize) {
                 let members = Array(order[first..<min(first + batchSize, count)])
-                var batch: [Float] = []
-                batch.reserveCapacity(members.count * cutCount)
-                for i in members {
-                    let view = views[Int(random.next() % UInt64(views.count))]
-                    batch.append(contentsOf: view[(i * cutCount)..<((i + 1) * cutCount)])
+                // Every rank draws every member's view, so all follow one random sequence.
+                let viewOf = members.map { _ in Int(random.next() % UInt64(views.count)) }
+                let mine = members.indices.filter { held.contains(members[$0]) }
+                var stepLoss = 0.0, stepCorrect = 0
+                if mine.isEmpty {
+                    trainer.setGradients([Float](repeating: 0, count: trainer.gradientCount)[...])
+                    softmax.setGradients([Float](repeating: 0, count: softmax.weights.count + softmax.bias.count)[...])
+                } else {
+                    var batch: [Float] = []
+                    batch.reserveCapacity(mine.count * cutCount)
+                    for j in mine {
+                        let item = members[j] - held.lowerBound
+                        batch.append(contentsOf: views[viewOf[j]][(item * cutCount)..<((item + 1) * cutCount)])
+                    }
+                    var features = trainer.forward(batch, batch: mine.count)
+                    if let (mean, scale) = standardization {
+                        for i in features.indices { features[i] = (features[i] - mean[i % mean.count]) * scale[i % scale.count] }
+                    }
+                    var result = softmax.backward(features, labels: mine.map { labels[members[$0]] }, batch: mine.count,
+                                                  meanOver: members.count)
+                    if let scale = standardization?.scale {
+                        for i in result.dFeatures.indices { result.dFeatures[i] *= scale[i % scale.count] }
+                    }
+                    trainer.backward(result.dFeatures, batch: mine.count)
+                    stepLoss = result.loss * Double(members.count)
+                    stepCorrect = result.correct
                 }
-                var features = trainer.forward(batch, batch: members.count)
-                if let (mean, scale) = standardization {
-                    for i in features.indices { features[i] = (features[i] - mean[i % mean.count]) * scale[i % scale.count] }
+                if let share {
+                    var sums = trainer.gradientVector + softmax.gradientVector + [Float(stepLoss), Float(stepCorrect)]
+                    try share.sum(&sums)
+                    let network = trainer.gradientCount
+                    trainer.setGradients(sums[0..<network])
+                    softmax.setGradients(sums[network..<(sums.count - 2)])
+                    stepLoss = Double(sums[sums.count - 2])
+                    stepCorrect = Int(sums[sums.count - 1].rounded())
                 }
-                var result = softmax.backward(features, labels: members.map { labels[$0] }, batch: members.count)
-                if let scale = standardization?.scale {
-                    for i in result.dFeatures.indices { result.dFeatures[i] *= scale[i % scale.count] }
-                }
-                trainer.backward(result.dFeatures, batch: members.count)
                 let norm = Float((trainer.gradientSquaredNorm + softmax.gradientSquaredNorm).squareRoot())
                 if options.gradientClip > 0, norm > options.gradientClip {
                     trainer.scaleGradients(by: options.gradientClip / norm)
@@ -168,8 +212,8 @@ public final class ONNXFineTuner {
                 let rate = options.learningRate(step: step, of: options.epochs * stepsPerEpoch)
                 softmax.update(learningRate: rate, momentum: options.momentum, weightDecay: options.weightDecay)
                 trainer.update(learningRate: rate, momentum: options.momentum, weightDecay: options.weightDecay)
-                loss += result.loss * Double(members.count)
-                correct += result.correct
+                loss += stepLoss
+                correct += stepCorrect
                 step += 1
             }
             guard loss.isFinite else {

@@ -76,6 +76,51 @@ final class GraphTrainer {
         }
     }
 
+    /// Every parameter gradient of the latest backward pass in one vector — the steps in order, each
+    /// weight then bias — with zeros for a step no pass has reached: what ranks add up.
+    var gradientVector: [Float] {
+        func sized(_ gradient: [Float], _ count: Int) -> [Float] {
+            gradient.count == count ? gradient : [Float](repeating: 0, count: count)
+        }
+        var vector: [Float] = []
+        for step in steps {
+            if let conv = step as? ConvolutionStep {
+                vector += sized(conv.weightGradient, conv.weight.count) + sized(conv.biasGradient, conv.epilogue.bias?.count ?? 0)
+            } else if let matrix = step as? MatrixStep {
+                vector += sized(matrix.matrixGradient, matrix.matrix.count)
+                    + sized(matrix.biasGradient, matrix.epilogue.bias?.count ?? 0)
+            }
+        }
+        return vector
+    }
+
+    /// Sets every parameter gradient from a vector laid out as `gradientVector`.
+    func setGradients(_ vector: ArraySlice<Float>) {
+        var next = vector.startIndex
+        func take(_ count: Int) -> [Float] {
+            defer { next += count }
+            return Array(vector[next..<(next + count)])
+        }
+        for step in steps {
+            if let conv = step as? ConvolutionStep {
+                conv.weightGradient = take(conv.weight.count)
+                conv.biasGradient = take(conv.epilogue.bias?.count ?? 0)
+            } else if let matrix = step as? MatrixStep {
+                matrix.matrixGradient = take(matrix.matrix.count)
+                matrix.biasGradient = take(matrix.epilogue.bias?.count ?? 0)
+            }
+        }
+    }
+
+    /// The length of `gradientVector`.
+    var gradientCount: Int {
+        steps.reduce(0) { total, step in
+            if let conv = step as? ConvolutionStep { return total + conv.weight.count + (conv.epilogue.bias?.count ?? 0) }
+            if let matrix = step as? MatrixStep { return total + matrix.matrix.count + (matrix.epilogue.bias?.count ?? 0) }
+            return total
+        }
+    }
+
     /// Multiplies every parameter gradient by `factor` (gradient clipping).
     func scaleGradients(by factor: Float) {
         for step in steps {

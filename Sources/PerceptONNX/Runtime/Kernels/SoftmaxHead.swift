@@ -44,8 +44,11 @@ struct SoftmaxHead {
         return p
     }
 
-    /// Loss and correct count of the batch; sets the gradients and returns ∂loss/∂features.
-    mutating func backward(_ features: [Float], labels: [Int], batch: Int) -> (loss: Double, correct: Int, dFeatures: [Float]) {
+    /// Loss and correct count of the batch; sets the gradients and returns ∂loss/∂features. The loss
+    /// is the mean over `meanOver` items (default `batch`): a rank holding part of a batch passes the
+    /// whole batch's size, so the ranks' gradients add up to the batch's.
+    mutating func backward(_ features: [Float], labels: [Int], batch: Int,
+                           meanOver: Int? = nil) -> (loss: Double, correct: Int, dFeatures: [Float]) {
         var dLogits = SoftmaxHead.probabilities(logits(features, batch: batch), classes: classes)
         var loss = 0.0, correct = 0
         for n in 0..<batch {
@@ -55,7 +58,8 @@ struct SoftmaxHead {
             loss -= log(Double(max(dLogits[row + labels[n]], 1e-30)))
             dLogits[row + labels[n]] -= 1
         }
-        let scale = 1 / Float(batch)
+        let divisor = max(1, meanOver ?? batch)
+        let scale = 1 / Float(divisor)
         for i in dLogits.indices { dLogits[i] *= scale }
         weightGradient = [Float](repeating: 0, count: weights.count)
         biasGradient = [Float](repeating: 0, count: classes)
@@ -74,7 +78,20 @@ struct SoftmaxHead {
                 }
             }
         }
-        return (loss / Double(batch), correct, dFeatures)
+        return (loss / Double(divisor), correct, dFeatures)
+    }
+
+    /// The gradients in one vector (weights, then bias; zeros before any backward pass): what ranks add up.
+    var gradientVector: [Float] {
+        (weightGradient.count == weights.count ? weightGradient : [Float](repeating: 0, count: weights.count))
+            + (biasGradient.count == bias.count ? biasGradient : [Float](repeating: 0, count: bias.count))
+    }
+
+    /// Sets the gradients from a vector laid out as `gradientVector`.
+    mutating func setGradients(_ vector: ArraySlice<Float>) {
+        let start = vector.startIndex
+        weightGradient = Array(vector[start..<(start + weights.count)])
+        biasGradient = Array(vector[(start + weights.count)..<(start + weights.count + bias.count)])
     }
 
     var gradientSquaredNorm: Double {
