@@ -58,4 +58,18 @@ final class DatasetInspectionTests: XCTestCase {
         XCTAssertEqual(object?["imageCount"] as? Int, 4)
         XCTAssertNotNil(object?["warnings"] as? [Any])
     }
+
+    func testLeakageIsFoundFromStoredPixelsAsTheSplitsStand() throws {
+        let shapes = SyntheticShapes(imageSize: ImageSize(width: 8, height: 8), seed: 3)
+        let images = [shapes.image(index: 0, label: 0), shapes.image(index: 1, label: 1), shapes.image(index: 0, label: 0)]
+        var dataset = try Dataset(images: images, classNames: ["a", "b"], sources: ["x.png", "y.png", "x-copy.png"])
+        XCTAssertNil(DatasetInspection.leakageWarning(in: dataset), "all unassigned: one split")
+        dataset.splits = [.train, .test, .test]
+        let warning = try XCTUnwrap(DatasetInspection.leakageWarning(in: dataset))
+        XCTAssertEqual(warning.kind, "leakage")
+        XCTAssertTrue(warning.message.contains("1 images appear in more than one split") && warning.message.contains("x.png"),
+                      warning.message)
+        dataset.splits = [.test, .train, .test]
+        XCTAssertNil(DatasetInspection.leakageWarning(in: dataset), "the copies share a split")
+    }
 }

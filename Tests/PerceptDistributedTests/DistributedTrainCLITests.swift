@@ -91,6 +91,15 @@ final class DistributedTrainCLITests: XCTestCase {
         XCTAssertTrue((0...1).contains(accuracy))
     }
 
+    func testTransferOnTwoRanksPrintsTheSingleProcessSummary() throws {
+        // Each rank extracts its half's features; one L-BFGS iteration leaves the heads equal to rounding
+        // (TransferDataParallelTests compares the numbers), so the validation accuracy is the same.
+        let (single, distributed) = try trainBoth(["--model", "transfer", "--backbone", "random-features",
+                                                   "--feature-cache", "none", "--l2", "0.1", "--epochs", "1",
+                                                   "--threads", "1", "--seed", "3"])
+        assertSameSummary(single, distributed, except: ["trainingSeconds", "totalSeconds", "model", "modelBytes"])
+    }
+
     func testRanksWithDifferentDataRefuseToTrain() throws {
         // Rank 1 reads a copy with one record changed: the dataset digests differ.
         let binary = try percept()

@@ -73,4 +73,22 @@ final class DataParallelSGDTests: XCTestCase {
         _ = try elsewhere.fit(try prepared(other).train)
         XCTAssertNotEqual(elsewhere.weights1.scalars, single.weights1.scalars)
     }
+
+    func testATimeLimitStopsAfterTheEpochThatPassesItOnEveryRank() throws {
+        var options = options(batchSize: 16)
+        let data = try prepared(options)
+        var unlimited = LinearClassifier(loss: .softmax, preprocessing: .channelStandardization, options: options)
+        XCTAssertEqual(try unlimited.fit(data.train, validation: data.validation).epochs.count, 6)
+        options.timeLimit = 1e-9   // every epoch ends past it: the first is kept, and training stops
+        var limited = LinearClassifier(loss: .softmax, preprocessing: .channelStandardization, options: options)
+        XCTAssertEqual(try limited.fit(data.train, validation: data.validation).epochs.count, 1)
+        let limitedOptions = options
+        let histories = try ThreadGroup.run(size: 2) { communicator -> Int in
+            var model = LinearClassifier(loss: .softmax, preprocessing: .channelStandardization, options: limitedOptions)
+            return try model.fit(data.train, validation: data.validation, communicator: communicator).epochs.count
+        }
+        XCTAssertEqual(histories, [1, 1])
+        options.timeLimit = -1
+        XCTAssertThrowsError(try options.validate()) { XCTAssertTrue("\($0)".contains("time limit"), "\($0)") }
+    }
 }

@@ -25,7 +25,7 @@ final class PredictionBatcherTests: XCTestCase {
             return (paths, 1 + index % 3)
         }
         let log = Log()
-        let batcher = PredictionBatcher(model: model, maxImages: 8) { log.add($0) }
+        let batcher = PredictionBatcher(model: LoadedModel(model), maxImages: 8) { log.add($0) }
         let answers = try await withThrowingTaskGroup(of: (Int, [FilePrediction]).self) { group in
             for (index, request) in requests.enumerated() {
                 let images = try request.paths.map { ArchiveEntry(path: $0, data: [UInt8](try Data(contentsOf: URL(fileURLWithPath: $0)))) }
@@ -52,6 +52,39 @@ final class PredictionBatcherTests: XCTestCase {
         let logged = log.batches.flatMap { $0 }
         XCTAssertEqual(logged.map(\.modelId).sorted(), requests.indices.map(Int64.init))
         for entry in logged { XCTAssertEqual(entry.answers, answers[Int(entry.modelId)]) }
+    }
+
+    /// A CNN keeps its working buffers between calls, and the server shares one loaded model between
+    /// prediction batches, evaluations and reports: run together, each still gets its own answer.
+    func testReportsBesidePredictionsOnOneCNNGetTheAnswersTheyWouldGetAlone() async throws {
+        let directory = try StoreFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (service, datasetId) = try await StoreFixtures.serviceWithShapes(in: directory)
+        let run = try await service.finishedRun(try await service.startRun(datasetId: datasetId, model: "cnn",
+                                                                          options: ["arch": "tiny", "epochs": "1"]))
+        let modelId = try XCTUnwrap(run.modelId, run.error ?? "")
+        let photos = try (0..<6).map { index -> ArchiveEntry in
+            let url = directory.appendingPathComponent("source/circle/\(index).png")
+            return ArchiveEntry(path: "\(index).png", data: [UInt8](try Data(contentsOf: url)))
+        }
+        var alone: [[FilePrediction]] = []
+        for photo in photos { alone.append(try await service.predict(modelId: modelId, images: [photo], top: 3)) }
+        let report = try await service.reportHTML(modelId: modelId)
+        let together = try await withThrowingTaskGroup(of: (Int, [FilePrediction]?, String?).self) { group in
+            for round in 0..<4 {
+                group.addTask { (round, nil, try await service.reportHTML(modelId: modelId)) }
+                for (index, photo) in photos.enumerated() {
+                    group.addTask { (index, try await service.predict(modelId: modelId, images: [photo], top: 3), nil) }
+                }
+            }
+            var results: [(Int, [FilePrediction]?, String?)] = []
+            for try await result in group { results.append(result) }
+            return results
+        }
+        for (index, answer, html) in together {
+            if let answer { XCTAssertEqual(answer, alone[index], "photo \(index)") }
+            if let html { XCTAssertEqual(html.count, report.count, "a report made beside predictions") }
+        }
     }
 
     private final class Log: @unchecked Sendable {

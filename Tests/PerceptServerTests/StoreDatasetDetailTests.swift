@@ -48,6 +48,33 @@ final class StoreDatasetDetailTests: XCTestCase {
                                                 NamedCount(name: "grey", count: 1)])
     }
 
+    func testANewSplitRedoesTheLeakageWarning() async throws {
+        let service = try LocalPerceptService(dataDirectory: directory.appendingPathComponent("data"))
+        let source = directory.appendingPathComponent("source")
+        try StoreFixtures.writeImages(to: source)
+        // One image twice: whether it leaks depends on the split.
+        try FileManager.default.copyItem(at: source.appendingPathComponent("circle/0.png"),
+                                         to: source.appendingPathComponent("circle/copy.png"))
+        let id = try await service.createDataset(name: "shapes", folder: source.path)
+        let imported = try await service.importedDataset(id)
+        XCTAssertEqual(imported.state, .ready, imported.error ?? "")
+        let stored = try await pack(service, id)
+        let copies = stored.sources.indices.filter { $0 == stored.sources.firstIndex { $0.hasSuffix("circle/0.png") }
+                                                    || stored.sources[$0].hasSuffix("circle/copy.png") }
+        XCTAssertEqual(copies.count, 2)
+        var seen: Set<Bool> = []
+        for seed in 0..<40 where seen.count < 2 {
+            let plan = SplitPlan(train: 50, validation: 20, test: 30, seed: UInt64(seed))
+            let splits = try plan.apply(to: stored).splits
+            let leaks = splits[copies[0]] != splits[copies[1]]
+            let status = try await service.setSplitPlan(datasetId: id, plan: plan)
+            XCTAssertEqual(status.warnings.filter { $0.kind == "leakage" }.count, leaks ? 1 : 0, "seed \(seed): \(status.warnings)")
+            XCTAssertEqual(status.warnings.filter { $0.kind == "duplicates" }.count, 1, "the copies are still copies")
+            seen.insert(leaks)
+        }
+        XCTAssertEqual(seen, [true, false], "some seed puts the copies in one split and some in two")
+    }
+
     func testANewSplitIsStratifiedAndRunsAndEvaluationsFollowThePlanTheyWereQueuedWith() async throws {
         let (service, id) = try await StoreFixtures.serviceWithShapes(in: directory)
         let plan = SplitPlan(train: 60, validation: 20, test: 20, seed: 3)

@@ -22,6 +22,9 @@ enum MinibatchSGD {
         ModelParameter("lr", .number(allowsZero: false), help: "learning rate (default: one suited to the family and features)"),
         ModelParameter("reg", .number(allowsZero: true), help: "L2 regularisation strength (default: suited to the features)"),
         ModelParameter("epochs", .integer(minimum: 1), help: "passes over the training images (default 14; mlp 10)"),
+        ModelParameter("time-limit", .number(allowsZero: false),
+                       help: "stop after the first epoch that ends this many seconds into training; a budget instead of, "
+                           + "or on top of, --epochs"),
         ModelParameter("batch", .integer(minimum: 1), default: "200", help: "images per minibatch"),
         ModelParameter("momentum", .number(allowsZero: true), default: "0.9", help: "SGD momentum μ in [0, 1)"),
         ModelParameter("decay", .number(allowsZero: false),
@@ -51,7 +54,7 @@ enum MinibatchSGD {
                                  momentum: Float(settings.number("momentum") ?? 0.9),
                                  learningRateDecay: settings.number("decay").map(Float.init) ?? decay,
                                  batchSize: settings.integer("batch") ?? 200, epochs: settings.integer("epochs") ?? epochs,
-                                 seed: seed, threads: threads)
+                                 timeLimit: settings.number("time-limit"), seed: seed, threads: threads)
         try options.validate()
         return (features, settings.text("preprocessing").flatMap(Preprocessing.init(rawValue:)) ?? preprocessing, options)
     }

@@ -99,6 +99,25 @@ public struct DatasetInspection: Sendable, Codable {
                                  duplicateImages: duplicateImages, modelInput: modelInput)
     }
 
+    /// The leakage warning for `dataset` as its splits stand now — identical stored images in more
+    /// than one split — or nil: for a dataset whose splits were changed after it was inspected.
+    public static func leakageWarning(in dataset: Dataset) -> Warning? {
+        let records = (0..<dataset.count).map { index in
+            var record = ImageFileRecord(path: dataset.sources[index], label: dataset.labels[index],
+                                         split: dataset.splits[index], byteCount: 0)
+            record.pixelDigest = ImageImporter.digest(dataset.image(at: index).pixels)
+            return record
+        }
+        return leakageWarning(groups(records, key: \.pixelDigest, names: dataset.classNames))
+    }
+
+    private static func leakageWarning(_ duplicateImages: [DuplicateGroup]) -> Warning? {
+        let leaks = duplicateImages.filter { $0.splits.count > 1 }
+        guard let first = leaks.first else { return nil }
+        return Warning(kind: "leakage", message: "\(leaks.count) images appear in more than one split (e.g. "
+            + "\(first.paths.prefix(2).joined(separator: " and "))); evaluation on them is not honest")
+    }
+
     private static func groups(_ records: [ImageFileRecord], key: KeyPath<ImageFileRecord, String?>,
                                names: [String]) -> [DuplicateGroup] {
         var byKey: [String: [ImageFileRecord]] = [:]
@@ -136,11 +155,7 @@ public struct DatasetInspection: Sendable, Codable {
                     message: "\(small) images are at most half the model input \(modelInput) in width or height; they will be upscaled and blurry"))
             }
         }
-        let leaks = duplicateImages.filter { $0.splits.count > 1 }
-        if !leaks.isEmpty {
-            warnings.append(Warning(kind: "leakage",
-                message: "\(leaks.count) images appear in more than one split (e.g. \(leaks[0].paths.prefix(2).joined(separator: " and "))); evaluation on them is not honest"))
-        }
+        if let leakage = leakageWarning(duplicateImages) { warnings.append(leakage) }
         let conflicts = duplicateImages.filter { $0.labels.count > 1 }
         if !conflicts.isEmpty {
             warnings.append(Warning(kind: "conflicting-labels",

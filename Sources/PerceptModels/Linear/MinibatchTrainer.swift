@@ -48,6 +48,7 @@ struct MinibatchTrainer {
         let sampleRows = min(n, max(1, options.trainAccuracySample))
         let sampleLabels = Array(data.labels.prefix(sampleRows))
         let lastStep = options.iterations ?? Int.max
+        let started = Date()
 
         try BLAS.withThreadCount(options.threads ?? Parallel.defaultThreadCount) {
                 for epoch in 0..<options.epochs where history.iterations < lastStep {
@@ -84,6 +85,12 @@ struct MinibatchTrainer {
                     history.epochs.append(record)
                     if let target = options.targetValidationAccuracy, let accuracy = record.validationAccuracy,
                        accuracy >= target { break }
+                    if let limit = options.timeLimit {
+                        var late = Date().timeIntervalSince(started) >= limit ? 1.0 : 0
+                        // Ranks stop together: one rank past the limit stops them all.
+                        if communicator.size > 1 { late = try communicator.allreduceSum(late) }
+                        if late > 0 { break }
+                    }
                     learningRate *= options.learningRateDecay
                 }
         }

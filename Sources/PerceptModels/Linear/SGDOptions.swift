@@ -24,6 +24,9 @@ public struct SGDOptions: Sendable, Codable, Equatable {
     public var iterations: Int?
     /// Stop at the end of the first epoch whose validation accuracy reaches this (nil: never).
     public var targetValidationAccuracy: Double?
+    /// Stop at the end of the first epoch that ends this many seconds or more after training began
+    /// (nil: never): a time budget instead of, or on top of, `epochs`.
+    public var timeLimit: Double?
     /// Seeds the initial weights and the batch order.
     public var seed: UInt64
     /// BLAS threads (nil: every core). The same seed and thread count give the same model.
@@ -33,7 +36,7 @@ public struct SGDOptions: Sendable, Codable, Equatable {
 
     public init(learningRate: Float = 1e-3, regularization: Float = 1e-4, momentum: Float = 0.9,
                 learningRateDecay: Float = 0.95, batchSize: Int = 200, epochs: Int = 10, iterations: Int? = nil,
-                targetValidationAccuracy: Double? = nil, seed: UInt64 = 0, threads: Int? = nil,
+                targetValidationAccuracy: Double? = nil, timeLimit: Double? = nil, seed: UInt64 = 0, threads: Int? = nil,
                 trainAccuracySample: Int = 2000) {
         self.learningRate = learningRate
         self.regularization = regularization
@@ -43,6 +46,7 @@ public struct SGDOptions: Sendable, Codable, Equatable {
         self.epochs = epochs
         self.iterations = iterations
         self.targetValidationAccuracy = targetValidationAccuracy
+        self.timeLimit = timeLimit
         self.seed = seed
         self.threads = threads
         self.trainAccuracySample = trainAccuracySample
@@ -64,6 +68,9 @@ public struct SGDOptions: Sendable, Codable, Equatable {
         }
         guard batchSize >= 1 else { throw PerceptError.invalidArgument("the batch size must be at least 1, got \(batchSize)") }
         guard epochs >= 1 else { throw PerceptError.invalidArgument("training needs at least 1 epoch, got \(epochs)") }
+        if let timeLimit, !(timeLimit.isFinite && timeLimit > 0) {
+            throw PerceptError.invalidArgument("the time limit must be a positive number of seconds, got \(timeLimit)")
+        }
         if let iterations, iterations < 1 {
             throw PerceptError.invalidArgument("iterations must be at least 1, got \(iterations)")
         }

@@ -9,7 +9,7 @@ import Percept
 /// queue and the next batch takes all of them (up to `maxImages`). Under load the batches grow by
 /// themselves; when idle the latency is one request's. Up to `maxWorkers` batches run at once, so
 /// one batch's decoding overlaps another's serial parts (the model, the log, the answers); the
-/// model itself runs one batch at a time (`modelLock`: models keep working buffers between calls).
+/// model itself runs one computation at a time (`LoadedModel.exclusively`).
 ///
 /// The batch's answers are handed to `record` (the prediction log) together, before any request gets
 /// its own: one database transaction per batch rather than one per request (group commit), and no
@@ -28,17 +28,16 @@ final class PredictionBatcher: @unchecked Sendable {
         var continuation: CheckedContinuation<[FilePrediction], Error>
     }
 
-    private let model: SavedModel
+    private let model: LoadedModel
     private let maxImages: Int
     private let maxWorkers: Int
     private let record: ([Answered]) throws -> Void
     // Guarded by `lock`.
     private let lock = NSLock()
-    private let modelLock = NSLock()
     private var queue: [Waiting] = []
     private var workers = 0
 
-    init(model: SavedModel, maxImages: Int = 64, maxWorkers: Int = Parallel.defaultThreadCount,
+    init(model: LoadedModel, maxImages: Int = 64, maxWorkers: Int = Parallel.defaultThreadCount,
          record: @escaping ([Answered]) throws -> Void) {
         self.model = model
         self.maxImages = maxImages
@@ -67,10 +66,8 @@ final class PredictionBatcher: @unchecked Sendable {
             let top = batch.map(\.top).max() ?? 1
             do {
                 let images = batch.flatMap(\.images)
-                let decoded = try model.decode(inMemory: images)
-                let answers = try modelLock.withLock {
-                    try model.predictions(for: decoded, names: images.map(\.path), top: top)
-                }
+                let decoded = try model.saved.decode(inMemory: images)
+                let answers = try model.exclusively { try $0.predictions(for: decoded, names: images.map(\.path), top: top) }
                 var start = 0
                 let answered = batch.map { request -> Answered in
                     let mine = answers[start..<(start + request.images.count)].map { answer -> FilePrediction in

@@ -10,13 +10,19 @@ extension LocalPerceptService {
         let plan = try plan.checked()
         let row = try await readyDataset(datasetId)
         let pack = try loadPack(row)
-        let counts = try await Self.offCooperativePool { SplitPlan.counts(try plan.apply(to: pack)) }
+        // Images that now fall in two splits leak (and ones that no longer do stop leaking): that warning is redone.
+        let (counts, leakage) = try await Self.offCooperativePool {
+            let assigned = try plan.apply(to: pack)
+            return (SplitPlan.counts(assigned), DatasetInspection.leakageWarning(in: assigned))
+        }
         return try await database.write { db in
             guard var current = try DatasetRecord.fetchOne(db, key: datasetId) else {
                 throw ServiceError.notFound("there is no dataset \(datasetId)")
             }
             current.splitPlan = plan
             current.splitCounts = counts
+            current.warnings.removeAll { $0.kind == "leakage" }
+            if let leakage { current.warnings.append(DatasetStatus.Warning(kind: leakage.kind, message: leakage.message)) }
             try current.update(db)
             return current.status
         }

@@ -22,14 +22,16 @@ extension LocalPerceptService {
     public func reportHTML(modelId: Int64) async throws -> String {
         let (model, run) = try await modelAndRun(modelId)
         let datasetRow = try await readyDataset(run.datasetId)
-        let saved = try loadModel(model)
+        let loaded = try loadModel(model)
         let pack = try loadPack(datasetRow)
         let plan = run.splitPlan ?? .standard
         return try await Self.offCooperativePool {
             let assigned = try plan.apply(to: pack)
             // The model's file name, not its path: the report names no folder of the server.
-            return try ModelReport(model: saved, modelPath: model.fileName,
-                                   data: (LoadResult(dataset: assigned), datasetRow.name)).html()
+            return try loaded.exclusively { saved in
+                try ModelReport(model: saved, modelPath: model.fileName,
+                                data: (LoadResult(dataset: assigned), datasetRow.name)).html()
+            }
         }
     }
 
@@ -50,7 +52,7 @@ extension LocalPerceptService {
         guard let datasetRow, datasetRow.packFile != nil else {
             throw ServiceError.conflict("the dataset model \(modelId) was trained on is gone")
         }
-        let saved = try loadModel(model)
+        let loaded = try loadModel(model)
         let pack = try loadPack(datasetRow)
         // The split the run trained with (runs from before split plans: the pack's own, fully assigned splits).
         let plan = run.splitPlan ?? .standard
@@ -58,13 +60,15 @@ extension LocalPerceptService {
         let (evaluation, predictions): (Evaluation, TestPredictions) = try await Self.offCooperativePool {
             let assigned = try plan.apply(to: pack)
             let testIndices = assigned.splits.indices.filter { assigned.splits[$0] == .test }
-            let (splits, _) = try assigned.standardSplits(as: saved)
+            let (splits, _) = try assigned.standardSplits(as: loaded.saved)
             guard !splits.test.isEmpty else {
                 throw ServiceError.conflict("the dataset's test split is empty: nothing to evaluate on")
             }
-            let test = try saved.fitted(splits.test)
-            return (try Evaluation(model: saved.model, on: test),
-                    try Self.predictions(of: saved.model, on: test, datasetIndices: testIndices, datasetId: datasetId))
+            let test = try loaded.saved.fitted(splits.test)
+            return try loaded.exclusively { saved in
+                (try Evaluation(model: saved.model, on: test),
+                 try Self.predictions(of: saved.model, on: test, datasetIndices: testIndices, datasetId: datasetId))
+            }
         }
         let encoder = JSONEncoder()
         let document = String(decoding: try encoder.encode(evaluation), as: UTF8.self)
@@ -151,7 +155,7 @@ extension LocalPerceptService {
         return found
     }
 
-    private func loadModel(_ model: ModelRecord) throws -> SavedModel {
+    private func loadModel(_ model: ModelRecord) throws -> LoadedModel {
         try modelOrConflict(model) { try models.model(at: $0) }
     }
 
@@ -177,12 +181,29 @@ extension LocalPerceptService {
     }
 }
 
+/// A model loaded once for every request that uses it, and the lock its computations take: a model
+/// keeps working buffers between calls (a CNN's scratch and activations, an ONNX session's
+/// workspaces), so two computations at once on one instance — an evaluation beside a batch of
+/// predictions — would write over each other's.
+final class LoadedModel: @unchecked Sendable {
+    /// For what reads no working state (its input size, decoding); computations go through `exclusively`.
+    let saved: SavedModel
+    private let lock = NSLock()
+
+    init(_ saved: SavedModel) { self.saved = saved }
+
+    /// Runs `body` on the model, one caller at a time.
+    func exclusively<T>(_ body: (SavedModel) throws -> T) rethrows -> T {
+        try lock.withLock { try body(saved) }
+    }
+}
+
 /// Loaded models by file, so predictions do not read the file again each time, each model's
 /// prediction batcher, so concurrent requests for one model share batches, and the model rows
 /// predictions have asked for.
 final class ModelCache: @unchecked Sendable {
     private let lock = NSLock()
-    private var loaded: [String: SavedModel] = [:]
+    private var loaded: [String: LoadedModel] = [:]
     private var batchers: [String: PredictionBatcher] = [:]
     private var records: [Int64: ModelRecord] = [:]
     /// Stores a batch's answers (the prediction log).
@@ -192,11 +213,15 @@ final class ModelCache: @unchecked Sendable {
         self.record = record
     }
 
-    func model(at path: String) throws -> SavedModel {
+    func model(at path: String) throws -> LoadedModel {
         if let model = lock.withLock({ loaded[path] }) { return model }
-        let model = try SavedModel.load(path)
-        lock.withLock { loaded[path] = model }
-        return model
+        let model = LoadedModel(try SavedModel.load(path))
+        // Two first requests may both load it; the first stored is the one everybody shares (and locks).
+        return lock.withLock {
+            if let existing = loaded[path] { return existing }
+            loaded[path] = model
+            return model
+        }
     }
 
     func batcher(at path: String) throws -> PredictionBatcher {
