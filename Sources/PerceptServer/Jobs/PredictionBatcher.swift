@@ -66,7 +66,9 @@ final class PredictionBatcher: @unchecked Sendable {
             let top = batch.map(\.top).max() ?? 1
             do {
                 let images = batch.flatMap(\.images)
-                let decoded = try model.saved.decode(inMemory: images)
+                // The cores shared among the batches running now (one decoding thread each when two run).
+                let threads = max(1, Parallel.defaultThreadCount / max(1, lock.withLock { workers }))
+                let decoded = try model.saved.decode(inMemory: images, threads: threads)
                 let answers = try model.exclusively { try $0.predictions(for: decoded, names: images.map(\.path), top: top) }
                 var start = 0
                 let answered = batch.map { request -> Answered in
