@@ -74,6 +74,20 @@ final class ServerUploadTests: XCTestCase {
         XCTAssertEqual(harness.filesLeft(), [])
     }
 
+    func testPhotosToPredictOverTheLimitAre413AndNothingIsPredicted() async throws {
+        let harness = ServerHarness(maxUploadBytes: 1000)
+        let body = MultipartBody(parts: [.init(name: "file", fileName: "big.jpg", contents: Data(count: 4000))])
+        try await harness.test { client in
+            try await client.execute(uri: "/api/models/11/predict", method: .post, headers: body.headers, body: body.buffer) { response in
+                XCTAssertEqual(response.status, .contentTooLarge)
+            }
+        }
+        let predicted = await harness.service.predictedImages
+        XCTAssertTrue(predicted.isEmpty)
+        // The in-memory limit is the smaller of the two.
+        XCTAssertLessThanOrEqual(PerceptWebApp.maxPredictBytes, PerceptWebApp.defaultMaxUploadBytes)
+    }
+
     func testMalformedUploadsAre400() async throws {
         let harness = ServerHarness()
         let archive = self.archive
