@@ -185,6 +185,23 @@ def main():
                                   "client_cpu_seconds": round((after.ru_utime + after.ru_stime)
                                                               - (before.ru_utime + before.ru_stime), 2)}), flush=True)
 
+                # The same, each photo sent as the whole body (Content-Type: image/jpeg): no multipart to parse.
+                with open(f"{work}/photo.jpg", "wb") as f:
+                    f.write(photo)
+                start = time.perf_counter()
+                result = subprocess.run(["curl", "-s", "-Z", "--parallel-max", str(args.clients), "--data-binary",
+                                         f"@{work}/photo.jpg", "-H", "Content-Type: image/jpeg", "-o", "/dev/null",
+                                         "-w", "%{http_code} %{time_total}\n", f"{base}{path}&name=photo.jpg&n=[1-{requests}]"],
+                                        capture_output=True, text=True)
+                elapsed = time.perf_counter() - start
+                rows = [line.split() for line in result.stdout.splitlines() if len(line.split()) == 2]
+                times = sorted(float(t) * 1000 for _, t in rows)
+                print(json.dumps({"tool": "percept-serve", "model": family, "measure": f"{args.clients} clients (curl -Z, raw body)",
+                                  "photos_per_second": round(len(rows) / elapsed, 1),
+                                  "errors": sum(1 for code, _ in rows if code != "200") + requests - len(rows),
+                                  "p50_ms": round(times[len(times) // 2], 2) if times else None,
+                                  "p99_ms": round(times[int(len(times) * 0.99) - 1], 2) if times else None}), flush=True)
+
             saved = f"{work}/{family}.percept"
             urllib.request.urlretrieve(f"{base}/api/models/{model_id}/file", saved)
             # The CLI's rate: the median of 5 runs over the 200 photos (one run is a quarter second for a

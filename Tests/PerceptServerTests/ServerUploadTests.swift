@@ -74,6 +74,35 @@ final class ServerUploadTests: XCTestCase {
         XCTAssertEqual(harness.filesLeft(), [])
     }
 
+    func testAPhotoSentAsTheWholeBodyIsPredictedUnderItsName() async throws {
+        let harness = ServerHarness(maxUploadBytes: 1000)
+        try await harness.test { client in
+            try await client.execute(uri: "/api/models/11/predict?top=1&name=../cats/tabby.jpg", method: .post,
+                                     headers: [.contentType: "image/jpeg"], body: ByteBuffer(bytes: [1, 2, 3])) { response in
+                XCTAssertEqual(response.status, .ok, response.text)
+                XCTAssertEqual((try response.json() as? [[String: Any]])?.first?["path"] as? String, "tabby.jpg")
+            }
+            try await client.execute(uri: "/api/models/11/predict", method: .post,
+                                     headers: [.contentType: "application/octet-stream"], body: ByteBuffer(bytes: [4])) { response in
+                XCTAssertEqual(response.status, .ok, response.text)
+                XCTAssertEqual((try response.json() as? [[String: Any]])?.first?["path"] as? String, "photo")
+            }
+            try await client.execute(uri: "/api/models/11/predict", method: .post, headers: [.contentType: "image/png"],
+                                     body: ByteBuffer(bytes: [UInt8](repeating: 7, count: 4000))) { response in
+                XCTAssertEqual(response.status, .contentTooLarge)
+            }
+            try await client.execute(uri: "/api/models/11/predict", method: .post, headers: [.contentType: "image/png"],
+                                     body: ByteBuffer()) { response in
+                XCTAssertEqual(response.status, .badRequest)
+                XCTAssertTrue(try response.errorMessage().contains("empty"))
+            }
+        }
+        let received = await harness.service.predictedImages
+        XCTAssertEqual(received.map(\.name), ["tabby.jpg", "photo"])
+        XCTAssertEqual(received.map(\.contents), [Data([1, 2, 3]), Data([4])])
+        XCTAssertEqual(harness.filesLeft(), [])
+    }
+
     func testPhotosToPredictOverTheLimitAre413AndNothingIsPredicted() async throws {
         let harness = ServerHarness(maxUploadBytes: 1000)
         let body = MultipartBody(parts: [.init(name: "file", fileName: "big.jpg", contents: Data(count: 4000))])

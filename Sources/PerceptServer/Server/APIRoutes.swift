@@ -189,15 +189,25 @@ struct APIRoutes: Sendable {
         return folder.isEmpty ? nil : folder
     }
 
-    /// `POST /api/models/{id}/predict`: one or more `file` parts; `?top=K` (default 5).
+    /// `POST /api/models/{id}/predict`: one or more `file` parts; `?top=K` (default 5). Or one photo as
+    /// the whole body (`Content-Type: image/…` or `application/octet-stream`, named by `?name=`), as
+    /// scripts send it with `curl --data-binary @cat.jpg`: no multipart to parse.
     private func predict(_ request: Request, modelId: Int64) async throws -> Response {
         let top = request.uri.queryParameters.get("top").map { Int($0) } ?? 5
         guard let top, (1...1000).contains(top) else { throw ServiceError.badRequest("top must be a whole number from 1 to 1000") }
         // Photos to predict stay in memory (never written to disk), so their size is bounded apart.
-        let form = try await UploadReceiver.receive(request, maxBytes: min(app.maxUploadBytes, PerceptWebApp.maxPredictBytes),
-                                                    directory: app.uploadDirectory, filesInMemory: true)
-        let images = form.images.filter { $0.field == "file" }.map(\.image)
-        guard !images.isEmpty else { throw ServiceError.badRequest("send one or more images in the form field 'file'") }
+        let limit = min(app.maxUploadBytes, PerceptWebApp.maxPredictBytes)
+        let images: [ArchiveEntry]
+        let type = request.headers[.contentType]?.lowercased() ?? ""
+        if type.hasPrefix("image/") || type.hasPrefix("application/octet-stream") {
+            let name = UploadNames.displayName(request.uri.queryParameters.get("name").map { String($0) } ?? "photo")
+            images = [ArchiveEntry(path: name, data: try await UploadReceiver.receiveBody(request, maxBytes: limit))]
+        } else {
+            let form = try await UploadReceiver.receive(request, maxBytes: limit, directory: app.uploadDirectory,
+                                                        filesInMemory: true)
+            images = form.images.filter { $0.field == "file" }.map(\.image)
+            guard !images.isEmpty else { throw ServiceError.badRequest("send one or more images in the form field 'file'") }
+        }
         // Answers carry the client's file names (reduced to their last component), never a server path.
         return try APIResponses.json(try await service.predict(modelId: modelId, images: images, top: top))
     }

@@ -74,6 +74,20 @@ enum UploadReceiver {
         return collector.form
     }
 
+    /// A request's whole body (one photo sent as it is), refused with 413 past `maxBytes` and with 400 when empty.
+    static func receiveBody(_ request: Request, maxBytes: Int) async throws -> [UInt8] {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
+            throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
+        }
+        var bytes: [UInt8] = []
+        for try await buffer in request.body {
+            guard bytes.count + buffer.readableBytes <= maxBytes else { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
+            bytes += buffer.readableBytesView
+        }
+        guard !bytes.isEmpty else { throw ServiceError.badRequest("the body is empty: send the photo's bytes") }
+        return bytes
+    }
+
     static func tooLargeMessage(_ maxBytes: Int) -> String {
         "the upload is larger than the server's limit of \(ByteCountFormatter.string(fromByteCount: Int64(maxBytes), countStyle: .file))"
     }
