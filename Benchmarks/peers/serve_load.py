@@ -164,43 +164,31 @@ def main():
             if shutil.which("curl"):
                 # curl's parallel transfers: a C client reusing its connections, so the clients hardly take the
                 # server's cores as Python's threads do. A fixed count sized from the Python run to last about as long.
+                requests = max(200, int(sum(counts) / elapsed * args.seconds))
                 with open(f"{work}/predict-body", "wb") as f:
                     f.write(predict_body)
-                requests = max(200, int(sum(counts) / elapsed * args.seconds))
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                start = time.perf_counter()
-                result = subprocess.run(["curl", "-s", "-Z", "--parallel-max", str(args.clients), "--data-binary",
-                                         f"@{work}/predict-body", "-H", f"Content-Type: {predict_type}", "-o", "/dev/null",
-                                         "-w", "%{http_code} %{time_total}\n", f"{base}{path}&n=[1-{requests}]"],
-                                        capture_output=True, text=True)
-                elapsed = time.perf_counter() - start
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                rows = [line.split() for line in result.stdout.splitlines() if len(line.split()) == 2]
-                times = sorted(float(t) * 1000 for _, t in rows)
-                print(json.dumps({"tool": "percept-serve", "model": family, "measure": f"{args.clients} clients (curl -Z)",
-                                  "photos_per_second": round(len(rows) / elapsed, 1),
-                                  "errors": sum(1 for code, _ in rows if code != "200") + requests - len(rows),
-                                  "p50_ms": round(times[len(times) // 2], 2) if times else None,
-                                  "p99_ms": round(times[int(len(times) * 0.99) - 1], 2) if times else None,
-                                  "client_cpu_seconds": round((after.ru_utime + after.ru_stime)
-                                                              - (before.ru_utime + before.ru_stime), 2)}), flush=True)
-
-                # The same, each photo sent as the whole body (Content-Type: image/jpeg): no multipart to parse.
                 with open(f"{work}/photo.jpg", "wb") as f:
                     f.write(photo)
-                start = time.perf_counter()
-                result = subprocess.run(["curl", "-s", "-Z", "--parallel-max", str(args.clients), "--data-binary",
-                                         f"@{work}/photo.jpg", "-H", "Content-Type: image/jpeg", "-o", "/dev/null",
-                                         "-w", "%{http_code} %{time_total}\n", f"{base}{path}&name=photo.jpg&n=[1-{requests}]"],
-                                        capture_output=True, text=True)
-                elapsed = time.perf_counter() - start
-                rows = [line.split() for line in result.stdout.splitlines() if len(line.split()) == 2]
-                times = sorted(float(t) * 1000 for _, t in rows)
-                print(json.dumps({"tool": "percept-serve", "model": family, "measure": f"{args.clients} clients (curl -Z, raw body)",
-                                  "photos_per_second": round(len(rows) / elapsed, 1),
-                                  "errors": sum(1 for code, _ in rows if code != "200") + requests - len(rows),
-                                  "p50_ms": round(times[len(times) // 2], 2) if times else None,
-                                  "p99_ms": round(times[int(len(times) * 0.99) - 1], 2) if times else None}), flush=True)
+                # Multipart as the browser sends it; then each photo as the whole body (no multipart to parse).
+                for label, body_file, content_type, query in [("curl -Z", "predict-body", predict_type, ""),
+                                                               ("curl -Z, raw body", "photo.jpg", "image/jpeg", "&name=photo.jpg")]:
+                    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    start = time.perf_counter()
+                    result = subprocess.run(["curl", "-s", "-Z", "--parallel-max", str(args.clients), "--data-binary",
+                                             f"@{work}/{body_file}", "-H", f"Content-Type: {content_type}", "-o", "/dev/null",
+                                             "-w", "%{http_code} %{time_total}\n", f"{base}{path}{query}&n=[1-{requests}]"],
+                                            capture_output=True, text=True)
+                    elapsed = time.perf_counter() - start
+                    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                    rows = [line.split() for line in result.stdout.splitlines() if len(line.split()) == 2]
+                    times = sorted(float(t) * 1000 for _, t in rows)
+                    print(json.dumps({"tool": "percept-serve", "model": family, "measure": f"{args.clients} clients ({label})",
+                                      "photos_per_second": round(len(rows) / elapsed, 1),
+                                      "errors": sum(1 for code, _ in rows if code != "200") + requests - len(rows),
+                                      "p50_ms": round(times[len(times) // 2], 2) if times else None,
+                                      "p99_ms": round(times[int(len(times) * 0.99) - 1], 2) if times else None,
+                                      "client_cpu_seconds": round((after.ru_utime + after.ru_stime)
+                                                                  - (before.ru_utime + before.ru_stime), 2)}), flush=True)
 
             saved = f"{work}/{family}.percept"
             urllib.request.urlretrieve(f"{base}/api/models/{model_id}/file", saved)
