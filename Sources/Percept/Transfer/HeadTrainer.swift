@@ -17,21 +17,22 @@ public struct FeatureStandardization: Sendable, Equatable {
 
     /// Fitted on N × D `features`.
     public init(fittedOn features: Tensor) {
-        let (n, d) = (features.rows, features.columns)
-        var sums = [Double](repeating: 0, count: d), squares = [Double](repeating: 0, count: d)
-        for row in 0..<n {
-            for i in 0..<d {
-                let value = Double(features.scalars[row * d + i])
-                sums[i] += value
-                squares[i] += value * value
-            }
-        }
-        self.init(sums: sums, squares: squares, count: Double(n))
+        let moments = Self.moments(features)
+        let d = features.columns
+        self.init(sums: Array(moments[0..<d]), squares: Array(moments[d..<(2 * d)]), count: moments[2 * d])
     }
 
     /// Fitted on the rows of every rank together: each passes its own share of the N × D features,
     /// and one allreduce adds up the sums and squares.
     public init(fittedOn features: Tensor, communicator: Communicator) throws {
+        var moments = Self.moments(features)
+        try communicator.allreduceSum(&moments)
+        let d = features.columns
+        self.init(sums: Array(moments[0..<d]), squares: Array(moments[d..<(2 * d)]), count: moments[2 * d])
+    }
+
+    /// Each feature's sum, then each one's sum of squares, then the row count: what ranks add up.
+    private static func moments(_ features: Tensor) -> [Double] {
         let (n, d) = (features.rows, features.columns)
         var moments = [Double](repeating: 0, count: 2 * d + 1)
         for row in 0..<n {
@@ -42,8 +43,7 @@ public struct FeatureStandardization: Sendable, Equatable {
             }
         }
         moments[2 * d] = Double(n)
-        try communicator.allreduceSum(&moments)
-        self.init(sums: Array(moments[0..<d]), squares: Array(moments[d..<(2 * d)]), count: moments[2 * d])
+        return moments
     }
 
     private init(sums: [Double], squares: [Double], count: Double) {

@@ -121,16 +121,22 @@ struct TopKTable<Distance: Comparable> {
 
     /// The first `k` entries of each query, distances converted by `convert`.
     func neighborList(k: Int, convert: (Distance) -> Float) -> NeighborList {
-        var outIndices = [Int32](), outDistances = [Float]()
+        let (outIndices, outDistances) = firstEntries(k: k, convert)
+        return NeighborList(k: k, indices: outIndices, distances: outDistances)
+    }
+
+    /// The first `k` entries of each query, row after row: their indices and their distances mapped by `map`.
+    private func firstEntries<Value>(k: Int, _ map: (Distance) -> Value) -> (indices: [Int32], values: [Value]) {
+        var outIndices = [Int32](), outValues = [Value]()
         outIndices.reserveCapacity(queries * k)
-        outDistances.reserveCapacity(queries * k)
+        outValues.reserveCapacity(queries * k)
         for row in 0..<queries {
             for r in 0..<k {
                 outIndices.append(indices[row * width + r])
-                outDistances.append(convert(distances[row * width + r]))
+                outValues.append(map(distances[row * width + r]))
             }
         }
-        return NeighborList(k: k, indices: outIndices, distances: outDistances)
+        return (outIndices, outValues)
     }
 
     /// The `k` best of each query's candidates after recomputing their distances with `exact`,
@@ -157,15 +163,7 @@ struct TopKTable<Distance: Comparable> {
     /// The first `k` entries of each query with their exact distances as `key` gives them: what a
     /// shard of a sharded search sends to be merged (``KeyedNeighbors``).
     func keyedNeighbors(k: Int, key: (Distance) -> UInt64) -> KeyedNeighbors {
-        var outIndices = [Int32](), outKeys = [UInt64]()
-        outIndices.reserveCapacity(queries * k)
-        outKeys.reserveCapacity(queries * k)
-        for row in 0..<queries {
-            for r in 0..<k {
-                outIndices.append(indices[row * width + r])
-                outKeys.append(key(distances[row * width + r]))
-            }
-        }
+        let (outIndices, outKeys) = firstEntries(k: k, key)
         return KeyedNeighbors(k: k, keys: outKeys, indices: outIndices)
     }
 

@@ -79,17 +79,11 @@ final class GraphTrainer {
     /// Every parameter gradient of the latest backward pass in one vector — the steps in order, each
     /// weight then bias — with zeros for a step no pass has reached: what ranks add up.
     var gradientVector: [Float] {
-        func sized(_ gradient: [Float], _ count: Int) -> [Float] {
-            gradient.count == count ? gradient : [Float](repeating: 0, count: count)
-        }
         var vector: [Float] = []
-        for step in steps {
-            if let conv = step as? ConvolutionStep {
-                vector += sized(conv.weightGradient, conv.weight.count) + sized(conv.biasGradient, conv.epilogue.bias?.count ?? 0)
-            } else if let matrix = step as? MatrixStep {
-                vector += sized(matrix.matrixGradient, matrix.matrix.count)
-                    + sized(matrix.biasGradient, matrix.epilogue.bias?.count ?? 0)
-            }
+        for (step, sizes) in zip(steps, parameterSizes) {
+            let (weight, bias) = gradients(of: step)
+            vector += (weight.count == sizes.weight ? weight : [Float](repeating: 0, count: sizes.weight))
+                + (bias.count == sizes.bias ? bias : [Float](repeating: 0, count: sizes.bias))
         }
         return vector
     }
@@ -97,28 +91,35 @@ final class GraphTrainer {
     /// Sets every parameter gradient from a vector laid out as `gradientVector`.
     func setGradients(_ vector: ArraySlice<Float>) {
         var next = vector.startIndex
-        func take(_ count: Int) -> [Float] {
-            defer { next += count }
-            return Array(vector[next..<(next + count)])
-        }
-        for step in steps {
+        for (step, sizes) in zip(steps, parameterSizes) {
+            let weight = Array(vector[next..<(next + sizes.weight)])
+            let bias = Array(vector[(next + sizes.weight)..<(next + sizes.weight + sizes.bias)])
+            next += sizes.weight + sizes.bias
             if let conv = step as? ConvolutionStep {
-                conv.weightGradient = take(conv.weight.count)
-                conv.biasGradient = take(conv.epilogue.bias?.count ?? 0)
+                (conv.weightGradient, conv.biasGradient) = (weight, bias)
             } else if let matrix = step as? MatrixStep {
-                matrix.matrixGradient = take(matrix.matrix.count)
-                matrix.biasGradient = take(matrix.epilogue.bias?.count ?? 0)
+                (matrix.matrixGradient, matrix.biasGradient) = (weight, bias)
             }
         }
     }
 
     /// The length of `gradientVector`.
-    var gradientCount: Int {
-        steps.reduce(0) { total, step in
-            if let conv = step as? ConvolutionStep { return total + conv.weight.count + (conv.epilogue.bias?.count ?? 0) }
-            if let matrix = step as? MatrixStep { return total + matrix.matrix.count + (matrix.epilogue.bias?.count ?? 0) }
-            return total
+    var gradientCount: Int { parameterSizes.reduce(0) { $0 + $1.weight + $1.bias } }
+
+    /// Each step's weight and bias counts (0 and 0 for a step without parameters).
+    private var parameterSizes: [(weight: Int, bias: Int)] {
+        steps.map { step in
+            if let conv = step as? ConvolutionStep { return (conv.weight.count, conv.epilogue.bias?.count ?? 0) }
+            if let matrix = step as? MatrixStep { return (matrix.matrix.count, matrix.epilogue.bias?.count ?? 0) }
+            return (0, 0)
         }
+    }
+
+    /// A step's weight and bias gradients of the latest backward pass (empty for a step without parameters).
+    private func gradients(of step: any TrainableStep) -> (weight: [Float], bias: [Float]) {
+        if let conv = step as? ConvolutionStep { return (conv.weightGradient, conv.biasGradient) }
+        if let matrix = step as? MatrixStep { return (matrix.matrixGradient, matrix.biasGradient) }
+        return ([], [])
     }
 
     /// Multiplies every parameter gradient by `factor` (gradient clipping).
