@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Percept
 @testable import PerceptServer
 import XCTest
@@ -52,6 +53,31 @@ final class PredictionBatcherTests: XCTestCase {
         let logged = log.batches.flatMap { $0 }
         XCTAssertEqual(logged.map(\.modelId).sorted(), requests.indices.map(Int64.init))
         for entry in logged { XCTAssertEqual(entry.answers, answers[Int(entry.modelId)]) }
+    }
+
+    /// Every answered photo is one row of the prediction log, readable as a `PredictionRecord`: its model,
+    /// its name, the answer as sent, and when.
+    func testThePredictionLogHoldsEachAnsweredPhotoAsARecord() async throws {
+        let directory = try StoreFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (service, datasetId) = try await StoreFixtures.serviceWithShapes(in: directory)
+        let run = try await service.finishedRun(try await service.startRun(datasetId: datasetId, model: "softmax", options: [:]))
+        let modelId = try XCTUnwrap(run.modelId, run.error ?? "")
+        let photos = try (0..<3).map { index -> ArchiveEntry in
+            let url = directory.appendingPathComponent("source/circle/\(index).png")
+            return ArchiveEntry(path: "\(index).png", data: [UInt8](try Data(contentsOf: url)))
+        }
+        let started = Date()
+        var answers = try await service.predict(modelId: modelId, images: Array(photos.prefix(2)), top: 2)
+        answers += try await service.predict(modelId: modelId, images: [photos[2]], top: 1)
+        let rows = try await service.database.read { try PredictionRecord.order(Column("id")).fetchAll($0) }
+        XCTAssertEqual(rows.map(\.inputName), ["0.png", "1.png", "2.png"])
+        XCTAssertEqual(rows.map(\.modelId), [modelId, modelId, modelId])
+        XCTAssertEqual(try rows.map { try JSONDecoder().decode(FilePrediction.self, from: Data($0.document.utf8)) }, answers)
+        for row in rows {
+            XCTAssertNotNil(row.id)
+            XCTAssertEqual(row.createdAt.timeIntervalSince(started), 0, accuracy: 60, "stored as the time it was answered")
+        }
     }
 
     /// A CNN keeps its working buffers between calls, and the server shares one loaded model between

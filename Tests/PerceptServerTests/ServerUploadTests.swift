@@ -163,6 +163,29 @@ final class ServerUploadTests: XCTestCase {
         XCTAssertEqual(harness.filesLeft(), [], "photos to predict are held in memory, never written")
     }
 
+    /// Photo bytes full of carriage returns, line feeds and dashes (where the parser stops to look for the
+    /// boundary) arrive intact, several to a request, with the boundary quoted or not.
+    func testPhotoBytesThatLookLikeBoundariesArriveIntact() async throws {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet: [UInt8] = [13, 10, 45, 0, 255, 65]
+        let photos = (0..<3).map { index in Data((0..<(20_000 + 7 * index)).map { _ in alphabet.randomElement(using: &generator) ?? 0 }) }
+        let body = MultipartBody(parts: photos.enumerated().map { .init(name: "file", fileName: "\($0.offset).jpg", contents: $0.element) })
+        for contentType in ["multipart/form-data; boundary=\(MultipartBody.boundary)",
+                            "multipart/form-data; boundary=\"\(MultipartBody.boundary)\""] {
+            let harness = ServerHarness()
+            try await harness.test { client in
+                try await client.execute(uri: "/api/models/11/predict", method: .post,
+                                         headers: [.contentType: contentType, .contentLength: "\(body.buffer.readableBytes)"],
+                                         body: body.buffer) { response in
+                    XCTAssertEqual(response.status, .ok, response.text)
+                }
+            }
+            let received = await harness.service.predictedImages
+            XCTAssertEqual(received.map(\.name), ["0.jpg", "1.jpg", "2.jpg"], contentType)
+            XCTAssertEqual(received.map(\.contents), photos, contentType)
+        }
+    }
+
     func testAPostFromAnotherSiteIsRefusedAndOneFromThisSiteOrNoneIsNot() async throws {
         let harness = ServerHarness()
         let run = #"{"model": "knn"}"#
@@ -208,6 +231,23 @@ final class ServerUploadTests: XCTestCase {
         XCTAssertEqual(UploadNames.displayName(".."), "upload")
         XCTAssertEqual(UploadNames.displayName("a\u{0}b\nc.png"), "abc.png")
         XCTAssertEqual(UploadNames.displayName(""), "upload")
+        XCTAssertEqual(UploadNames.displayName("a\u{200B}b\u{7F}\u{FEFF}.jpg"), "ab.jpg", "format characters go too")
+        XCTAssertEqual(UploadNames.displayName(" \t\u{3000}my cat.jpg\u{A0} "), "my cat.jpg", "surrounding spaces trimmed")
+        XCTAssertEqual(UploadNames.displayName(" \u{2003} "), "upload")
+        // Control characters are Foundation's `controlCharacters`, asked of each scalar instead (the oracle).
+        for value in Array(0..<0x3000) + [0xFEFF, 0xFFF9, 0xE0001, 0x1D173] {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let name = "a\(Character(scalar))b"
+            let expected = CharacterSet.controlCharacters.contains(scalar) ? "ab" : name
+            // Around the name, whitespace is Foundation's `.whitespaces` (the oracle again).
+            let padded = "\(Character(scalar))a.png\(Character(scalar))"
+            let trimmed = padded.trimmingCharacters(in: .whitespaces)
+            let paddedExpected = CharacterSet.controlCharacters.contains(scalar) ? "a.png" : trimmed
+            if scalar != "/", scalar != "\\" {  // slashes cut the name: tested above
+                XCTAssertEqual(UploadNames.displayName(name), expected, "U+\(String(value, radix: 16))")
+                XCTAssertEqual(UploadNames.displayName(padded), paddedExpected, "U+\(String(value, radix: 16)) around")
+            }
+        }
         XCTAssertTrue(UploadNames.serverFileName(for: "x.tar.gz").hasSuffix(".tar.gz"))
         XCTAssertFalse(UploadNames.serverFileName(for: "x.j/p").contains("/"))
         XCTAssertEqual(UploadNames.dispositionParameters(#"form-data; name="file"; filename="a;b \"c\".zip""#),

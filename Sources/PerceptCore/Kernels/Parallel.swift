@@ -8,7 +8,10 @@ import Foundation
 /// as long as callers write only to the indices they were handed.
 public enum Parallel {
     /// The number of workers used when a caller does not say: every active core.
-    public static var defaultThreadCount: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    ///
+    /// Read once: on Linux `activeProcessorCount` reads the cgroup's CPU quota from files on every
+    /// call, which a server answering small requests paid several times per request.
+    public static let defaultThreadCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Calls `body(range)` for disjoint ranges covering `0..<count`, concurrently.
     ///

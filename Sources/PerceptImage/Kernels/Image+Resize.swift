@@ -126,38 +126,65 @@ struct ResampleTaps {
     var stride: Int
 
     /// Maps `inputCount` source pixels starting at `inputOffset` onto `outputCount` pixels.
+    ///
+    /// Written straight into the flat arrays, one pass for the spans and one for the weights: this
+    /// runs once per axis per image, and per-output arrays cost more than the small images' resize itself.
     init(inputCount: Int, inputOffset: Int, outputCount: Int) {
         let scale = Double(inputCount) / Double(outputCount)
-        var perOutput: [(first: Int, weights: [Double])] = []
-        perOutput.reserveCapacity(outputCount)
+        let shrinking = inputCount > outputCount
+        // Each output's first source index and tap count.
+        var firsts = [Int](repeating: 0, count: outputCount)
+        var counts = [Int](repeating: 1, count: outputCount)
+        var fractions = [Double](repeating: 0, count: outputCount)  // bilinear: the second tap's weight
         for i in 0..<outputCount {
             if inputCount == outputCount {
-                perOutput.append((i, [1]))
-            } else if inputCount > outputCount {
+                firsts[i] = i
+            } else if shrinking {
                 // Box filter: output i covers source interval [i·scale, (i+1)·scale).
-                let low = Double(i) * scale, high = Double(i + 1) * scale
-                let first = Int(low.rounded(.down))
-                let last = min(inputCount - 1, Int(high.rounded(.up)) - 1)
-                var taps: [Double] = []
-                for j in first...max(first, last) {
-                    taps.append(max(0, min(high, Double(j + 1)) - max(low, Double(j))))
-                }
-                let total = taps.reduce(0, +)
-                perOutput.append((first, taps.map { $0 / total }))
+                let first = Int((Double(i) * scale).rounded(.down))
+                let last = min(inputCount - 1, Int((Double(i + 1) * scale).rounded(.up)) - 1)
+                firsts[i] = first
+                counts[i] = max(first, last) - first + 1
             } else {
                 // Bilinear: output centre i + ½ maps to source coordinate (i + ½)·scale − ½.
                 let centre = min(Double(inputCount - 1), max(0, (Double(i) + 0.5) * scale - 0.5))
                 let first = min(inputCount - 1, Int(centre.rounded(.down)))
-                let fraction = centre - Double(first)
-                perOutput.append(first + 1 < inputCount ? (first, [1 - fraction, fraction]) : (first, [1]))
+                firsts[i] = first
+                if first + 1 < inputCount {
+                    counts[i] = 2
+                    fractions[i] = centre - Double(first)
+                }
             }
         }
-        stride = perOutput.map(\.weights.count).max() ?? 1
-        firsts = perOutput.map { $0.first + inputOffset }
-        counts = perOutput.map(\.weights.count)
-        weights = [Float](repeating: 0, count: outputCount * stride)
-        for (i, taps) in perOutput.enumerated() {
-            for (t, weight) in taps.weights.enumerated() { weights[i * stride + t] = Float(weight) }
+        let stride = counts.max() ?? 1
+        var weights = [Float](repeating: 0, count: outputCount * stride)
+        for i in 0..<outputCount {
+            let base = i * stride
+            if inputCount == outputCount {
+                weights[base] = 1
+            } else if shrinking {
+                // Each source pixel weighs the fraction of it the interval covers, normalised to sum 1.
+                let low = Double(i) * scale, high = Double(i + 1) * scale
+                var total = 0.0
+                for t in 0..<counts[i] {
+                    let j = Double(firsts[i] + t)
+                    total += max(0, min(high, j + 1) - max(low, j))
+                }
+                for t in 0..<counts[i] {
+                    let j = Double(firsts[i] + t)
+                    weights[base + t] = Float(max(0, min(high, j + 1) - max(low, j)) / total)
+                }
+            } else if counts[i] == 2 {
+                weights[base] = Float(1 - fractions[i])
+                weights[base + 1] = Float(fractions[i])
+            } else {
+                weights[base] = 1
+            }
         }
+        for i in 0..<outputCount { firsts[i] += inputOffset }
+        self.firsts = firsts
+        self.counts = counts
+        self.weights = weights
+        self.stride = stride
     }
 }

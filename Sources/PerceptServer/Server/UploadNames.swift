@@ -7,10 +7,24 @@ enum UploadNames {
     /// 200 characters; `upload` when nothing usable is left (`..`, empty).
     static func displayName(_ clientName: String) -> String {
         let last = clientName.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
-        let printable = String(String.UnicodeScalarView(last.unicodeScalars.filter {
-            !CharacterSet.controlCharacters.contains($0) })).trimmingCharacters(in: .whitespaces)
+        // Control characters as `CharacterSet.controlCharacters` has them (categories Cc and Cf), asked of
+        // each scalar: Foundation's sets, bridged on Linux, cost more than the rest of a predict request's parsing.
+        let printable = trimmingSpaces(String(String.UnicodeScalarView(last.unicodeScalars.filter {
+            $0.properties.generalCategory != .control && $0.properties.generalCategory != .format
+        })))
         if printable.isEmpty || printable.allSatisfy({ $0 == "." }) { return "upload" }
         return String(printable.prefix(200))
+    }
+
+    /// `text` without the whitespace around it, as `trimmingCharacters(in: .whitespaces)` (category Zs and
+    /// tab), asked of each scalar rather than through Foundation's bridged set, which is slow on Linux.
+    static func trimmingSpaces<Text: StringProtocol>(_ text: Text) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }), let last = scalars.lastIndex(where: { !isSpace($0) }) else {
+            return ""
+        }
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 
     /// A fresh random name with the display name's extension when it is a plain one
@@ -56,9 +70,9 @@ enum UploadNames {
             } else {
                 let token = characters.prefix(while: { $0 != ";" })
                 characters = characters.dropFirst(token.count)
-                value = token.trimmingCharacters(in: .whitespaces)
+                value = trimmingSpaces(token)
             }
-            let key = name.trimmingCharacters(in: .whitespaces).lowercased()
+            let key = trimmingSpaces(name).lowercased()
             if !key.isEmpty, parameters[key] == nil { parameters[key] = value }
         }
         return parameters

@@ -42,7 +42,8 @@ enum UploadReceiver {
     static func receive(_ request: Request, maxBytes: Int, directory: URL, filesInMemory: Bool = false) async throws -> ReceivedForm {
         guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
               mediaType.isType(.multipartForm), let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary",
-              case let boundary = parameter.value.trimmingCharacters(in: CharacterSet(charactersIn: "\"")), !boundary.isEmpty
+              // Without the quotes it may come in (a boundary never holds one: RFC 2046's bchars).
+              case let boundary = String(parameter.value.drop { $0 == "\"" }.prefix { $0 != "\"" }), !boundary.isEmpty
         else { throw ServiceError.badRequest("expected a multipart/form-data body (a form with a file field)") }
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
             throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
@@ -50,6 +51,7 @@ enum UploadReceiver {
         if !filesInMemory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
 
         let collector = FormCollector(directory: directory, filesInMemory: filesInMemory)
+        collector.declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in collector.header(name: name, value: value) }
         parser.onBody = { buffer in collector.body(&buffer) }
@@ -57,6 +59,7 @@ enum UploadReceiver {
         do {
             var received = 0
             for try await buffer in request.body {
+                collector.receivedBefore = received
                 received += buffer.readableBytes
                 if received > maxBytes { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
                 do { try parser.execute(buffer) } catch {
@@ -80,9 +83,11 @@ enum UploadReceiver {
             throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
         }
         var bytes: [UInt8] = []
+        // Room for the declared length at once (already checked against the limit), so the bytes are copied once.
+        bytes.reserveCapacity(request.headers[.contentLength].flatMap { Int($0) }.map { max(0, $0) } ?? 0)
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= maxBytes else { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
-            bytes += buffer.readableBytesView
+            buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
         }
         guard !bytes.isEmpty else { throw ServiceError.badRequest("the body is empty: send the photo's bytes") }
         return bytes
@@ -94,11 +99,14 @@ enum UploadReceiver {
 }
 
 /// The parser's callbacks: the headers of the part being read, then its bytes into a file or a field.
+///
+/// The parser hands a part's bytes over in many small pieces (it stops at every carriage return), so
+/// the bytes so far live in one buffer of their own, appended to in place, rather than in the state enum.
 private final class FormCollector {
     private enum Sink {
-        case field(name: String, value: [UInt8])
+        case field(name: String)
         case file(UploadedFile, FileHandle)
-        case memory(field: String, name: String, bytes: [UInt8])
+        case memory(field: String, name: String)
         /// A part without a field name: read and dropped.
         case ignored
     }
@@ -108,8 +116,16 @@ private final class FormCollector {
     private(set) var form = ReceivedForm()
     private var headers: [(name: String, value: String)] = []
     private var sink: Sink?
+    /// The part's bytes so far, when it is held in memory (a text field, a photo to predict).
+    private var partBytes: [UInt8] = []
+    /// How many bytes the part has had so far (a file part's size).
+    private var partByteCount = 0
     private(set) var failure: (any Error)?
     private(set) var sawPart = false
+    /// The body's `Content-Length` (already checked against the limit), and how much of the body came
+    /// before the chunk being parsed: an in-memory part reserves what is left, so its bytes are copied once.
+    var declaredLength: Int?
+    var receivedBefore = 0
 
     init(directory: URL, filesInMemory: Bool) {
         self.directory = directory
@@ -125,24 +141,19 @@ private final class FormCollector {
     func body(_ buffer: inout ByteBuffer) {
         guard failure == nil else { return }
         if sink == nil { openPart() }
+        partByteCount += buffer.readableBytes
         switch sink {
-        case .field(let name, var value):
-            value += buffer.readableBytesView
-            if value.count > UploadReceiver.maxFieldBytes {
+        case .field(let name):
+            buffer.withUnsafeReadableBytes { partBytes.append(contentsOf: $0) }
+            if partBytes.count > UploadReceiver.maxFieldBytes {
                 failure = ServiceError.badRequest("the form field '\(name)' is longer than \(UploadReceiver.maxFieldBytes) bytes")
             }
-            sink = .field(name: name, value: value)
-        case .file(var file, let handle):
+        case .file(_, let handle):
             do { try handle.write(contentsOf: buffer.readableBytesView) } catch {
                 failure = HTTPError(.internalServerError, message: "the server could not store the upload: \(error.localizedDescription)")
             }
-            file.bytes += buffer.readableBytes
-            sink = .file(file, handle)
-        case .memory(let field, let name, var bytes):
-            // Taken out of the sink first, so the append does not copy the bytes so far.
-            sink = .ignored
-            bytes += buffer.readableBytesView
-            sink = .memory(field: field, name: name, bytes: bytes)
+        case .memory:
+            buffer.withUnsafeReadableBytes { partBytes.append(contentsOf: $0) }
         case .ignored, nil:
             break
         }
@@ -152,19 +163,22 @@ private final class FormCollector {
     func partComplete() {
         if sink == nil { openPart() }
         switch sink {
-        case .field(let name, let value):
-            let text = String(decoding: value, as: UTF8.self)
+        case .field(let name):
+            let text = String(decoding: partBytes, as: UTF8.self)
             form.fields[name] = text
             form.fieldValues[name, default: []].append(text)
-        case .file(let file, let handle):
+        case .file(var file, let handle):
             try? handle.close()
+            file.bytes = partByteCount
             form.files.append(file)
-        case .memory(let field, let name, let bytes):
-            form.images.append((field, ArchiveEntry(path: name, data: bytes)))
+        case .memory(let field, let name):
+            form.images.append((field, ArchiveEntry(path: name, data: partBytes)))
         case .ignored, nil: break
         }
         sink = nil
         headers = []
+        partBytes = []
+        partByteCount = 0
         sawPart = true
     }
 
@@ -175,6 +189,7 @@ private final class FormCollector {
             try? FileManager.default.removeItem(at: file.url)
         }
         sink = nil
+        partBytes = []
         form.removeFiles()
         form = ReceivedForm()
     }
@@ -183,10 +198,11 @@ private final class FormCollector {
         let disposition = headers.last { $0.name.lowercased() == "content-disposition" }?.value ?? ""
         let parameters = UploadNames.dispositionParameters(disposition)
         guard let field = parameters["name"], !field.isEmpty else { sink = .ignored; return }
-        guard let clientName = parameters["filename"] else { sink = .field(name: field, value: []); return }
+        guard let clientName = parameters["filename"] else { sink = .field(name: field); return }
         let displayName = UploadNames.displayName(clientName)
         if filesInMemory {
-            sink = .memory(field: field, name: displayName, bytes: [])
+            sink = .memory(field: field, name: displayName)
+            if let declaredLength { partBytes.reserveCapacity(max(0, declaredLength - receivedBefore)) }
             return
         }
         let url = directory.appendingPathComponent(UploadNames.serverFileName(for: displayName))
