@@ -38,6 +38,9 @@ struct ReceivedForm: Sendable {
 enum UploadReceiver {
     /// The largest text field (a dataset name) accepted; text fields are held in memory.
     static let maxFieldBytes = 64 * 1024
+    /// At most this much room is set aside ahead for a body held in memory, whatever its `Content-Length`
+    /// claims (a client could claim the limit and send a few bytes); larger bodies grow as they arrive.
+    static let maxReservedBytes = 8 << 20
 
     static func receive(_ request: Request, maxBytes: Int, directory: URL, filesInMemory: Bool = false) async throws -> ReceivedForm {
         guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
@@ -83,8 +86,8 @@ enum UploadReceiver {
             throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
         }
         var bytes: [UInt8] = []
-        // Room for the declared length at once (already checked against the limit), so the bytes are copied once.
-        bytes.reserveCapacity(request.headers[.contentLength].flatMap { Int($0) }.map { max(0, $0) } ?? 0)
+        // Room for the declared length at once (up to `maxReservedBytes`), so a photo's bytes are copied once.
+        bytes.reserveCapacity(min(maxReservedBytes, max(0, request.headers[.contentLength].flatMap { Int($0) } ?? 0)))
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= maxBytes else { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
             buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
@@ -123,7 +126,8 @@ private final class FormCollector {
     private(set) var failure: (any Error)?
     private(set) var sawPart = false
     /// The body's `Content-Length` (already checked against the limit), and how much of the body came
-    /// before the chunk being parsed: an in-memory part reserves what is left, so its bytes are copied once.
+    /// before the chunk being parsed: an in-memory part reserves what is left (up to `maxReservedBytes`),
+    /// so its bytes are copied once.
     var declaredLength: Int?
     var receivedBefore = 0
 
@@ -202,7 +206,9 @@ private final class FormCollector {
         let displayName = UploadNames.displayName(clientName)
         if filesInMemory {
             sink = .memory(field: field, name: displayName)
-            if let declaredLength { partBytes.reserveCapacity(max(0, declaredLength - receivedBefore)) }
+            if let declaredLength {
+                partBytes.reserveCapacity(min(UploadReceiver.maxReservedBytes, max(0, declaredLength - receivedBefore)))
+            }
             return
         }
         let url = directory.appendingPathComponent(UploadNames.serverFileName(for: displayName))
