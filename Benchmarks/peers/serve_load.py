@@ -219,16 +219,15 @@ def main():
                                             env=dict(os.environ, BODY=f"{work}/{body_file}", CONTENT_TYPE=content_type))
                     elapsed_load = time.perf_counter() - start
                     text = result.stdout
-                    done = int(re.search(r"(\d+) requests in", text).group(1))
-                    seconds = float(re.search(r"requests in ([\d.]+)(m?s)", text).group(1))
-                    unit = re.search(r"requests in [\d.]+(m?s)", text).group(1)
-                    seconds = seconds / 1000 if unit == "ms" else seconds
+                    # wrk prints durations as 950.00us, 13.91ms, 3.04s or 1.02m.
+                    milliseconds = {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}
+                    requests_done = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m)\b", text)
+                    done = int(requests_done.group(1))
+                    seconds = float(requests_done.group(2)) * milliseconds[requests_done.group(3)] / 1000
 
                     def percentile(name):
-                        found = re.search(rf"{name}%\s+([\d.]+)(us|ms|s)", text)
-                        if not found:
-                            return None
-                        return round(float(found.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[found.group(2)], 2)
+                        found = re.search(rf"{name}%\s+([\d.]+)(us|ms|s|m)\b", text)
+                        return round(float(found.group(1)) * milliseconds[found.group(2)], 2) if found else None
                     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
                     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
                     errors = (int(bad.group(1)) if bad else 0) + (sum(int(g) for g in socket.groups()) if socket else 0)
