@@ -42,19 +42,27 @@ enum UploadReceiver {
     /// claims (a client could claim the limit and send a few bytes); larger bodies grow as they arrive.
     static let maxReservedBytes = 8 << 20
 
+    /// The body's `Content-Length`, when the client sent one.
+    static func declaredLength(of request: Request) -> Int? { request.headers[.contentLength].flatMap { Int($0) } }
+
+    /// The room to set aside for what is left of a body held in memory: the declared length past `received`,
+    /// at most `maxReservedBytes`.
+    static func reservation(declaredLength: Int?, received: Int = 0) -> Int {
+        min(maxReservedBytes, max(0, (declaredLength ?? 0) - received))
+    }
+
     static func receive(_ request: Request, maxBytes: Int, directory: URL, filesInMemory: Bool = false) async throws -> ReceivedForm {
         guard let contentType = request.headers[.contentType], let mediaType = MediaType(from: contentType),
               mediaType.isType(.multipartForm), let parameter = mediaType.parameter, parameter.name.lowercased() == "boundary",
               // Without the quotes it may come in (a boundary never holds one: RFC 2046's bchars).
               case let boundary = String(parameter.value.drop { $0 == "\"" }.prefix { $0 != "\"" }), !boundary.isEmpty
         else { throw ServiceError.badRequest("expected a multipart/form-data body (a form with a file field)") }
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
-            throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
-        }
+        let declared = declaredLength(of: request)
+        if let declared, declared > maxBytes { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
         if !filesInMemory { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) }
 
         let collector = FormCollector(directory: directory, filesInMemory: filesInMemory)
-        collector.declaredLength = request.headers[.contentLength].flatMap { Int($0) }
+        collector.declaredLength = declared
         let parser = MultipartParser(boundary: boundary)
         parser.onHeader = { name, value in collector.header(name: name, value: value) }
         parser.onBody = { buffer in collector.body(&buffer) }
@@ -82,12 +90,11 @@ enum UploadReceiver {
 
     /// A request's whole body (one photo sent as it is), refused with 413 past `maxBytes` and with 400 when empty.
     static func receiveBody(_ request: Request, maxBytes: Int) async throws -> [UInt8] {
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > maxBytes {
-            throw ServiceError.tooLarge(tooLargeMessage(maxBytes))
-        }
+        let declared = declaredLength(of: request)
+        if let declared, declared > maxBytes { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
         var bytes: [UInt8] = []
-        // Room for the declared length at once (up to `maxReservedBytes`), so a photo's bytes are copied once.
-        bytes.reserveCapacity(min(maxReservedBytes, max(0, request.headers[.contentLength].flatMap { Int($0) } ?? 0)))
+        // Room for the declared length at once, so a photo's bytes are copied once.
+        bytes.reserveCapacity(reservation(declaredLength: declared))
         for try await buffer in request.body {
             guard bytes.count + buffer.readableBytes <= maxBytes else { throw ServiceError.tooLarge(tooLargeMessage(maxBytes)) }
             buffer.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
@@ -206,9 +213,7 @@ private final class FormCollector {
         let displayName = UploadNames.displayName(clientName)
         if filesInMemory {
             sink = .memory(field: field, name: displayName)
-            if let declaredLength {
-                partBytes.reserveCapacity(min(UploadReceiver.maxReservedBytes, max(0, declaredLength - receivedBefore)))
-            }
+            partBytes.reserveCapacity(UploadReceiver.reservation(declaredLength: declaredLength, received: receivedBefore))
             return
         }
         let url = directory.appendingPathComponent(UploadNames.serverFileName(for: displayName))
